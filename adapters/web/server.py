@@ -1,0 +1,51 @@
+"""The one aiohttp application: health, metrics, and whatever webhook routes the composition root mounts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+Check = Callable[[], Awaitable[None]]
+MetricsSource = Callable[[], Awaitable[dict[str, float]]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def build_web_app(
+    health: Check, metrics: MetricsSource, routes: list[tuple[str, str, Handler]] | None = None
+) -> web.Application:
+    async def healthz(_request: web.Request) -> web.Response:
+        try:
+            await health()
+        except Exception as exc:
+            log.warning("health check failed: %s", exc)
+            return web.json_response({"status": "error", "database": "unreachable"}, status=503)
+        return web.json_response({"status": "ok", "database": "ok"})
+
+    async def metrics_view(_request: web.Request) -> web.Response:
+        values = await metrics()
+        lines = [f"{name} {value:g}" for name, value in sorted(values.items())]
+        return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+
+    app = web.Application(client_max_size=1024 * 1024)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_view)
+    for method, path, handler in routes or []:
+        app.router.add_route(method, path, handler)
+    return app
+
+
+async def start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Start serving; returns the runner and the port actually bound (port 0 picks a free one)."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = port
+    server = site._server
+    if server is not None and getattr(server, "sockets", None):
+        bound = server.sockets[0].getsockname()[1]
+    return runner, bound

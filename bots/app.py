@@ -1,0 +1,130 @@
+"""Composition root: settings → database → conversation → adapters → outbox dispatcher → HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from scheduler.dispatch import OutboxDispatcher
+from scheduler.jobs import build_scheduler
+
+from adapters.telegram.polling import run_polling
+from adapters.telegram.sender import TelegramSender
+from adapters.telegram.setup import make_bot, start_webhook_mode
+from adapters.telegram.webhook import TelegramWebhook
+from adapters.web.server import build_web_app, start_site
+from bots.context import BotConfig
+from bots.conversation import Conversation
+from bots.neutral import Sender
+from bots.settings import Settings
+from core import outbox
+from core.db import make_engine, make_sessions, ping
+from core.rules import Rules
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+
+
+def rules_from(settings: Settings) -> Rules:
+    return Rules(vote_threshold=settings.oasis_vote_threshold, review_days=settings.oasis_review_days,
+                 support_days=settings.oasis_support_days)
+
+
+@dataclass
+class OasisApp:
+    """Everything `oasis run` starts, so tests and benchmarks can start exactly the same thing."""
+
+    settings: Settings
+    port: int = 0
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.engine = make_engine(s.oasis_database_url)
+        self.sessions = make_sessions(self.engine)
+        self.rules = rules_from(s)
+        self.conversation = Conversation(
+            self.sessions, BotConfig(self.rules, s.oasis_public_url.rstrip("/"), s.oasis_default_language)
+        )
+        self.senders: dict[str, Sender] = {}
+        self.routes: list[tuple[str, str, object]] = []
+        self.telegram_bot = None
+        self.telegram_webhook: TelegramWebhook | None = None
+        if s.telegram_bot_token:
+            self.telegram_bot = make_bot(s.telegram_bot_token, s.telegram_api_base_url)
+            self.senders["telegram"] = TelegramSender(self.telegram_bot, s.telegram_max_messages_per_second)
+        self.dispatcher = OutboxDispatcher(
+            self.sessions, self.senders, default_language=s.oasis_default_language,
+            public_url=s.oasis_public_url.rstrip("/"),
+        )
+        self.scheduler = build_scheduler(self.sessions, self.rules, self.dispatcher)
+        self._stop = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        s = self.settings
+        routes: list[tuple[str, str, object]] = []
+        if self.telegram_bot is not None:
+            if s.telegram_webhook_url and not s.telegram_webhook_secret:
+                raise SystemExit("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set")
+            await self.telegram_bot.initialize()
+            username = self.telegram_bot.username
+            self.telegram_webhook = TelegramWebhook(self.telegram_bot, s.telegram_webhook_secret,
+                                                    self._handle_and_wake, username)
+            if s.telegram_webhook_url:
+                routes.append(("POST", WEBHOOK_PATH, self.telegram_webhook.handle))
+        app = build_web_app(self.health, self.metrics, routes)  # type: ignore[arg-type]
+        self._runner, self.port = await start_site(app, s.oasis_host, self.port or s.oasis_port)
+        if self.telegram_bot is not None and self.telegram_webhook is not None:
+            if s.telegram_webhook_url:
+                await start_webhook_mode(self.telegram_bot, s.telegram_webhook_url, s.telegram_webhook_secret or "")
+            else:
+                self.tasks.append(asyncio.create_task(
+                    run_polling(self.telegram_bot, self.telegram_webhook, self._stop)))
+        self.tasks.append(asyncio.create_task(self.dispatcher.run(self._stop)))
+        self.scheduler.start()
+
+    async def _handle_and_wake(self, inbound):  # type: ignore[no-untyped-def]
+        replies = await self.conversation(inbound)
+        self.dispatcher.wake()
+        return replies
+
+    async def health(self) -> None:
+        await ping(self.engine)
+
+    async def metrics(self) -> dict[str, float]:
+        async with self.sessions() as session:
+            counts = await outbox.counts(session)
+        values: dict[str, float] = {f'oasis_outbox_messages{{status="{k}"}}': v for k, v in counts.items()}
+        values["oasis_outbox_sent_total"] = self.dispatcher.sent
+        values["oasis_outbox_failed_total"] = self.dispatcher.failed
+        values["oasis_outbox_retried_total"] = self.dispatcher.retried
+        return values
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+                await asyncio.wait_for(task, timeout=5)
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self.telegram_bot is not None:
+            with contextlib.suppress(Exception):
+                await self.telegram_bot.shutdown()
+        await self.engine.dispose()
+
+    async def serve_forever(self) -> None:
+        await self.start()
+        try:
+            await self._stop.wait()
+        finally:
+            await self.stop()
+
+    def request_stop(self) -> None:
+        self._stop.set()

@@ -1,0 +1,238 @@
+"""What every citizen can do: look, propose, support, discuss, follow, choose a language."""
+
+from __future__ import annotations
+
+from bots import flows
+from bots.context import Ctx
+from bots.flows import propose as propose_flow
+from bots.i18n import LANGUAGES, join
+from bots.names import category_names, department_name, resolve_category
+from bots.neutral import Button, Span
+from bots.registry import registry
+from bots.render import PAGE_SIZE, card_buttons, card_text, detail_text, page_buttons
+from core import proposals, queries, votes
+from core.citizens import set_language
+from core.errors import Invalid
+from core.statuses import Role
+
+LANGUAGE_NAMES = {"ko": "한국어", "en": "English", "ja": "日本語", "zh": "中文"}
+
+
+def parse_id(text: str) -> int:
+    """'12', '#12' or 'p12' → 12; a clear error for anything else."""
+    token = text.strip().split(maxsplit=1)[0] if text.strip() else ""
+    digits = token.lstrip("#pP")
+    if not digits.isdigit() or len(digits) > 12:
+        raise Invalid("need_id", given=token)
+    return int(digits)
+
+
+@registry.command("start")
+async def start(ctx: Ctx, args: str) -> None:
+    if args.strip().startswith("p") and args.strip()[1:].isdigit():
+        await show(ctx, args.strip()[1:])
+        return
+    buttons = (tuple(Button("lang", code, name) for code, name in LANGUAGE_NAMES.items()),)
+    ctx.reply(join(
+        ctx.t.text("Welcome to {oasis}!", oasis=Span(ctx.t.s("Oasis of 10 Million Imagination"), "bold")),
+        ctx.t.text("Propose a policy for the city, support others' proposals and follow what happens. "
+                   "When a proposal gets {n} supporters, the responsible department must review it and "
+                   "publish its reasons.", n=ctx.config.rules.vote_threshold),
+        ctx.t.text("Start with /propose, see proposals with /new or /top, or send /help."),
+        ctx.t.text("Choose your language:"),
+    ), buttons)
+
+
+@registry.command("help")
+async def help_(ctx: Ctx, _args: str) -> None:
+    lines = [
+        ctx.t.text("What I can do:"),
+        ctx.t.text("/propose — write a new proposal"),
+        ctx.t.text("/new, /top, /list [category] — browse proposals"),
+        ctx.t.text("/show <id> — a proposal with its votes, status and the department's opinion"),
+        ctx.t.text("/vote <id>, /unvote <id> — support a proposal, or take your support back"),
+        ctx.t.text("/comment <id> <text> — join the discussion"),
+        ctx.t.text("/follow <id>, /unfollow <id> — news about a proposal"),
+        ctx.t.text("/mine — your proposals and what happens next"),
+        ctx.t.text("/withdraw <id> — withdraw your open proposal"),
+        ctx.t.text("/lang ko|en|ja|zh — language"),
+        ctx.t.text("/cancel — leave the current step"),
+    ]
+    if ctx.actor.is_admin or ctx.actor.has(Role.OFFICIAL):
+        lines.append(ctx.t.text("For officials:"))
+        lines.append(ctx.t.text("/queue — proposals waiting for your department's opinion"))
+        lines.append(ctx.t.text("/review <id> — write the department opinion (guided), or in one line: "
+                                "/review <id> forward <opinion> or /review <id> reject <code> <explanation>"))
+    ctx.reply(join(*lines))
+
+
+@registry.command("propose")
+async def propose(ctx: Ctx, args: str) -> None:
+    await propose_flow.begin(ctx, args)
+
+
+@registry.command("cancel")
+async def cancel(ctx: Ctx, _args: str) -> None:
+    if await flows.leave(ctx):
+        ctx.reply(ctx.t.text("Cancelled. Nothing was submitted."))
+    else:
+        ctx.reply(ctx.t.text("There is nothing to cancel."))
+
+
+async def _send_page(ctx: Ctx, order: str, category: str, offset: int) -> None:
+    cards, total = await queries.list_cards(ctx.session, order=order, category=category or None,
+                                            offset=offset, limit=PAGE_SIZE)
+    if not cards:
+        ctx.reply(ctx.t.text("No proposals here yet. Be the first: /propose"))
+        return
+    names = await category_names(ctx)
+    threshold = ctx.config.rules.vote_threshold
+    for card in cards:
+        ctx.reply(card_text(card, ctx.t, threshold, names.get(card.category, card.category)),
+                  card_buttons(card, ctx.t))
+    pages = page_buttons(order, category, offset, total, ctx.t)
+    last = offset // PAGE_SIZE + 1
+    ctx.reply(ctx.t.text("Page {page} of {pages}", page=last, pages=(total + PAGE_SIZE - 1) // PAGE_SIZE),
+              (pages,) if pages else ())
+
+
+@registry.command("new")
+async def new(ctx: Ctx, _args: str) -> None:
+    await _send_page(ctx, "new", "", 0)
+
+
+@registry.command("top")
+async def top(ctx: Ctx, _args: str) -> None:
+    await _send_page(ctx, "top", "", 0)
+
+
+@registry.command("list")
+async def list_(ctx: Ctx, args: str) -> None:
+    category = ""
+    if args.strip():
+        found = await resolve_category(ctx, args)
+        if found is None:
+            raise Invalid("unknown_category", category=args.strip())
+        category = found
+    await _send_page(ctx, "list", category, 0)
+
+
+@registry.button("page")
+async def page(ctx: Ctx, value: str) -> None:
+    order, _, rest = value.partition(":")
+    category, _, offset = rest.partition(":")
+    await _send_page(ctx, order if order in ("new", "top", "list") else "new", category,
+                     int(offset) if offset.isdigit() else 0)
+
+
+@registry.command("show")
+@registry.button("show")
+async def show(ctx: Ctx, args: str) -> None:
+    d = await queries.detail(ctx.session, parse_id(args))
+    names = await category_names(ctx)
+    dep = await department_name(ctx, d.card.department)
+    ctx.reply(detail_text(d, ctx.t, ctx.config.rules.vote_threshold, names.get(d.card.category, ""), dep,
+                          ctx.config.public_url), card_buttons(d.card, ctx.t))
+
+
+@registry.command("vote")
+@registry.button("vote")
+async def vote(ctx: Ctx, args: str) -> None:
+    rules = ctx.config.rules
+    result = await votes.vote(ctx.session, ctx.actor, parse_id(args), rules)
+    pid = result.proposal_id
+    if not result.changed:
+        ctx.say(ctx.t.text("You already support #{id}.", id=pid))
+        return
+    if not result.settle:
+        _vote_counted(ctx, pid, result.needed)
+        return
+
+    async def settle() -> None:
+        async with ctx.sessions() as session, session.begin():
+            moved = await votes.start_review_if_due(session, pid, rules)
+        if moved:
+            ctx.notice(ctx.t.s("Your support sent #{id} to review!", id=pid))
+            ctx.reply(ctx.t.text("Thank you! With your support #{id} reached {n} supporters and goes to the "
+                                 "responsible department for review.", id=pid, n=rules.vote_threshold))
+        else:
+            _vote_counted(ctx, pid, result.needed)
+
+    ctx.after_commit.append(settle)
+
+
+def _vote_counted(ctx: Ctx, pid: int, needed: int) -> None:
+    if needed > 0:
+        more = ctx.t.plural("{n} more supporter is needed for review.",
+                            "{n} more supporters are needed for review.", needed)
+    else:
+        more = ctx.t.text("It has enough supporters for review.")
+    ctx.say(join(ctx.t.text("You support #{id}.", id=pid), more, sep=" "))
+
+
+@registry.command("unvote")
+@registry.button("unvote")
+async def unvote(ctx: Ctx, args: str) -> None:
+    result = await votes.unvote(ctx.session, ctx.actor, parse_id(args), ctx.config.rules)
+    if result.changed:
+        ctx.say(ctx.t.text("Your support for #{id} was withdrawn.", id=result.proposal_id))
+    else:
+        ctx.reply(ctx.t.text("You were not supporting #{id}.", id=result.proposal_id))
+
+
+@registry.command("comment")
+async def comment(ctx: Ctx, args: str) -> None:
+    pid = parse_id(args)
+    _, _, body = args.strip().partition(" ")
+    await proposals.add_comment(ctx.session, ctx.actor, pid, body, platform=ctx.inbound.platform)
+    ctx.reply(ctx.t.text("Your comment on #{id} was added.", id=pid))
+
+
+@registry.command("follow")
+@registry.button("follow")
+async def follow(ctx: Ctx, args: str) -> None:
+    pid = parse_id(args)
+    created = await proposals.follow(ctx.session, ctx.actor, pid)
+    msg = "You will be told about every change to #{id}." if created else "You already follow #{id}."
+    ctx.say(ctx.t.text(msg, id=pid))
+
+
+@registry.command("unfollow")
+@registry.button("unfollow")
+async def unfollow(ctx: Ctx, args: str) -> None:
+    pid = parse_id(args)
+    removed = await proposals.unfollow(ctx.session, ctx.actor, pid)
+    msg = "You no longer follow #{id}." if removed else "You were not following #{id}."
+    ctx.say(ctx.t.text(msg, id=pid))
+
+
+@registry.command("withdraw")
+async def withdraw(ctx: Ctx, args: str) -> None:
+    proposal = await proposals.withdraw(ctx.session, ctx.actor, parse_id(args))
+    ctx.reply(ctx.t.text("#{id} was withdrawn.", id=proposal.id))
+
+
+@registry.command("mine")
+async def mine(ctx: Ctx, _args: str) -> None:
+    cards = await queries.my_cards(ctx.session, ctx.actor.citizen_id)
+    if not cards:
+        ctx.reply(ctx.t.text("You have no proposals yet. Send /propose to write one."))
+        return
+    names = await category_names(ctx)
+    threshold = ctx.config.rules.vote_threshold
+    for card in cards:
+        ctx.reply(card_text(card, ctx.t, threshold, names.get(card.category, card.category)),
+                  card_buttons(card, ctx.t))
+
+
+@registry.command("lang")
+@registry.button("lang")
+async def lang(ctx: Ctx, args: str) -> None:
+    code = args.strip().lower()
+    if code not in LANGUAGES:
+        buttons = (tuple(Button("lang", c, name) for c, name in LANGUAGE_NAMES.items()),)
+        ctx.reply(ctx.t.text("Choose a language: /lang ko, /lang en, /lang ja or /lang zh."), buttons)
+        return
+    await set_language(ctx.session, ctx.actor.citizen_id, code)
+    ctx.t = type(ctx.t)(code)
+    ctx.say(ctx.t.text("Language set: {name}", name=LANGUAGE_NAMES[code]))

@@ -1,0 +1,135 @@
+"""The `oasis` command: run the server, chat in a terminal, migrate, grant roles, load sample data."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+
+from bots.settings import Settings
+
+DESCRIPTION = "Oasis: citizens propose, vote and follow city policy from their messenger."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oasis", description=DESCRIPTION)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the HTTP server, the bots that are configured and the outbox dispatcher")
+    chat = sub.add_parser("chat", help="talk to Oasis in this terminal as a local user (no bot token needed)")
+    chat.add_argument("--as", dest="name", default=os.environ.get("USER", "guest"),
+                      help="your local user name (default: $USER)")
+    chat.add_argument("--lang", default=None, help="interface language: ko, en, ja or zh")
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations and load departments and categories")
+    for name, verb in (("grant", "give"), ("revoke", "take away")):
+        p = sub.add_parser(name, help=f"{verb} a role: official, moderator, panel_internal, panel_external, admin")
+        p.add_argument("account", help="platform:user_id, e.g. telegram:12345, slack:U012ABC, console:alice")
+        p.add_argument("role", help="official, moderator, panel_internal, panel_external or admin")
+        p.add_argument("--department", help="department code (officials only), e.g. transport")
+    demo = sub.add_parser("demo", help="add sample proposals, votes and comments to try things out")
+    demo.add_argument("--force", action="store_true", help="add them even if proposals already exist")
+    return parser
+
+
+def _split_account(account: str) -> tuple[str, str]:
+    platform, sep, user_id = account.partition(":")
+    if not sep or not platform or not user_id:
+        raise SystemExit(f"account must look like telegram:12345, not {account!r}")
+    return platform.lower(), user_id
+
+
+async def _grant(settings: Settings, args: argparse.Namespace, grant: bool) -> str:
+    from core.citizens import grant_role, revoke_role
+    from core.db import make_engine, make_sessions
+    from core.errors import OasisError
+
+    platform, user_id = _split_account(args.account)
+    engine = make_engine(settings.oasis_database_url)
+    try:
+        async with make_sessions(engine)() as session, session.begin():
+            try:
+                if grant:
+                    created = await grant_role(session, platform, user_id, args.role, args.department)
+                    where = f" ({args.department})" if args.department else ""
+                    return (f"granted {args.role}{where} to {platform}:{user_id}" if created
+                            else f"{platform}:{user_id} already has {args.role}{where}")
+                removed = await revoke_role(session, platform, user_id, args.role, args.department)
+                return f"revoked {removed} grant(s) of {args.role} from {platform}:{user_id}"
+            except OasisError as error:
+                raise SystemExit(f"error: {error.code} {error.params}") from error
+    finally:
+        await engine.dispose()
+
+
+async def _run(settings: Settings) -> None:
+    from bots.app import OasisApp
+
+    app = OasisApp(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, app.request_stop)
+    await app.start()
+    print(f"Oasis is serving on http://{settings.oasis_host}:{app.port} (health: /healthz)", flush=True)
+    if not settings.telegram_bot_token:
+        print("No TELEGRAM_BOT_TOKEN is set, so no bot is connected. To connect a Telegram bot, put its token "
+              "in .env (TELEGRAM_BOT_TOKEN=...), and for webhooks also TELEGRAM_WEBHOOK_URL and "
+              "TELEGRAM_WEBHOOK_SECRET; without a webhook URL the bot uses long polling. Meanwhile, try "
+              "`oasis chat --as yourname` in another terminal.", flush=True)
+    elif settings.telegram_webhook_url:
+        print(f"Telegram: webhook set to {settings.telegram_webhook_url}", flush=True)
+    else:
+        print("Telegram: long polling", flush=True)
+    try:
+        await app._stop.wait()
+    finally:
+        await app.stop()
+
+
+async def _chat(settings: Settings, name: str, lang: str | None) -> None:
+    from adapters.console.chat import ConsoleSender, run_console
+    from bots.app import OasisApp
+
+    app = OasisApp(settings)
+    app.senders["console"] = ConsoleSender()
+    stop = asyncio.Event()
+    dispatch = asyncio.create_task(app.dispatcher.run(stop))
+    try:
+        await run_console(app._handle_and_wake, name, lang)
+    finally:
+        stop.set()
+        await dispatch
+        await app.engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=os.environ.get("OASIS_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    if args.command == "db":
+        from core.migrate import upgrade
+
+        asyncio.run(upgrade(settings.oasis_database_url, settings.oasis_departments_file))
+        print("database is up to date", flush=True)
+    elif args.command in ("grant", "revoke"):
+        print(asyncio.run(_grant(settings, args, args.command == "grant")))
+    elif args.command == "run":
+        asyncio.run(_run(settings))
+    elif args.command == "chat":
+        logging.getLogger().setLevel(logging.WARNING)
+        asyncio.run(_chat(settings, args.name, args.lang))
+    elif args.command == "demo":
+        from bots.demo import load_demo
+
+        print(asyncio.run(load_demo(settings, force=args.force)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""What a command handler sees: the event, the person, their language, the open transaction, the replies."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bots.i18n import Translator
+from bots.neutral import Button, ButtonPress, Inbound, Outbound, RichText
+from core.citizens import Actor
+from core.db import Sessions
+from core.rules import Rules
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    rules: Rules
+    public_url: str
+    default_language: str
+
+
+@dataclass
+class Ctx:
+    session: AsyncSession
+    sessions: Sessions
+    inbound: Inbound
+    actor: Actor
+    t: Translator
+    config: BotConfig
+    replies: list[Outbound] = field(default_factory=list)
+    after_commit: list[AfterCommit] = field(default_factory=list)
+
+    @property
+    def chat_id(self) -> str:
+        return self.inbound.where.chat_id
+
+    @property
+    def user_key(self) -> tuple[str, str, str]:
+        """The dialog-state key: one guided conversation per person per chat."""
+        return (self.inbound.platform, self.inbound.who.user_id, self.chat_id)
+
+    def reply(
+        self,
+        text: RichText,
+        buttons: tuple[tuple[Button, ...], ...] = (),
+        *,
+        edit_message_id: str | None = None,
+    ) -> None:
+        self.replies.append(
+            Outbound(chat_id=self.chat_id, text=text, buttons=buttons,
+                     thread_id=self.inbound.where.thread_id, edit_message_id=edit_message_id)
+        )
+
+    def say(self, text: RichText) -> None:
+        """A short confirmation: a toast for a button press, a message otherwise."""
+        if isinstance(self.inbound.payload, ButtonPress):
+            self.notice("".join(span.text for span in text))
+        else:
+            self.reply(text)
+
+    def notice(self, text: str) -> None:
+        """A toast answering a button press; nothing for other events (their replies say it all)."""
+        if not isinstance(self.inbound.payload, ButtonPress):
+            return
+        self.replies = [r for r in self.replies if r.notice is None]
+        self.replies.insert(0, Outbound(chat_id=self.chat_id, text=(), notice=text,
+                                        thread_id=self.inbound.where.thread_id))

@@ -1,0 +1,50 @@
+"""Every failure a user can cause, as a translated sentence. Codes come from core.errors."""
+
+from __future__ import annotations
+
+from bots.i18n import Translator, _
+from bots.neutral import RichText
+from bots.notifications import status_label as label
+from core.errors import OasisError
+
+MESSAGES: dict[str, str] = {
+    "proposal_not_found": _("There is no proposal #{id}."),
+    "vote_not_open": _("#{id} is {status}: support is only possible while a proposal is open."),
+    "unvote_not_open": _("#{id} is {status}: support can only be withdrawn while a proposal is open."),
+    "withdraw_not_open": _("#{id} is {status}: only an open proposal can be withdrawn."),
+    "not_author": _("Only the author of #{id} can do that."),
+    "comment_closed": _("#{id} is {status}: it takes no more comments."),
+    "title_empty": _("The title is empty. Please write a short title."),
+    "title_too_long": _("The title is {length} characters long; the limit is {limit}. Please shorten it."),
+    "description_empty": _("The description is empty. Please describe your idea."),
+    "description_too_long": _("The description is {length} characters long; the limit is {limit}."),
+    "comment_empty": _("The comment is empty."),
+    "comment_too_long": _("The comment is {length} characters long; the limit is {limit}."),
+    "explanation_empty": _("A rejection needs an explanation: citizens are owed concrete reasons."),
+    "explanation_too_long": _("The explanation is {length} characters long; the limit is {limit}."),
+    "unknown_category": _("There is no category \"{category}\"."),
+    "unknown_department": _("There is no department \"{department}\"."),
+    "unknown_reason_code": _("Unknown reason code \"{code}\". Use one of: {codes}."),
+    "unknown_recommendation": _("Write forward or reject."),
+    "opinion_empty": _("The opinion is empty. Please write the department's opinion."),
+    "bad_budget": _("\"{value}\" is not an amount in KRW. Write digits, for example 1,200,000, or - if unknown."),
+    "staff_only": _("Only officials and administrators can do that."),
+    "not_your_department": _("#{id} belongs to the {department} department, which is not yours."),
+    "review_not_under_review": _("#{id} is {status}: a department opinion can only be written while it is under review."),
+    "bad_transition": _("#{id} is {status} and cannot move to {target}."),
+    "unknown_role": _("Unknown role \"{role}\"."),
+    "department_required": _("An official needs a department."),
+    "department_only_for_officials": _("Only officials have a department."),
+}
+
+
+def error_text(error: OasisError, t: Translator) -> RichText:
+    """Translate a domain error; status codes inside it are shown as people read them."""
+    params = dict(error.params)
+    for key in ("status", "target"):
+        if key in params:
+            params[key] = label(str(params[key]), t)
+    template = MESSAGES.get(error.code, _("That did not work ({code})."))
+    return t.text(template, code=error.code, **params)
+
+MESSAGES["need_id"] = _("Please give a proposal number, for example 12 or #12.")

@@ -1,0 +1,48 @@
+"""Guided conversations: each is a few steps whose state lives in the database (core.dialogs)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bots.context import Ctx
+from core.dialogs import clear_state, get_state, set_state
+
+StepHandler = Callable[[Ctx, str, dict[str, Any], str], Awaitable[None]]
+FLOWS: dict[str, StepHandler] = {}
+
+
+def flow(name: str) -> Callable[[StepHandler], StepHandler]:
+    def register(fn: StepHandler) -> StepHandler:
+        FLOWS[name] = fn
+        return fn
+
+    return register
+
+
+async def start(ctx: Ctx, name: str, step: str, data: dict[str, Any] | None = None) -> None:
+    await set_state(ctx.session, *ctx.user_key, flow=name, step=step, data=data or {})
+
+
+async def advance(ctx: Ctx, name: str, step: str, data: dict[str, Any]) -> None:
+    await set_state(ctx.session, *ctx.user_key, flow=name, step=step, data=data)
+
+
+async def leave(ctx: Ctx) -> bool:
+    return await clear_state(ctx.session, *ctx.user_key)
+
+
+async def current(ctx: Ctx, name: str) -> tuple[str, dict[str, Any]] | None:
+    state = await get_state(ctx.session, *ctx.user_key)
+    if state is None or state.flow != name:
+        return None
+    return state.step, dict(state.data)
+
+
+async def continue_flow(ctx: Ctx, text: str) -> bool:
+    """Hand free text to the person's guided conversation, if they are in one."""
+    state = await get_state(ctx.session, *ctx.user_key)
+    if state is None or state.flow not in FLOWS:
+        return False
+    await FLOWS[state.flow](ctx, state.step, dict(state.data), text)
+    return True

@@ -1,0 +1,143 @@
+"""/propose: title → description → category (buttons) → preview with Submit / Cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bots import flows
+from bots.context import Ctx
+from bots.errors import error_text
+from bots.i18n import join
+from bots.names import categories_in_order, category_names, resolve_category
+from bots.neutral import Button, Span
+from bots.registry import registry
+from bots.render import proposal_link
+from core import proposals
+from core.errors import OasisError
+from core.rules import DESCRIPTION_MAX, TITLE_MAX
+
+FLOW = "propose"
+
+
+async def begin(ctx: Ctx, title: str = "") -> None:
+    if title.strip():
+        await _on_title(ctx, {}, title)
+        return
+    await flows.start(ctx, FLOW, "title")
+    ctx.reply(ctx.t.text(
+        "Let's write your proposal. First, its title (at most {limit} characters). Send /cancel to stop.",
+        limit=TITLE_MAX))
+
+
+@flows.flow(FLOW)
+async def on_text(ctx: Ctx, step: str, data: dict[str, Any], text: str) -> None:
+    if step == "title":
+        await _on_title(ctx, data, text)
+    elif step == "description":
+        await _on_description(ctx, data, text)
+    elif step == "category":
+        code = await resolve_category(ctx, text)
+        if code is None:
+            await _ask_category(ctx, ctx.t.text("Please choose one of the categories below."))
+        else:
+            await _preview(ctx, {**data, "category": code})
+    else:
+        await _preview(ctx, data)
+
+
+async def _on_title(ctx: Ctx, data: dict[str, Any], text: str) -> None:
+    try:
+        title = proposals.validate_title(text)
+    except OasisError as error:
+        await flows.advance(ctx, FLOW, "title", data)
+        ctx.reply(error_text(error, ctx.t))
+        return
+    await flows.advance(ctx, FLOW, "description", {**data, "title": title})
+    ctx.reply(ctx.t.text(
+        "Now describe the problem and your idea (at most {limit} characters).", limit=DESCRIPTION_MAX))
+
+
+async def _on_description(ctx: Ctx, data: dict[str, Any], text: str) -> None:
+    try:
+        description = proposals.validate_description(text)
+    except OasisError as error:
+        ctx.reply(error_text(error, ctx.t))
+        return
+    await flows.advance(ctx, FLOW, "category", {**data, "description": description})
+    await _ask_category(ctx, ctx.t.text("Which field is it about?"))
+
+
+async def _ask_category(ctx: Ctx, prompt: tuple[Span, ...]) -> None:
+    cats = await categories_in_order(ctx)
+    rows = tuple(
+        tuple(Button("pcat", code, name) for code, name in cats[i:i + 2]) for i in range(0, len(cats), 2)
+    )
+    ctx.reply(prompt, rows)
+
+
+async def _preview(ctx: Ctx, data: dict[str, Any]) -> None:
+    await flows.advance(ctx, FLOW, "preview", data)
+    names = await category_names(ctx)
+    text = join(
+        ctx.t.text("Please check your proposal:"),
+        (Span(data["title"], "bold"),),
+        (Span(data["description"]),),
+        ctx.t.text("Category: {category}", category=names.get(data["category"], data["category"])),
+    )
+    buttons = ((Button("psubmit", "1", ctx.t.s("✅ Submit")), Button("pcancel", "1", ctx.t.s("✖ Cancel"))),)
+    ctx.reply(text, buttons)
+
+
+@registry.button("pcat")
+async def on_category(ctx: Ctx, value: str) -> None:
+    state = await flows.current(ctx, FLOW)
+    if state is None or state[0] not in ("category", "preview"):
+        ctx.notice(ctx.t.s("This proposal form has expired. Send /propose to start again."))
+        return
+    code = await resolve_category(ctx, value)
+    if code is None:
+        await _ask_category(ctx, ctx.t.text("Please choose one of the categories below."))
+        return
+    ctx.notice(ctx.t.s("Category chosen."))
+    await _preview(ctx, {**state[1], "category": code})
+
+
+@registry.button("psubmit")
+async def on_submit(ctx: Ctx, _value: str) -> None:
+    state = await flows.current(ctx, FLOW)
+    if state is None or state[0] != "preview":
+        ctx.notice(ctx.t.s("This proposal form has expired. Send /propose to start again."))
+        return
+    data = state[1]
+    await flows.leave(ctx)
+    await submit_and_confirm(ctx, data["title"], data["description"], data["category"])
+
+
+@registry.button("pcancel")
+async def on_cancel(ctx: Ctx, _value: str) -> None:
+    await flows.leave(ctx)
+    ctx.notice(ctx.t.s("Cancelled."))
+    ctx.reply(ctx.t.text("Cancelled. Nothing was submitted."))
+
+
+async def submit_and_confirm(ctx: Ctx, title: str, description: str, category: str) -> None:
+    proposal = await proposals.submit(ctx.session, ctx.actor, title=title, description=description,
+                                      category=category)
+    threshold = ctx.config.rules.vote_threshold
+    ctx.notice(ctx.t.s("Proposal #{id} received", id=proposal.id))
+    ctx.reply(join(
+        ctx.t.text("Proposal #{id} received: {title}", id=proposal.id, title=Span(proposal.title, "bold")),
+        ctx.t.plural(
+            "When {n} person supports it, the responsible department must review it and publish its reasons.",
+            "When {n} people support it, the responsible department must review it and publish its reasons.",
+            threshold),
+        ctx.t.text("Share it: {link}", link=proposal_link(ctx.config.public_url, proposal.id)),
+    ))
+
+
+async def on_form(ctx: Ctx, fields: dict[str, str]) -> None:
+    await submit_and_confirm(ctx, fields.get("title", ""), fields.get("description", ""),
+                             fields.get("category", ""))
+
+
+registry.forms["propose"] = on_form

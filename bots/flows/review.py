@@ -1,0 +1,156 @@
+"""/review <id>: the department opinion, step by step — forward with the four findings, or reject with reasons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bots import flows
+from bots.context import Ctx
+from bots.errors import error_text
+from bots.i18n import _, join
+from bots.neutral import Button, Span
+from bots.notifications import reason_label
+from bots.registry import registry
+from core import reviews
+from core.errors import Invalid, OasisError
+from core.proposals import get_proposal
+from core.statuses import ReasonCode
+
+FLOW = "review"
+FORWARD_STEPS = {
+    "necessity": _("Necessity: why is it needed (or not)?"),
+    "effectiveness": _("Effectiveness: what would it achieve?"),
+    "feasibility": _("Feasibility: can the city do it, and how?"),
+    "budget": _("Estimated budget in KRW (digits, or - if unknown):"),
+}
+ORDER = list(FORWARD_STEPS)
+
+
+async def begin(ctx: Ctx, proposal_id: int) -> None:
+    proposal = await get_proposal(ctx.session, proposal_id)
+    reviews.check_may_review(ctx.actor, proposal)
+    await flows.start(ctx, FLOW, "recommendation", {"id": proposal_id})
+    buttons = ((Button("rrec", "forward", ctx.t.s("➡ Forward to the expert panel")),
+                Button("rrec", "reject", ctx.t.s("✖ Reject with reasons"))),)
+    ctx.reply(join(
+        ctx.t.text("Department opinion on #{id} {title}", id=proposal.id, title=Span(proposal.title, "bold")),
+        ctx.t.text("Forward it to the expert panel, or reject it with reasons? Send /cancel to stop."),
+    ), buttons)
+
+
+async def _choose(ctx: Ctx, data: dict[str, Any], choice: str) -> None:
+    if choice == "forward":
+        await flows.advance(ctx, FLOW, ORDER[0], {**data, "recommendation": "forward"})
+        ctx.reply(ctx.t.text(FORWARD_STEPS[ORDER[0]]))
+    elif choice == "reject":
+        await flows.advance(ctx, FLOW, "code", {**data, "recommendation": "reject"})
+        codes = [Button("rcode", c.value, reason_label(c.value, ctx.t)) for c in ReasonCode]
+        rows = tuple(tuple(codes[i:i + 2]) for i in range(0, len(codes), 2))
+        ctx.reply(ctx.t.text("Why can it not be done?"), rows)
+    else:
+        raise Invalid("unknown_recommendation", value=choice)
+
+
+@flows.flow(FLOW)
+async def on_text(ctx: Ctx, step: str, data: dict[str, Any], text: str) -> None:
+    try:
+        await _step(ctx, step, data, text)
+    except OasisError as error:
+        ctx.reply(error_text(error, ctx.t))
+
+
+async def _step(ctx: Ctx, step: str, data: dict[str, Any], text: str) -> None:
+    if step == "recommendation":
+        await _choose(ctx, data, text.strip().lower())
+    elif step in FORWARD_STEPS:
+        value: Any = reviews.parse_budget(text) if step == "budget" else text.strip()
+        data = {**data, step: value}
+        following = ORDER[ORDER.index(step) + 1] if step != ORDER[-1] else None
+        if following:
+            await flows.advance(ctx, FLOW, following, data)
+            ctx.reply(ctx.t.text(FORWARD_STEPS[following]))
+        else:
+            await _preview(ctx, data)
+    elif step == "code":
+        await _on_code(ctx, data, text)
+    elif step == "explanation":
+        if not text.strip():
+            raise Invalid("explanation_empty")
+        await _preview(ctx, {**data, "explanation": text.strip()})
+    else:
+        await _preview(ctx, data)
+
+
+async def _on_code(ctx: Ctx, data: dict[str, Any], value: str) -> None:
+    code = reviews.parse_reason_code(value)
+    await flows.advance(ctx, FLOW, "explanation", {**data, "reason_code": code})
+    ctx.reply(ctx.t.text("Explain the reasons concretely; the citizens will read exactly this:"))
+
+
+async def _preview(ctx: Ctx, data: dict[str, Any]) -> None:
+    await flows.advance(ctx, FLOW, "preview", data)
+    lines = [ctx.t.text("Please check the opinion on #{id}:", id=data["id"])]
+    if data["recommendation"] == "forward":
+        lines.append(ctx.t.text("Recommendation: forward to the expert panel"))
+        for key in ("necessity", "effectiveness", "feasibility"):
+            lines.append((Span(ctx.t.s(FORWARD_STEPS[key]).split(":")[0] + ": "), Span(data.get(key, ""))))
+        budget = data.get("budget")
+        lines.append(ctx.t.text("Estimated budget: {amount} KRW", amount=f"{budget:,}" if budget is not None
+                                else "-"))
+    else:
+        lines.append(ctx.t.text("Recommendation: reject — {reason}",
+                                reason=reason_label(data["reason_code"], ctx.t)))
+        lines.append((Span(data["explanation"]),))
+    buttons = ((Button("rsubmit", str(data["id"]), ctx.t.s("✅ Publish")),
+                Button("rcancel", str(data["id"]), ctx.t.s("✖ Cancel"))),)
+    ctx.reply(join(*lines), buttons)
+
+
+@registry.button("rrec")
+async def on_recommendation(ctx: Ctx, value: str) -> None:
+    state = await flows.current(ctx, FLOW)
+    if state is None or state[0] != "recommendation":
+        ctx.notice(ctx.t.s("This form has expired. Send /review <id> to start again."))
+        return
+    await _choose(ctx, state[1], value)
+
+
+@registry.button("rcode")
+async def on_code(ctx: Ctx, value: str) -> None:
+    state = await flows.current(ctx, FLOW)
+    if state is None or state[0] != "code":
+        ctx.notice(ctx.t.s("This form has expired. Send /review <id> to start again."))
+        return
+    await _on_code(ctx, state[1], value)
+
+
+@registry.button("rsubmit")
+async def on_submit(ctx: Ctx, _value: str) -> None:
+    state = await flows.current(ctx, FLOW)
+    if state is None or state[0] != "preview":
+        ctx.notice(ctx.t.s("This form has expired. Send /review <id> to start again."))
+        return
+    data = state[1]
+    await flows.leave(ctx)
+    await publish(ctx, data["id"], reviews.Opinion(
+        recommendation=data["recommendation"], necessity=data.get("necessity", ""),
+        effectiveness=data.get("effectiveness", ""), feasibility=data.get("feasibility", ""),
+        budget_krw=data.get("budget"), reason_code=data.get("reason_code"),
+        explanation=data.get("explanation", ""),
+    ))
+
+
+@registry.button("rcancel")
+async def on_cancel(ctx: Ctx, _value: str) -> None:
+    await flows.leave(ctx)
+    ctx.say(ctx.t.text("Cancelled. Nothing was published."))
+
+
+async def publish(ctx: Ctx, proposal_id: int, opinion: reviews.Opinion) -> None:
+    await reviews.review(ctx.session, ctx.actor, proposal_id, opinion)
+    if opinion.recommendation == "forward":
+        ctx.reply(ctx.t.text("Published: #{id} goes to the expert panel. Everyone who follows it is told.",
+                             id=proposal_id))
+    else:
+        ctx.reply(ctx.t.text("Published: #{id} was rejected ({reason}). Everyone who follows it is told.",
+                             id=proposal_id, reason=reason_label(opinion.reason_code or "other", ctx.t)))

@@ -1,0 +1,94 @@
+"""Message catalogs (gettext .po files under bots/locales/, read with Babel) and rich-text formatting.
+
+Message ids are English; `en` has an empty catalog and falls back to them. Placeholders use
+`{name}`; a parameter given as a `Span` keeps its style (a bold title, a link), anything else is plain
+text. User text is never formatted here: each adapter escapes spans for its own markup.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from functools import cache
+from importlib import resources
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+from bots.neutral import RichText, Span
+
+LANGUAGES = ("ko", "en", "ja", "zh")
+CATALOG_LANGUAGES = ("ko", "en")
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@cache
+def catalog(lang: str) -> NullTranslations:
+    if lang not in CATALOG_LANGUAGES:
+        return NullTranslations()
+    po_path = resources.files("bots").joinpath(f"locales/{lang}/LC_MESSAGES/messages.po")
+    if not po_path.is_file():
+        return NullTranslations()
+    with po_path.open("rb") as handle:
+        messages = read_po(handle, locale=lang)
+    # Compile in memory: no build step, and the .po file stays the single source.
+    buffer = io.BytesIO()
+    write_mo(buffer, messages, use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+def normalize_language(code: str | None) -> str | None:
+    """'en-US' → 'en', 'ko_KR' → 'ko'; None for languages we do not offer."""
+    if not code:
+        return None
+    base = code.replace("_", "-").split("-")[0].lower()
+    return base if base in LANGUAGES else None
+
+
+def format_rich(template: str, params: dict[str, object]) -> RichText:
+    spans: list[Span] = []
+    pos = 0
+    for match in PLACEHOLDER.finditer(template):
+        if match.start() > pos:
+            spans.append(Span(template[pos:match.start()]))
+        name = match.group(1)
+        value = params.get(name, match.group(0))
+        spans.append(value if isinstance(value, Span) else Span(str(value)))
+        pos = match.end()
+    if pos < len(template):
+        spans.append(Span(template[pos:]))
+    return tuple(spans)
+
+
+class Translator:
+    """Everything a reply needs to speak one person's language."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self._catalog = catalog(lang)
+
+    def text(self, msgid: str, **params: object) -> RichText:
+        return format_rich(self._catalog.gettext(msgid), params)
+
+    def plural(self, singular: str, plural: str, n: int, **params: object) -> RichText:
+        return format_rich(self._catalog.ngettext(singular, plural, n), {"n": n, **params})
+
+    def s(self, msgid: str, **params: object) -> str:
+        """Plain string (button labels, toasts)."""
+        return "".join(span.text for span in self.text(msgid, **params))
+
+
+def join(*parts: RichText, sep: str = "\n") -> RichText:
+    out: list[Span] = []
+    for index, part in enumerate(p for p in parts if p):
+        if index:
+            out.append(Span(sep))
+        out.extend(part)
+    return tuple(out)
+
+
+def _(msgid: str) -> str:
+    """Marks a message id for extraction where it is defined apart from where it is translated."""
+    return msgid

@@ -1,0 +1,39 @@
+"""Department and category names in the reader's language (the seed's own words in Korean)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bots.context import Ctx
+from core.models import Category, Department
+
+
+def _pick(lang: str, ko: str, en: str) -> str:
+    return ko if lang == "ko" else en
+
+
+async def category_names(ctx: Ctx) -> dict[str, str]:
+    rows = await ctx.session.execute(select(Category.code, Category.name_ko, Category.name_en))
+    return {code: _pick(ctx.t.lang, ko, en) for code, ko, en in rows.all()}
+
+
+async def department_name(ctx: Ctx, code: str) -> str:
+    dep = await ctx.session.get(Department, code)
+    return _pick(ctx.t.lang, dep.name_ko, dep.name_en) if dep else code
+
+
+async def categories_in_order(ctx: Ctx) -> list[tuple[str, str]]:
+    rows = await ctx.session.execute(
+        select(Category.code, Category.name_ko, Category.name_en).order_by(Category.position)
+    )
+    return [(code, _pick(ctx.t.lang, ko, en)) for code, ko, en in rows.all()]
+
+
+async def resolve_category(ctx: Ctx, text: str) -> str | None:
+    """A category from what someone typed: its code or its name in either language."""
+    wanted = text.strip().lower()
+    rows = await ctx.session.execute(select(Category.code, Category.name_ko, Category.name_en))
+    for code, ko, en in rows.all():
+        if wanted in (code.lower(), ko.lower(), en.lower()):
+            return str(code)
+    return None

@@ -1,0 +1,143 @@
+"""The seam between platforms and the conversation: small, boring, platform-free value types.
+
+Adapters turn platform input into an `Inbound` and turn an `Outbound` into platform calls.
+Text travels as `Span`s so that each adapter escapes user text for its own markup (HTML for
+Telegram, mrkdwn for Slack, nothing for the terminal) and the conversation never formats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Style = Literal["plain", "bold", "italic", "code", "link"]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A run of text with one style; `url` is set for links."""
+
+    text: str
+    style: Style = "plain"
+    url: str | None = None
+
+
+RichText = tuple[Span, ...]
+
+
+def plain_text(text: RichText) -> str:
+    """The text with all styling dropped (logs, terminals, tests)."""
+    return "".join(span.text for span in text)
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """The person behind an inbound event, as their platform names them."""
+
+    platform: str
+    user_id: str
+    display_name: str = ""
+    locale: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """The conversation an event came from, and where a reply should go."""
+
+    chat_id: str
+    direct: bool = True
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    args: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonPress:
+    action: str
+    value: str = ""
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FormSubmit:
+    form: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+Payload = Command | Text | ButtonPress | FormSubmit
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    platform: str
+    event_id: str
+    who: Who
+    where: Where
+    payload: Payload
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    action: str
+    value: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """One message to send: where, what (already translated), buttons in rows, or an edit."""
+
+    chat_id: str
+    text: RichText
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    thread_id: str | None = None
+    edit_message_id: str | None = None
+    notice: str | None = None
+    """Short toast for a button press (Telegram's answerCallbackQuery text); not a message."""
+
+
+class DeliveryError(Exception):
+    """Raised by a `Sender`; tells the outbox what to do next."""
+
+
+class RetryAfter(DeliveryError):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class TransientError(DeliveryError):
+    """Network trouble or a 5xx: try again later with backoff."""
+
+
+class PermanentError(DeliveryError):
+    """The platform will never accept this (blocked bot, chat gone): mark failed now."""
+
+
+class Sender(Protocol):
+    """What the outbox dispatcher needs from a platform adapter."""
+
+    platform: str
+
+    async def send(self, message: Outbound) -> str | None:
+        """Deliver one message, pacing for the platform's limits; return its id, raise DeliveryError."""
+        ...
+
+
+class InboundHandler(Protocol):
+    """The conversation as adapters see it: store the event, apply it once, return direct replies.
+
+    Returns None when the event was already processed (a platform re-delivery): send nothing.
+    Raises on storage failure so that the adapter answers 5xx and the platform re-delivers.
+    """
+
+    async def __call__(self, inbound: Inbound) -> list[Outbound] | None: ...

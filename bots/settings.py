@@ -1,0 +1,34 @@
+"""One settings object, read once in the composition root and passed down (PRODUCT.md §8)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every operator-facing knob; names match `.env.example` exactly."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    oasis_database_url: str = "sqlite+aiosqlite:///oasis.db"
+    oasis_host: str = "127.0.0.1"
+    oasis_port: int = 8080
+    oasis_public_url: str = "http://127.0.0.1:8080"
+    oasis_vote_threshold: int = Field(default=5, ge=1)
+    oasis_review_days: int = Field(default=14, ge=1)
+    oasis_support_days: int = Field(default=0, ge=0)
+    oasis_default_language: str = "ko"
+    oasis_departments_file: str | None = None
+
+    telegram_bot_token: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_room_chat_id: int | None = None
+    telegram_max_messages_per_second: float = Field(default=30.0, gt=0)
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_room_channel_id: str | None = None

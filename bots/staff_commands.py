@@ -1,0 +1,57 @@
+"""What officials and admins do in the chat: see their queue and publish the department opinion."""
+
+from __future__ import annotations
+
+from bots.citizen_commands import parse_id
+from bots.context import Ctx
+from bots.flows import review as review_flow
+from bots.i18n import join
+from bots.names import category_names
+from bots.neutral import Button
+from bots.registry import registry
+from bots.render import card_text
+from core import queries, reviews
+from core.citizens import require_staff
+from core.errors import Invalid
+
+
+@registry.command("queue")
+async def queue(ctx: Ctx, _args: str) -> None:
+    require_staff(ctx.actor)
+    cards = await queries.review_queue(ctx.session, ctx.actor)
+    if not cards:
+        ctx.reply(ctx.t.text("No proposals are waiting for your department's opinion."))
+        return
+    names = await category_names(ctx)
+    threshold = ctx.config.rules.vote_threshold
+    for card in cards:
+        due = card.review_deadline.strftime("%Y-%m-%d") if card.review_deadline else "-"
+        ctx.reply(join(card_text(card, ctx.t, threshold, names.get(card.category, card.category)),
+                       ctx.t.text("Opinion due by {date}", date=due)),
+                  ((Button("review", str(card.id), ctx.t.s("✍ Write opinion")),),))
+
+
+@registry.button("review")
+async def review_button(ctx: Ctx, value: str) -> None:
+    await review_flow.begin(ctx, parse_id(value))
+
+
+@registry.command("review")
+async def review(ctx: Ctx, args: str) -> None:
+    """`/review <id>` (guided), `/review <id> forward <opinion>`, `/review <id> reject <code> <explanation>`."""
+    require_staff(ctx.actor)
+    proposal_id = parse_id(args)
+    rest = args.strip().split(maxsplit=1)[1] if len(args.strip().split(maxsplit=1)) > 1 else ""
+    if not rest:
+        await review_flow.begin(ctx, proposal_id)
+        return
+    choice, _, tail = rest.partition(" ")
+    choice = choice.lower()
+    if choice == "forward":
+        opinion = reviews.Opinion(recommendation="forward", explanation=tail.strip())
+    elif choice == "reject":
+        code, _, explanation = tail.strip().partition(" ")
+        opinion = reviews.Opinion(recommendation="reject", reason_code=code, explanation=explanation)
+    else:
+        raise Invalid("unknown_recommendation", value=choice)
+    await review_flow.publish(ctx, proposal_id, opinion)

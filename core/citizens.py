@@ -1,0 +1,156 @@
+"""Who someone is: platform identities, the citizen behind them, and their roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import utcnow
+from core.directory import get_department
+from core.errors import Forbidden, Invalid
+from core.models import Citizen, Identity, RoleGrant
+from core.statuses import Role
+
+STAFF_ROLES = frozenset({Role.OFFICIAL, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A citizen with their roles, as the rules need to see them."""
+
+    citizen_id: int
+    roles: frozenset[tuple[str, str | None]]
+    language: str | None = None
+
+    def has(self, role: Role, department: str | None = None) -> bool:
+        if department is None:
+            return any(r == role for r, _ in self.roles)
+        return (role.value, department) in self.roles
+
+    @property
+    def is_admin(self) -> bool:
+        return self.has(Role.ADMIN)
+
+    def departments(self) -> list[str]:
+        return sorted(d for r, d in self.roles if r == Role.OFFICIAL and d)
+
+    def may_review(self, department: str) -> bool:
+        return self.is_admin or self.has(Role.OFFICIAL, department)
+
+
+async def find_identity(session: AsyncSession, platform: str, user_id: str) -> Identity | None:
+    return await session.scalar(
+        select(Identity).where(Identity.platform == platform, Identity.user_id == user_id)
+    )
+
+
+async def ensure_identity(
+    session: AsyncSession,
+    platform: str,
+    user_id: str,
+    *,
+    display_name: str = "",
+    locale: str | None = None,
+    direct_chat_id: str | None = None,
+) -> Identity:
+    """The identity for this account, creating it and its citizen on first sight; refreshes what we know."""
+    ident = await find_identity(session, platform, user_id)
+    now = utcnow()
+    if ident is None:
+        citizen = Citizen(display_name=display_name)
+        session.add(citizen)
+        await session.flush()
+        ident = Identity(citizen_id=citizen.id, platform=platform, user_id=user_id)
+        session.add(ident)
+    if display_name:
+        ident.display_name = display_name
+    if locale:
+        ident.locale = locale
+    if direct_chat_id:
+        ident.direct_chat_id = direct_chat_id
+    ident.last_seen_at = now
+    await session.flush()
+    return ident
+
+
+async def load_actor(session: AsyncSession, citizen_id: int) -> Actor:
+    citizen = await session.get(Citizen, citizen_id)
+    rows = (
+        await session.execute(
+            select(RoleGrant.role, RoleGrant.department_code).where(RoleGrant.citizen_id == citizen_id)
+        )
+    ).all()
+    roles = frozenset((r, d) for r, d in rows)
+    return Actor(citizen_id=citizen_id, roles=roles, language=citizen.language if citizen else None)
+
+
+async def set_language(session: AsyncSession, citizen_id: int, language: str) -> None:
+    citizen = await session.get(Citizen, citizen_id)
+    if citizen is not None:
+        citizen.language = language
+
+
+def _parse_role(role: str) -> Role:
+    try:
+        parsed = Role(role)
+    except ValueError as exc:
+        raise Invalid("unknown_role", role=role) from exc
+    if parsed == Role.CITIZEN:
+        raise Invalid("unknown_role", role=role)
+    return parsed
+
+
+async def grant_role(
+    session: AsyncSession, platform: str, user_id: str, role: str, department: str | None = None
+) -> bool:
+    """Grant by platform account, even before that person has spoken to the bot. False if already held."""
+    parsed = _parse_role(role)
+    if parsed == Role.OFFICIAL:
+        if not department:
+            raise Invalid("department_required")
+        await get_department(session, department)
+    elif department:
+        raise Invalid("department_only_for_officials")
+    ident = await ensure_identity(session, platform, user_id)
+    exists = await session.scalar(
+        select(RoleGrant.id).where(
+            RoleGrant.citizen_id == ident.citizen_id,
+            RoleGrant.role == parsed.value,
+            RoleGrant.department_code.is_(None) if department is None else RoleGrant.department_code == department,
+        )
+    )
+    if exists:
+        return False
+    session.add(RoleGrant(citizen_id=ident.citizen_id, role=parsed.value, department_code=department))
+    return True
+
+
+async def revoke_role(
+    session: AsyncSession, platform: str, user_id: str, role: str, department: str | None = None
+) -> int:
+    """Remove the grant (all departments of that role when none is named); returns how many went."""
+    parsed = _parse_role(role)
+    ident = await find_identity(session, platform, user_id)
+    if ident is None:
+        return 0
+    stmt = delete(RoleGrant).where(RoleGrant.citizen_id == ident.citizen_id, RoleGrant.role == parsed.value)
+    if department:
+        stmt = stmt.where(RoleGrant.department_code == department)
+    result = await session.execute(stmt)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def require_staff(actor: Actor) -> None:
+    if not (actor.is_admin or actor.has(Role.OFFICIAL)):
+        raise Forbidden("staff_only")
+
+
+async def officials_of(session: AsyncSession, department: str) -> list[int]:
+    rows = await session.scalars(
+        select(RoleGrant.citizen_id).where(
+            RoleGrant.role == Role.OFFICIAL.value, RoleGrant.department_code == department
+        )
+    )
+    return sorted(set(rows.all()))

@@ -1,0 +1,77 @@
+"""Departments and categories: loaded from a TOML file into the database, read back for routing."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import Invalid
+from core.models import Category, Department
+
+
+@dataclass(frozen=True)
+class Directory:
+    departments: list[dict[str, Any]]
+    categories: list[dict[str, Any]]
+
+
+def load_directory(path: str | None = None) -> Directory:
+    """Read the shipped file, or an operator's; refuse a category that names no department."""
+    if path:
+        raw = Path(path).read_bytes()
+    else:
+        raw = resources.files("core").joinpath("data/departments.toml").read_bytes()
+    data = tomllib.loads(raw.decode("utf-8"))
+    departments = list(data.get("departments", []))
+    categories = list(data.get("categories", []))
+    codes = {d["code"] for d in departments}
+    for cat in categories:
+        if cat["department"] not in codes:
+            raise ValueError(f"category {cat['code']!r} names unknown department {cat['department']!r}")
+    return Directory(departments, categories)
+
+
+async def sync_directory(session: AsyncSession, directory: Directory) -> None:
+    """Upsert by code; never delete, since proposals refer to old codes."""
+    for dep in directory.departments:
+        row = await session.get(Department, dep["code"])
+        if row is None:
+            row = Department(code=dep["code"])
+            session.add(row)
+        row.name_ko = dep["name_ko"]
+        row.name_en = dep["name_en"]
+        row.slack_channel = dep.get("slack_channel")
+    await session.flush()
+    for position, cat in enumerate(directory.categories):
+        crow = await session.get(Category, cat["code"])
+        if crow is None:
+            crow = Category(code=cat["code"])
+            session.add(crow)
+        crow.name_ko = cat["name_ko"]
+        crow.name_en = cat["name_en"]
+        crow.department_code = cat["department"]
+        crow.position = position
+
+
+async def list_categories(session: AsyncSession) -> list[Category]:
+    return list((await session.scalars(select(Category).order_by(Category.position))).all())
+
+
+async def get_category(session: AsyncSession, code: str) -> Category:
+    cat = await session.get(Category, code)
+    if cat is None:
+        raise Invalid("unknown_category", category=code)
+    return cat
+
+
+async def get_department(session: AsyncSession, code: str) -> Department:
+    dep = await session.get(Department, code)
+    if dep is None:
+        raise Invalid("unknown_department", department=code)
+    return dep

@@ -1,0 +1,208 @@
+"""The tables. Raw user text only; formatting and translation happen at the edges."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from core.clock import utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Citizen(Base):
+    __tablename__ = "citizens"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str | None] = mapped_column(String(8))
+    notify_platform: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Identity(Base):
+    """One account on one platform; several may point at one citizen once linked."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("platform", "user_id", name="uq_identities_platform_user"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[str] = mapped_column(String(100))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    locale: Mapped[str | None] = mapped_column(String(20))
+    direct_chat_id: Mapped[str | None] = mapped_column(String(100))
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class RoleGrant(Base):
+    __tablename__ = "role_grants"
+    __table_args__ = (
+        UniqueConstraint("citizen_id", "role", "department_code", name="uq_role_grants_citizen_role_dept"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    granted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_ko: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    slack_channel: Mapped[str | None] = mapped_column(String(100))
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_ko: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Proposal(Base):
+    __tablename__ = "proposals"
+    __table_args__ = (Index("ix_proposals_status_created", "status", "created_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="free")
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"))
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    review_deadline: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Vote(Base):
+    """One row per supporter: the count is always derived, never a hot counter row."""
+
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("proposal_id", "citizen_id", name="uq_votes_proposal_citizen"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    body: Mapped[str] = mapped_column(Text)
+    platform: Mapped[str] = mapped_column(String(20), default="")
+    hidden: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Follow(Base):
+    __tablename__ = "follows"
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class StatusEvent(Base):
+    """The public history of a proposal: who moved it, when, from where to where, and why."""
+
+    __tablename__ = "status_events"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"))
+    reason_code: Mapped[str | None] = mapped_column(String(20))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DepartmentReview(Base):
+    __tablename__ = "department_reviews"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    official_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    recommendation: Mapped[str] = mapped_column(String(10))
+    necessity: Mapped[str] = mapped_column(Text, default="")
+    effectiveness: Mapped[str] = mapped_column(Text, default="")
+    feasibility: Mapped[str] = mapped_column(Text, default="")
+    budget_krw: Mapped[int | None] = mapped_column(BigInteger)
+    reason_code: Mapped[str | None] = mapped_column(String(20))
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class InboxEvent(Base):
+    """Platform event ids already applied: a re-delivery finds its row and changes nothing."""
+
+    __tablename__ = "inbox"
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A notification to one citizen, written in the transaction of the change it announces."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("event_key", "citizen_id", name="uq_outbox_event_citizen"),
+        Index("ix_outbox_status_due", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    event_key: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    platform: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class DialogState(Base):
+    """Where a person is in a guided conversation, so any process can continue it."""
+
+    __tablename__ = "dialog_states"
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(40))
+    step: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

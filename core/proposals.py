@@ -1,0 +1,140 @@
+"""Submitting, withdrawing, following and discussing proposals."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.citizens import Actor
+from core.clock import utcnow
+from core.directory import get_category
+from core.errors import Forbidden, InvalidState, NotFound
+from core.models import Comment, Follow, Proposal, StatusEvent
+from core.outbox import notify, notify_followers
+from core.rules import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX, checked_text
+from core.statuses import Status, can_move
+from core.upsert import insert_ignore
+
+HIDDEN_FROM_DISCUSSION = {Status.HIDDEN.value, Status.WITHDRAWN.value}
+
+
+async def get_proposal(session: AsyncSession, proposal_id: int, *, for_update: bool = False) -> Proposal:
+    if for_update:
+        proposal = await session.get(Proposal, proposal_id, with_for_update=True, populate_existing=True)
+    else:
+        proposal = await session.get(Proposal, proposal_id)
+    if proposal is None or proposal.status == Status.HIDDEN:
+        raise NotFound("proposal_not_found", id=proposal_id)
+    return proposal
+
+
+def validate_title(title: str) -> str:
+    return checked_text(title, "title", TITLE_MAX, single_line=True)
+
+
+def validate_description(description: str) -> str:
+    return checked_text(description, "description", DESCRIPTION_MAX)
+
+
+async def submit(
+    session: AsyncSession, actor: Actor, *, title: str, description: str, category: str
+) -> Proposal:
+    """A new open proposal, routed to its category's department; the author follows it."""
+    clean_title = validate_title(title)
+    clean_description = validate_description(description)
+    cat = await get_category(session, category)
+    now = utcnow()
+    proposal = Proposal(
+        author_id=actor.citizen_id,
+        title=clean_title,
+        description=clean_description,
+        category_code=cat.code,
+        department_code=cat.department_code,
+        status=Status.OPEN.value,
+        created_at=now,
+        status_changed_at=now,
+    )
+    session.add(proposal)
+    await session.flush()
+    session.add(StatusEvent(proposal_id=proposal.id, from_status=None, to_status=Status.OPEN.value,
+                            actor_id=actor.citizen_id, created_at=now))
+    session.add(Follow(proposal_id=proposal.id, citizen_id=actor.citizen_id, created_at=now))
+    await session.flush()
+    return proposal
+
+
+async def record_transition(
+    session: AsyncSession,
+    proposal: Proposal,
+    target: Status,
+    *,
+    actor_id: int | None,
+    reason_code: str | None = None,
+    reason_text: str | None = None,
+    extra: dict[str, object] | None = None,
+    exclude: tuple[int, ...] = (),
+) -> StatusEvent:
+    """Move a proposal, record the public event, and queue a notice to every follower, atomically."""
+    current = Status(proposal.status)
+    if not can_move(current, target):
+        raise InvalidState("bad_transition", status=current.value, target=target.value, id=proposal.id)
+    now = utcnow()
+    proposal.status = target.value
+    proposal.status_changed_at = now
+    event = StatusEvent(proposal_id=proposal.id, from_status=current.value, to_status=target.value,
+                        actor_id=actor_id, reason_code=reason_code, reason_text=reason_text, created_at=now)
+    session.add(event)
+    await session.flush()
+    params: dict[str, object] = {
+        "id": proposal.id,
+        "title": proposal.title,
+        "from": current.value,
+        "to": target.value,
+        "reason_code": reason_code,
+        "reason_text": reason_text,
+    }
+    params.update(extra or {})
+    await notify_followers(session, proposal.id, f"status:{event.id}", "status_changed", params, exclude)
+    return event
+
+
+async def withdraw(session: AsyncSession, actor: Actor, proposal_id: int) -> Proposal:
+    proposal = await get_proposal(session, proposal_id, for_update=True)
+    if proposal.author_id != actor.citizen_id:
+        raise Forbidden("not_author", id=proposal_id)
+    if proposal.status != Status.OPEN:
+        raise InvalidState("withdraw_not_open", id=proposal_id, status=proposal.status)
+    await record_transition(session, proposal, Status.WITHDRAWN, actor_id=actor.citizen_id,
+                            exclude=(actor.citizen_id,))
+    return proposal
+
+
+async def follow(session: AsyncSession, actor: Actor, proposal_id: int) -> bool:
+    await get_proposal(session, proposal_id)
+    return await insert_ignore(session, Follow, proposal_id=proposal_id, citizen_id=actor.citizen_id,
+                               created_at=utcnow())
+
+
+async def unfollow(session: AsyncSession, actor: Actor, proposal_id: int) -> bool:
+    await get_proposal(session, proposal_id)
+    result = await session.execute(
+        delete(Follow).where(Follow.proposal_id == proposal_id, Follow.citizen_id == actor.citizen_id)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def add_comment(
+    session: AsyncSession, actor: Actor, proposal_id: int, body: str, *, platform: str = ""
+) -> Comment:
+    proposal = await get_proposal(session, proposal_id)
+    if proposal.status in HIDDEN_FROM_DISCUSSION:
+        raise InvalidState("comment_closed", id=proposal_id, status=proposal.status)
+    text = checked_text(body, "comment", COMMENT_MAX)
+    comment = Comment(proposal_id=proposal_id, citizen_id=actor.citizen_id, body=text, platform=platform,
+                      created_at=utcnow())
+    session.add(comment)
+    await session.flush()
+    if proposal.author_id != actor.citizen_id:
+        await notify(session, [proposal.author_id], f"comment:{comment.id}", "new_comment",
+                     {"id": proposal.id, "title": proposal.title, "comment_id": comment.id})
+    return comment

@@ -1,0 +1,44 @@
+"""The numbers that shape a proposal's life, from settings; and input limits from PRODUCT.md §3."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from core.errors import Invalid
+
+TITLE_MAX = 100
+DESCRIPTION_MAX = 4000
+COMMENT_MAX = 2000
+EXPLANATION_MAX = 4000
+
+
+@dataclass(frozen=True)
+class Rules:
+    vote_threshold: int = 5
+    review_days: int = 14
+    support_days: int = 0
+
+
+def clean_text(value: str) -> str:
+    """Drop control and format characters (keeping newlines and tabs) and trim."""
+    kept = []
+    for ch in value:
+        if ch in "\n\t":
+            kept.append(ch)
+        elif unicodedata.category(ch) in ("Cc", "Cs", "Co") or ch in "\u2028\u2029\ufeff":
+            continue
+        else:
+            kept.append(ch)
+    return "".join(kept).strip()
+
+
+def checked_text(value: str, field: str, limit: int, *, single_line: bool = False) -> str:
+    text = clean_text(value)
+    if single_line:
+        text = " ".join(text.split())
+    if not text:
+        raise Invalid(f"{field}_empty")
+    if len(text) > limit:
+        raise Invalid(f"{field}_too_long", limit=limit, length=len(text))
+    return text

@@ -1,0 +1,99 @@
+"""Support for proposals. The count is always derived from the votes table, never a hot counter row.
+
+A vote transaction never locks the proposal: concurrent votes do not queue behind each other. The move to
+`under_review` happens in `start_review_if_due`, a short transaction of its own, run after a vote that
+came near the threshold (and by the scheduler's sweep), guarded by a conditional status update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.citizens import Actor, officials_of
+from core.clock import utcnow
+from core.errors import InvalidState
+from core.models import Follow, Proposal, Vote
+from core.outbox import notify
+from core.proposals import get_proposal, record_transition
+from core.rules import Rules
+from core.statuses import Status
+from core.upsert import insert_ignore
+
+# Concurrent voters may each count fewer votes than were cast; re-check once the count is this close.
+SETTLE_WINDOW = 16
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    proposal_id: int
+    changed: bool
+    count: int
+    needed: int
+    settle: bool
+    """True when the caller should run `start_review_if_due` after committing."""
+
+
+async def count_votes(session: AsyncSession, proposal_id: int) -> int:
+    return int(await session.scalar(select(func.count()).where(Vote.proposal_id == proposal_id)) or 0)
+
+
+async def vote(session: AsyncSession, actor: Actor, proposal_id: int, rules: Rules) -> VoteResult:
+    proposal = await get_proposal(session, proposal_id)
+    if proposal.status != Status.OPEN:
+        raise InvalidState("vote_not_open", id=proposal_id, status=proposal.status)
+    now = utcnow()
+    changed = await insert_ignore(session, Vote, proposal_id=proposal_id, citizen_id=actor.citizen_id,
+                                  created_at=now)
+    if changed:
+        await insert_ignore(session, Follow, proposal_id=proposal_id, citizen_id=actor.citizen_id,
+                            created_at=now)
+    count = await count_votes(session, proposal_id)
+    needed = max(rules.vote_threshold - count, 0)
+    return VoteResult(proposal_id, changed, count, needed, settle=changed and needed < SETTLE_WINDOW)
+
+
+async def unvote(session: AsyncSession, actor: Actor, proposal_id: int, rules: Rules) -> VoteResult:
+    proposal = await get_proposal(session, proposal_id)
+    if proposal.status != Status.OPEN:
+        raise InvalidState("unvote_not_open", id=proposal_id, status=proposal.status)
+    result = await session.execute(
+        delete(Vote).where(Vote.proposal_id == proposal_id, Vote.citizen_id == actor.citizen_id)
+    )
+    count = await count_votes(session, proposal_id)
+    return VoteResult(proposal_id, bool(result.rowcount), count,  # type: ignore[attr-defined]
+                      max(rules.vote_threshold - count, 0), settle=False)
+
+
+async def start_review_if_due(session: AsyncSession, proposal_id: int, rules: Rules) -> bool:
+    """Move an open proposal with enough votes to `under_review`; True only for the caller that moved it."""
+    if await count_votes(session, proposal_id) < rules.vote_threshold:
+        return False
+    proposal = await get_proposal(session, proposal_id, for_update=True)
+    if proposal.status != Status.OPEN:
+        return False
+    deadline = utcnow() + timedelta(days=rules.review_days)
+    proposal.review_deadline = deadline
+    await record_transition(session, proposal, Status.UNDER_REVIEW, actor_id=None,
+                            extra={"deadline": deadline.isoformat(timespec="minutes")})
+    officials = await officials_of(session, proposal.department_code)
+    await notify(session, officials, f"queue:{proposal.id}", "review_queued",
+                 {"id": proposal.id, "title": proposal.title, "department": proposal.department_code,
+                  "deadline": deadline.isoformat(timespec="minutes")})
+    return True
+
+
+async def due_for_review(session: AsyncSession, rules: Rules, limit: int = 100) -> list[int]:
+    """Open proposals whose votes already reach the threshold (missed by a crash or a race)."""
+    rows = await session.execute(
+        select(Vote.proposal_id)
+        .join(Proposal, Proposal.id == Vote.proposal_id)
+        .where(Proposal.status == Status.OPEN.value)
+        .group_by(Vote.proposal_id)
+        .having(func.count() >= rules.vote_threshold)
+        .limit(limit)
+    )
+    return [int(pid) for (pid,) in rows.all()]
