@@ -1,0 +1,91 @@
+"""The `oasis` command as an operator and a newcomer use it: migrate, grant, demo, chat, run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+
+OASIS = [sys.executable, "-m", "bots.cli"]
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OASIS_", "TELEGRAM_", "SLACK_"))}
+    env.update(OASIS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}", OASIS_DEFAULT_LANGUAGE="en",
+               OASIS_LOG_LEVEL="WARNING")
+    env.update(extra)
+    return env
+
+
+def oasis(tmp_path: Path, *args: str, stdin: str = "", **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*OASIS, *args], input=stdin, capture_output=True, text=True, timeout=60,
+                          env=env_for(tmp_path, **extra), cwd=tmp_path)
+
+
+def test_upgrade_grant_revoke(tmp_path: Path) -> None:
+    assert oasis(tmp_path, "db", "upgrade").returncode == 0
+    granted = oasis(tmp_path, "grant", "telegram:12345", "official", "--department", "transport")
+    assert granted.returncode == 0 and "granted official (transport) to telegram:12345" in granted.stdout
+    again = oasis(tmp_path, "grant", "telegram:12345", "official", "--department", "transport")
+    assert "already has" in again.stdout
+    no_dept = oasis(tmp_path, "grant", "telegram:12345", "official")
+    assert no_dept.returncode != 0 and "department_required" in no_dept.stderr
+    bad = oasis(tmp_path, "grant", "12345", "admin")
+    assert bad.returncode != 0 and "telegram:12345" in bad.stderr
+    revoked = oasis(tmp_path, "revoke", "telegram:12345", "official", "--department", "transport")
+    assert "revoked 1 grant" in revoked.stdout
+
+
+def test_chat_holds_the_conversation(tmp_path: Path) -> None:
+    assert oasis(tmp_path, "db", "upgrade").returncode == 0
+    # /propose → title → description → category option 1 (Transport) → option 1 (Submit).
+    script = "/propose\nMore benches in parks\nOlder people need places to rest.\n1\n1\nmine\n"
+    chat = oasis(tmp_path, "chat", "--as", "alice", stdin=script)
+    assert chat.returncode == 0, chat.stderr
+    assert "Proposal #1 received" in chat.stdout
+    assert "More benches in parks" in chat.stdout
+    assert "[1] Transport" in chat.stdout
+
+
+def test_demo_then_chat_sees_it(tmp_path: Path) -> None:
+    assert oasis(tmp_path, "db", "upgrade").returncode == 0
+    demo = oasis(tmp_path, "demo")
+    assert demo.returncode == 0 and "added 5 sample proposals" in demo.stdout
+    assert "already exist" in oasis(tmp_path, "demo").stdout
+    chat = oasis(tmp_path, "chat", "--as", "bob", stdin="/top\n")
+    assert "#1" in chat.stdout and "under review" in chat.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_run_without_tokens_serves_health(tmp_path: Path) -> None:
+    assert oasis(tmp_path, "db", "upgrade").returncode == 0
+    port = free_port()
+    proc = subprocess.Popen([*OASIS, "run"], env=env_for(tmp_path, OASIS_PORT=str(port)), cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        body = None
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        body = (response.status, await response.json())
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+        assert body == (200, {"status": "ok", "database": "ok"})
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "TELEGRAM_BOT_TOKEN" in out
