@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint migrate clean
+.PHONY: run test lint migrate clean catalogs
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -27,3 +27,10 @@ test: lint
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Refresh the catalogs from the code (English message ids; fill in the Korean msgstr afterwards).
+catalogs: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k text -k s -k plural:1,2 --no-default-keywords \
+		--no-location --sort-output -o bots/locales/messages.pot bots
+	$(BIN)/pybabel update -i bots/locales/messages.pot -d bots/locales -l ko --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i bots/locales/messages.pot -d bots/locales -l en --no-fuzzy-matching --ignore-obsolete

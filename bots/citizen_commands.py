@@ -5,7 +5,7 @@ from __future__ import annotations
 from bots import flows
 from bots.context import Ctx
 from bots.flows import propose as propose_flow
-from bots.i18n import LANGUAGES, join
+from bots.i18n import LANGUAGES, _, join
 from bots.names import category_names, department_name, resolve_category
 from bots.neutral import Button, Span
 from bots.registry import registry
@@ -22,7 +22,7 @@ def parse_id(text: str) -> int:
     """'12', '#12' or 'p12' → 12; a clear error for anything else."""
     token = text.strip().split(maxsplit=1)[0] if text.strip() else ""
     digits = token.lstrip("#pP")
-    if not digits.isdigit() or len(digits) > 12:
+    if not digits.isdecimal() or len(digits) > 12:
         raise Invalid("need_id", given=token)
     return int(digits)
 
@@ -193,7 +193,7 @@ async def comment(ctx: Ctx, args: str) -> None:
 async def follow(ctx: Ctx, args: str) -> None:
     pid = parse_id(args)
     created = await proposals.follow(ctx.session, ctx.actor, pid)
-    msg = "You will be told about every change to #{id}." if created else "You already follow #{id}."
+    msg = _("You will be told about every change to #{id}.") if created else _("You already follow #{id}.")
     ctx.say(ctx.t.text(msg, id=pid))
 
 
@@ -202,7 +202,7 @@ async def follow(ctx: Ctx, args: str) -> None:
 async def unfollow(ctx: Ctx, args: str) -> None:
     pid = parse_id(args)
     removed = await proposals.unfollow(ctx.session, ctx.actor, pid)
-    msg = "You no longer follow #{id}." if removed else "You were not following #{id}."
+    msg = _("You no longer follow #{id}.") if removed else _("You were not following #{id}.")
     ctx.say(ctx.t.text(msg, id=pid))
 
 

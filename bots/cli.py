@@ -100,7 +100,7 @@ async def _chat(settings: Settings, name: str, lang: str | None) -> None:
     stop = asyncio.Event()
     dispatch = asyncio.create_task(app.dispatcher.run(stop))
     try:
-        await run_console(app._handle_and_wake, name, lang)
+        await run_console(app._handle_and_wake, name, lang, settings.oasis_default_language)
     finally:
         stop.set()
         await dispatch
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "run":
         asyncio.run(_run(settings))
     elif args.command == "chat":
-        logging.getLogger().setLevel(logging.WARNING)
+        logging.getLogger().setLevel(logging.ERROR)  # keep the terminal for the conversation
         asyncio.run(_chat(settings, args.name, args.lang))
     elif args.command == "demo":
         from bots.demo import load_demo

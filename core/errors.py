@@ -8,7 +8,7 @@ from typing import Any
 class OasisError(Exception):
     """A failure a user can cause. `code` is a catalog key, `params` fill its placeholders."""
 
-    def __init__(self, code: str, **params: Any) -> None:
+    def __init__(self, code: str, /, **params: Any) -> None:
         super().__init__(code, params)
         self.code = code
         self.params = params

@@ -46,7 +46,8 @@ def _votes_subquery() -> Select[tuple[int, int]]:
 
 def _card_query() -> Select[tuple[Proposal, int]]:
     counts = _votes_subquery().subquery()
-    return select(Proposal, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.proposal_id == Proposal.id)
+    votes = func.coalesce(counts.c.n, 0).label("votes")
+    return select(Proposal, votes).outerjoin(counts, counts.c.proposal_id == Proposal.id)
 
 
 def _card(p: Proposal, votes: int) -> Card:
@@ -67,7 +68,7 @@ async def list_cards(
         query = query.where(Proposal.category_code == category)
         total_q = total_q.where(Proposal.category_code == category)
     if order == "top":
-        query = query.order_by(func.coalesce(query.selected_columns[1], 0).desc(), Proposal.id.desc())
+        query = query.order_by(query.selected_columns.votes.desc(), Proposal.id.desc())
     else:
         query = query.order_by(Proposal.id.desc())
     rows = (await session.execute(query.offset(offset).limit(limit))).all()

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
+from bots.i18n import Translator, normalize_language
 from bots.neutral import Button, ButtonPress, Command, Inbound, InboundHandler, Outbound, Text, Where, Who
 
 PLATFORM = "console"
@@ -75,11 +76,12 @@ class ConsoleSender:
         return None
 
 
-async def run_console(handler: InboundHandler, name: str, locale: str | None,
+async def run_console(handler: InboundHandler, name: str, locale: str | None, default_language: str,
                       stdin: TextIO = sys.stdin) -> None:
     chat = ConsoleChat(handler, name, locale)
-    print(f"Oasis — chatting as {name}. Type /help, a number to press a button, or Ctrl-D to leave.",
-          flush=True)
+    t = Translator(normalize_language(locale) or default_language)
+    print(t.s("Oasis — chatting as {name}. Type /help, a number to press a button, or Ctrl-D to leave.",
+              name=name), flush=True)
     loop = asyncio.get_running_loop()
     while True:
         print("> ", end="", flush=True)

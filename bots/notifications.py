@@ -1,0 +1,160 @@
+"""Outbox rows → the message a person reads, in their language (PRODUCT.md §2 words, §4 notices).
+
+The core writes a `kind` and raw `params` in the transaction of the change; wording happens here, at
+send time, so a notice speaks the recipient's current language. User text (titles, explanations)
+stays raw in its own `Span`: each adapter escapes it for its markup. Rendering never raises: a row
+with odd params still tells the person something and links to the proposal, rather than blocking
+the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from bots.i18n import Translator, _, join
+from bots.neutral import RichText, Span
+from core.statuses import ReasonCode, Status
+
+log = logging.getLogger(__name__)
+
+STATUS_LABELS: dict[str, str] = {
+    Status.OPEN: _("open"),
+    Status.UNDER_REVIEW: _("under review"),
+    Status.PANEL_REVIEW: _("with the expert panel"),
+    Status.ADOPTED: _("adopted"),
+    Status.REJECTED: _("rejected"),
+    Status.IMPLEMENTING: _("being implemented"),
+    Status.IMPLEMENTED: _("implemented"),
+    Status.WITHDRAWN: _("withdrawn"),
+    Status.CLOSED: _("closed"),
+    Status.HIDDEN: _("hidden"),
+}
+
+REASON_LABELS: dict[str, str] = {
+    ReasonCode.LAW: _("ordinance or law"),
+    ReasonCode.BUDGET: _("budget"),
+    ReasonCode.DUPLICATE: _("duplicate"),
+    ReasonCode.ALREADY_DONE: _("already done"),
+    ReasonCode.NOT_CITY: _("outside the city's jurisdiction"),
+    ReasonCode.INFEASIBLE: _("infeasible"),
+    ReasonCode.OTHER: _("other"),
+}
+
+REVIEW_FIELDS = ("necessity", "effectiveness", "feasibility", "budget_krw")
+
+Params = Mapping[str, Any]
+
+
+def status_label(status: str, t: Translator) -> str:
+    """A status as people read it ("under review"); an unknown status is shown as stored."""
+    msgid = STATUS_LABELS.get(status)
+    return t.s(msgid) if msgid else str(status)
+
+
+def reason_label(code: str, t: Translator) -> str:
+    """A rejection reason code as people read it ("ordinance or law")."""
+    msgid = REASON_LABELS.get(code)
+    return t.s(msgid) if msgid else str(code)
+
+
+def proposal_url(public_url: str, proposal_id: object) -> str:
+    return f"{public_url.rstrip('/')}/p/{proposal_id}"
+
+
+def day(value: object) -> str:
+    """The date part of an ISO timestamp ('2025-06-01T09:00' → '2025-06-01'); anything else as is."""
+    try:
+        return datetime.fromisoformat(str(value)).date().isoformat()
+    except ValueError:
+        return str(value)
+
+
+def money(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _title(params: Params) -> Span:
+    return Span(str(params.get("title") or ""), "bold")
+
+
+def _status_changed(params: Params, t: Translator) -> RichText:
+    target = str(params.get("to") or "")
+    parts = [
+        t.text("#{id} {title} is now {status}.", id=params["id"], title=_title(params),
+               status=Span(status_label(target, t), "bold")),
+    ]
+    reason_text = str(params.get("reason_text") or "")
+    if target == Status.REJECTED:
+        code = str(params.get("reason_code") or ReasonCode.OTHER)
+        parts.append(t.text("Reason: {reason}", reason=Span(reason_label(code, t), "bold")))
+        if reason_text:
+            parts.append((Span(reason_text),))
+    elif reason_text:
+        from_review = "review_id" in params or any(params.get(f) for f in REVIEW_FIELDS)
+        label = "Department opinion: {text}" if from_review else "Details: {text}"
+        parts.append(t.text(label, text=reason_text))
+    parts.extend(_review_lines(params, t))
+    if target == Status.UNDER_REVIEW and params.get("deadline"):
+        parts.append(t.text("The department will give its opinion by {deadline}.",
+                            deadline=Span(day(params["deadline"]), "bold")))
+    return join(*parts)
+
+
+def _review_lines(params: Params, t: Translator) -> list[RichText]:
+    """The department's assessment, when a department review caused the change."""
+    lines = []
+    if params.get("necessity"):
+        lines.append(t.text("Necessity: {text}", text=str(params["necessity"])))
+    if params.get("effectiveness"):
+        lines.append(t.text("Effectiveness: {text}", text=str(params["effectiveness"])))
+    if params.get("feasibility"):
+        lines.append(t.text("Feasibility: {text}", text=str(params["feasibility"])))
+    if params.get("budget_krw") is not None:
+        lines.append(t.text("Estimated budget: {amount} KRW", amount=money(params["budget_krw"])))
+    return lines
+
+
+def _review_queued(params: Params, t: Translator) -> RichText:
+    parts = [
+        t.text("New in the review queue of {department}: #{id} {title}.",
+               department=str(params.get("department") or ""), id=params["id"], title=_title(params)),
+    ]
+    if params.get("deadline"):
+        parts.append(t.text("Please publish the department opinion by {deadline}.",
+                            deadline=Span(day(params["deadline"]), "bold")))
+    return join(*parts)
+
+
+def _new_comment(params: Params, t: Translator) -> RichText:
+    return t.text("New comment on your proposal #{id} {title}.", id=params["id"], title=_title(params))
+
+
+def _generic(params: Params, t: Translator) -> RichText:
+    if params.get("id") is None:
+        return t.text("There is news for you.")
+    return t.text("#{id}: there is news about this proposal.", id=params["id"])
+
+
+RENDERERS: dict[str, Callable[[Params, Translator], RichText]] = {
+    "status_changed": _status_changed,
+    "review_queued": _review_queued,
+    "new_comment": _new_comment,
+}
+
+
+def render(kind: str, params: Params, t: Translator, public_url: str) -> RichText:
+    """The notice for one outbox row, ending with a link to the proposal's public page."""
+    if not isinstance(params, Mapping):
+        params = {}
+    renderer = RENDERERS.get(kind, _generic)
+    try:
+        body = renderer(params, t)
+    except Exception:  # a malformed row must still say something, never block the outbox
+        log.exception("cannot render %s notice with params %r", kind, params)
+        body = _generic(params, t)
+    proposal_id = params.get("id")
+    url = proposal_url(public_url, proposal_id) if proposal_id is not None else public_url
+    return join(body, (Span(url, "link", url=url),))
