@@ -8,8 +8,6 @@ import logging
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from scheduler.dispatch import OutboxDispatcher
-from scheduler.jobs import build_scheduler
 
 from adapters.telegram.polling import run_polling
 from adapters.telegram.sender import TelegramSender
@@ -18,11 +16,13 @@ from adapters.telegram.webhook import TelegramWebhook
 from adapters.web.server import build_web_app, start_site
 from bots.context import BotConfig
 from bots.conversation import Conversation
-from bots.neutral import Sender
+from bots.neutral import Inbound, Outbound, Sender
 from bots.settings import Settings
 from core import outbox
 from core.db import make_engine, make_sessions, ping
 from core.rules import Rules
+from scheduler.dispatch import OutboxDispatcher
+from scheduler.jobs import build_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class OasisApp:
             await self.telegram_bot.initialize()
             username = self.telegram_bot.username
             self.telegram_webhook = TelegramWebhook(self.telegram_bot, s.telegram_webhook_secret,
-                                                    self._handle_and_wake, username)
+                                                    self.handle, username)
             if s.telegram_webhook_url:
                 routes.append(("POST", WEBHOOK_PATH, self.telegram_webhook.handle))
         app = build_web_app(self.health, self.metrics, routes)  # type: ignore[arg-type]
@@ -88,7 +88,8 @@ class OasisApp:
         self.tasks.append(asyncio.create_task(self.dispatcher.run(self._stop)))
         self.scheduler.start()
 
-    async def _handle_and_wake(self, inbound):  # type: ignore[no-untyped-def]
+    async def handle(self, inbound: Inbound, /) -> list[Outbound] | None:
+        """The conversation, then a nudge to the outbox so notices it queued go out at once."""
         replies = await self.conversation(inbound)
         self.dispatcher.wake()
         return replies

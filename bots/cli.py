@@ -100,7 +100,7 @@ async def _chat(settings: Settings, name: str, lang: str | None) -> None:
     stop = asyncio.Event()
     dispatch = asyncio.create_task(app.dispatcher.run(stop))
     try:
-        await run_console(app._handle_and_wake, name, lang, settings.oasis_default_language)
+        await run_console(app.handle, name, lang, settings.oasis_default_language)
     finally:
         stop.set()
         await dispatch

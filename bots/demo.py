@@ -13,7 +13,8 @@ from core.rules import Rules
 
 SAMPLES = [
     ("transport", "심야버스 노선을 외곽 주거지까지 연장해 주세요",
-     "자정 이후 외곽 주거지로 가는 심야버스가 없어 택시비 부담이 큽니다. 주요 환승역에서 외곽까지 노선을 연장해 주세요."),
+     "자정 이후 외곽 주거지로 가는 심야버스가 없어 택시비 부담이 큽니다. "
+     "주요 환승역에서 외곽까지 노선을 연장해 주세요."),
     ("environment", "Shade trees on every school route",
      "Many walking routes to primary schools have no shade. Plant street trees along them and water them in summer."),
     ("welfare", "어르신 디지털 교육을 동 주민센터에서",

@@ -30,7 +30,9 @@ MESSAGES: dict[str, str] = {
     "bad_budget": _("\"{value}\" is not an amount in KRW. Write digits, for example 1,200,000, or - if unknown."),
     "staff_only": _("Only officials and administrators can do that."),
     "not_your_department": _("#{id} belongs to the {department} department, which is not yours."),
-    "review_not_under_review": _("#{id} is {status}: a department opinion can only be written while it is under review."),
+    "review_not_under_review": _(
+        "#{id} is {status}: a department opinion can only be written while it is under review."
+    ),
     "bad_transition": _("#{id} is {status} and cannot move to {target}."),
     "unknown_role": _("Unknown role \"{role}\"."),
     "department_required": _("An official needs a department."),

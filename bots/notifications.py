@@ -94,7 +94,7 @@ def _status_changed(params: Params, t: Translator) -> RichText:
             parts.append((Span(reason_text),))
     elif reason_text:
         from_review = "review_id" in params or any(params.get(f) for f in REVIEW_FIELDS)
-        label = "Department opinion: {text}" if from_review else "Details: {text}"
+        label = _("Department opinion: {text}") if from_review else _("Details: {text}")
         parts.append(t.text(label, text=reason_text))
     parts.extend(_review_lines(params, t))
     if target == Status.UNDER_REVIEW and params.get("deadline"):

@@ -54,8 +54,12 @@ async def ensure_identity(
     display_name: str = "",
     locale: str | None = None,
     direct_chat_id: str | None = None,
+    seen: bool = True,
 ) -> Identity:
-    """The identity for this account, creating it and its citizen on first sight; refreshes what we know."""
+    """The identity for this account, creating it and its citizen on first sight; refreshes what we know.
+
+    `seen=False` (an operator granting a role) must not make this account look like the one in use.
+    """
     ident = await find_identity(session, platform, user_id)
     now = utcnow()
     if ident is None:
@@ -70,7 +74,8 @@ async def ensure_identity(
         ident.locale = locale
     if direct_chat_id:
         ident.direct_chat_id = direct_chat_id
-    ident.last_seen_at = now
+    if seen:
+        ident.last_seen_at = now
     await session.flush()
     return ident
 
@@ -113,7 +118,7 @@ async def grant_role(
         await get_department(session, department)
     elif department:
         raise Invalid("department_only_for_officials")
-    ident = await ensure_identity(session, platform, user_id)
+    ident = await ensure_identity(session, platform, user_id, seen=False)
     exists = await session.scalar(
         select(RoleGrant.id).where(
             RoleGrant.citizen_id == ident.citizen_id,

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
@@ -52,7 +52,7 @@ async def notify_followers(
     if excluded:
         query = query.where(Follow.citizen_id.not_in(excluded))
     cols = ["citizen_id", "event_key", "kind", "params", "status", "attempts", "next_attempt_at", "created_at"]
-    await session.execute(OutboxMessage.__table__.insert().from_select(cols, query))
+    await session.execute(insert(OutboxMessage).from_select(cols, query))
 
 
 async def claim_due(

@@ -40,11 +40,11 @@ class Detail:
     followers: int
 
 
-def _votes_subquery() -> Select[tuple[int, int]]:
+def _votes_subquery() -> Select[int, int]:
     return select(Vote.proposal_id, func.count().label("n")).group_by(Vote.proposal_id)
 
 
-def _card_query() -> Select[tuple[Proposal, int]]:
+def _card_query() -> Select[Proposal, int]:
     counts = _votes_subquery().subquery()
     votes = func.coalesce(counts.c.n, 0).label("votes")
     return select(Proposal, votes).outerjoin(counts, counts.c.proposal_id == Proposal.id)

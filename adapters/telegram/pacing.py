@@ -1,0 +1,161 @@
+"""Pacing for Telegram's limits: ~1 msg/s per private chat, 20/min per group, ~30/s per bot.
+
+Each chat has its own limiter and lock, so a busy or paused chat never delays another chat:
+a send waits only on its own chat's limiter and then on the bot-wide one. Everything is
+asyncio (one event loop, no threads), so the state needs no locks beyond FIFO ordering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+
+
+class Limiter:
+    """A FIFO gate with an optional pause (after a 429); subclasses decide how often it opens."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self.paused_until = 0.0
+
+    async def acquire(self) -> None:
+        """Wait until this limiter allows one more send, then count it."""
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                delay = max(self.paused_until - now, self._delay(now))
+                if delay <= 0:
+                    self._take(now)
+                    return
+                await asyncio.sleep(delay)
+
+    def pause(self, seconds: float) -> None:
+        """Allow nothing for `seconds` (Telegram's retry_after), never shortening a longer pause."""
+        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+
+    def idle(self) -> bool:
+        """True when forgetting this limiter would change nothing (safe to evict)."""
+        now = time.monotonic()
+        return not self._lock.locked() and self.paused_until <= now and self._rested(now)
+
+    def _delay(self, now: float) -> float:
+        raise NotImplementedError
+
+    def _take(self, now: float) -> None:
+        raise NotImplementedError
+
+    def _rested(self, now: float) -> bool:
+        raise NotImplementedError
+
+
+class TokenBucket(Limiter):
+    """`rate` sends per second on average, with short bursts of up to `burst`."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        super().__init__()
+        self.rate, self.burst = rate, float(burst)
+        self._tokens, self._at = self.burst, time.monotonic()
+
+    def _refill(self, now: float) -> None:
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+
+    def _delay(self, now: float) -> float:
+        self._refill(now)
+        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+
+    def _take(self, now: float) -> None:
+        self._tokens -= 1
+
+    def _rested(self, now: float) -> bool:
+        self._refill(now)
+        return self._tokens >= self.burst
+
+
+class SlidingWindow(Limiter):
+    """At most `limit` sends in any `window` seconds — how Telegram states its group and bot limits."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        super().__init__()
+        self.limit, self.window = limit, window
+        self._sent: deque[float] = deque()
+
+    def _forget(self, now: float) -> None:
+        while self._sent and self._sent[0] <= now - self.window:
+            self._sent.popleft()
+
+    def _delay(self, now: float) -> float:
+        self._forget(now)
+        return 0.0 if len(self._sent) < self.limit else self._sent[0] + self.window - now
+
+    def _take(self, now: float) -> None:
+        self._sent.append(now)
+
+    def _rested(self, now: float) -> bool:
+        self._forget(now)
+        return not self._sent
+
+
+def per_second(rate: float) -> SlidingWindow:
+    """A bot-wide limiter for `rate` sends per second, including fractional rates."""
+    limit = max(1, int(rate))
+    return SlidingWindow(limit, limit / rate)
+
+
+class ChatPacer:
+    """Per-chat limiters plus one bot-wide limiter; remembers 429 pauses per chat or globally."""
+
+    SWEEP_EVERY = 1024
+
+    def __init__(
+        self,
+        max_per_second: float,
+        *,
+        private_rate: float = 1.0,
+        private_burst: int = 3,
+        group_per_minute: int = 20,
+        flood_window: float = 1.0,
+    ) -> None:
+        if max_per_second <= 0:
+            raise ValueError("max_per_second must be positive")
+        self.bot_wide: Limiter = per_second(max_per_second)
+        self._private = (private_rate, private_burst)
+        self._group_per_minute = group_per_minute
+        self._flood_window = flood_window
+        self._chats: dict[str, Limiter] = {}
+        self._created = 0
+        self._last_429: tuple[float, str] | None = None
+
+    def chat(self, chat_id: str) -> Limiter:
+        """The limiter for one chat; groups and channels have negative ids."""
+        limiter = self._chats.get(chat_id)
+        if limiter is None:
+            self._created += 1
+            if self._created % self.SWEEP_EVERY == 0:
+                self._sweep()
+            if chat_id.startswith("-"):
+                limiter = SlidingWindow(self._group_per_minute, 60.0)
+            else:
+                limiter = TokenBucket(*self._private)
+            self._chats[chat_id] = limiter
+        return limiter
+
+    async def wait_turn(self, chat_id: str) -> None:
+        """Wait for this chat's turn, then the bot's; other chats are not held up meanwhile."""
+        await self.chat(chat_id).acquire()
+        await self.bot_wide.acquire()
+
+    def pause(self, chat_id: str, seconds: float) -> None:
+        """After a 429 for this chat. A 429 from two chats within `flood_window` means the bot-wide
+        flood limit was hit (Telegram does not say which), so then everything pauses."""
+        self.chat(chat_id).pause(seconds)
+        now = time.monotonic()
+        if self._last_429 and self._last_429[1] != chat_id and now - self._last_429[0] <= self._flood_window:
+            self.bot_wide.pause(seconds)
+        self._last_429 = (now, chat_id)
+
+    def _sweep(self) -> None:
+        """Forget chats whose limiters are back to rest, so memory follows active chats only."""
+        for chat_id in [c for c, limiter in self._chats.items() if limiter.idle()]:
+            del self._chats[chat_id]

@@ -1,0 +1,82 @@
+"""Telegram `Update` → neutral `Inbound`: the only place that knows Telegram's update shapes."""
+
+from __future__ import annotations
+
+from telegram import CallbackQuery, Chat, Message, Update, User
+
+from bots.neutral import ButtonPress, Command, Inbound, Payload, Text, Where, Who
+
+PLATFORM = "telegram"
+
+
+def to_inbound(update: Update, bot_username: str | None) -> Inbound | None:
+    """The neutral event for an update, or None when there is nothing the conversation should see.
+
+    None covers service messages (joins, pins, topic changes), edits, posts by bots, commands
+    addressed to another bot in a group, and non-text messages outside private chats.
+    A non-text message in a private chat becomes Text("") so the bot can say it only reads text.
+    """
+    if update.callback_query is not None:
+        return _from_callback(update.update_id, update.callback_query)
+    if update.message is not None:
+        return _from_message(update.update_id, update.message, bot_username)
+    return None
+
+
+def _from_callback(update_id: int, query: CallbackQuery) -> Inbound | None:
+    message = query.message
+    if message is None:  # inline-mode message: not a chat we can answer in
+        return None
+    action, _, value = (query.data or "").partition(":")
+    payload = ButtonPress(action=action, value=value, message_id=str(message.message_id))
+    thread = message.message_thread_id if isinstance(message, Message) and message.is_topic_message else None
+    return _inbound(update_id, query.from_user, message.chat, thread, payload)
+
+
+def _from_message(update_id: int, message: Message, bot_username: str | None) -> Inbound | None:
+    user = message.from_user
+    if user is None or user.is_bot:
+        return None
+    direct = message.chat.type == Chat.PRIVATE
+    thread = message.message_thread_id if message.is_topic_message else None
+    if message.text is None:
+        if direct and message.effective_attachment is not None:
+            return _inbound(update_id, user, message.chat, thread, Text(""))
+        return None
+    payload = _text_payload(message.text, bot_username, direct)
+    if payload is None:
+        return None
+    return _inbound(update_id, user, message.chat, thread, payload)
+
+
+def _text_payload(text: str, bot_username: str | None, direct: bool) -> Payload | None:
+    """A Command for "/name[@bot] args", else Text; None for a group command meant for another bot."""
+    if not text.startswith("/") or not text[1:2].strip():
+        return Text(text)
+    head, *rest = text[1:].split(maxsplit=1)
+    name, _, target = head.partition("@")
+    if not name:
+        return Text(text)
+    if target and bot_username and target.lower() != bot_username.lstrip("@").lower() and not direct:
+        return None
+    args = rest[0].strip() if rest else ""
+    return Command(name=name.lower(), args=args)
+
+
+def _inbound(update_id: int, user: User, chat: Chat, thread: int | None, payload: Payload) -> Inbound:
+    return Inbound(
+        platform=PLATFORM,
+        event_id=str(update_id),
+        who=Who(
+            platform=PLATFORM,
+            user_id=str(user.id),
+            display_name=user.full_name,
+            locale=user.language_code,
+        ),
+        where=Where(
+            chat_id=str(chat.id),
+            direct=chat.type == Chat.PRIVATE,
+            thread_id=str(thread) if thread is not None else None,
+        ),
+        payload=payload,
+    )

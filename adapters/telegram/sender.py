@@ -1,0 +1,152 @@
+"""Neutral `Outbound` → Telegram messages: paced sending for the outbox, and direct replies.
+
+The outbox needs to know what to do after a failure, so Telegram's exceptions are mapped to the
+neutral ones: RetryAfter (wait what Telegram asked), TransientError (back off), PermanentError
+(mark failed now). Direct replies to a webhook are sent at once and never raise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+
+from telegram import Bot, LinkPreviewOptions, Message
+from telegram import error as tg
+from telegram.constants import ParseMode
+
+from adapters.telegram.markup import keyboard, split_for_telegram, to_html
+from adapters.telegram.pacing import ChatPacer
+from bots.neutral import DeliveryError, Outbound, PermanentError, RetryAfter, TransientError
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+
+
+class TelegramSender:
+    """The outbox's `Sender` for Telegram: paces per chat and bot-wide, maps errors to neutral ones."""
+
+    platform = PLATFORM
+
+    def __init__(self, bot: Bot, max_per_second: float, *, link_previews: bool = False) -> None:
+        self._bot = bot
+        self._link_previews = link_previews
+        self.pacer = ChatPacer(max_per_second)
+
+    async def send(self, message: Outbound) -> str | None:
+        """Send (or edit) one message, waiting only on this chat's and the bot's limits."""
+
+        async def turn() -> None:
+            await self.pacer.wait_turn(message.chat_id)
+
+        try:
+            return await deliver(self._bot, message, link_previews=self._link_previews, before_each=turn)
+        except tg.RetryAfter as exc:
+            seconds = retry_seconds(exc)
+            self.pacer.pause(message.chat_id, seconds)
+            raise RetryAfter(seconds) from exc
+        except tg.TelegramError as exc:
+            raise neutral_error(exc) from exc
+        except ValueError as exc:  # e.g. callback data over 64 bytes: resending will not help
+            raise PermanentError(str(exc)) from exc
+
+
+async def deliver_direct(bot: Bot, message: Outbound, *, max_wait: float = 30.0) -> str | None:
+    """Send a direct reply now (not paced by the outbox); log failures instead of raising.
+
+    A RetryAfter is waited out and the send retried once, unless the wait exceeds `max_wait`
+    (the webhook request would time out and Telegram would re-deliver for nothing).
+    """
+    for attempt in (1, 2):
+        try:
+            return await deliver(bot, message)
+        except tg.RetryAfter as exc:
+            seconds = retry_seconds(exc)
+            if attempt == 2 or seconds > max_wait:
+                log.warning("direct reply to %s dropped: retry after %ss", message.chat_id, seconds)
+                return None
+            await asyncio.sleep(seconds)
+        except (tg.TelegramError, ValueError) as exc:
+            log.warning("direct reply to %s failed: %r", message.chat_id, exc)
+            return None
+    return None
+
+
+async def deliver(
+    bot: Bot,
+    message: Outbound,
+    *,
+    link_previews: bool = False,
+    before_each: Callable[[], Awaitable[None]] | None = None,
+) -> str | None:
+    """Send the message in as many parts as Telegram's length limit needs; buttons go on the last.
+
+    With `edit_message_id` the first part replaces that message. Returns the id of the last
+    message touched. Raises Telegram's own errors (and ValueError for oversized callback data).
+    """
+    parts = split_for_telegram(message.text)
+    markup = keyboard(message.buttons)
+    chat_id = chat_ref(message.chat_id)
+    thread = int(message.thread_id) if message.thread_id else None
+    previews = LinkPreviewOptions(is_disabled=not link_previews)
+    last_id: str | None = None
+    for index, part in enumerate(parts):
+        reply_markup = markup if index == len(parts) - 1 else None
+        if before_each is not None:
+            await before_each()
+        if index == 0 and message.edit_message_id:
+            try:
+                edited = await bot.edit_message_text(
+                    to_html(part),
+                    chat_id=chat_id,
+                    message_id=int(message.edit_message_id),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=reply_markup,
+                    link_preview_options=previews,
+                )
+            except tg.BadRequest as exc:
+                if "not modified" not in exc.message.lower():
+                    raise
+                edited = True  # same text and buttons already: the edit is done
+            last_id = str(edited.message_id) if isinstance(edited, Message) else message.edit_message_id
+            continue
+        sent = await bot.send_message(
+            chat_id,
+            to_html(part),
+            parse_mode=ParseMode.HTML,
+            reply_markup=reply_markup,
+            message_thread_id=thread,
+            link_preview_options=previews,
+        )
+        last_id = str(sent.message_id)
+    return last_id
+
+
+def neutral_error(exc: tg.TelegramError) -> DeliveryError:
+    """What the outbox should do about a Telegram error (RetryAfter is handled by the caller)."""
+    if isinstance(exc, tg.RetryAfter):
+        return RetryAfter(retry_seconds(exc))
+    if isinstance(exc, tg.ChatMigrated):
+        return PermanentError(f"group moved to supergroup {exc.new_chat_id}")
+    if isinstance(exc, tg.Forbidden | tg.BadRequest):  # blocked, kicked, chat not found, bad markup
+        return PermanentError(exc.message)
+    if isinstance(exc, tg.TimedOut | tg.NetworkError):
+        return TransientError(exc.message)
+    # InvalidToken, Conflict, unknown: an operator problem, not this message's; retry with backoff.
+    return TransientError(f"{type(exc).__name__}: {exc.message}")
+
+
+def retry_seconds(exc: tg.RetryAfter) -> float:
+    """Seconds to wait; PTB 22 gives an int or a timedelta depending on PTB_TIMEDELTA."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+
+
+def chat_ref(chat_id: str) -> int | str:
+    """Numeric chat ids as ints (what Telegram expects); "@channel" names stay strings."""
+    return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id

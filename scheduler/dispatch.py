@@ -1,0 +1,249 @@
+"""The outbox dispatcher: claims due rows, renders them in each recipient's language, hands them to senders.
+
+At-least-once: a claimed row is leased; after a crash the lease runs out and it is claimed again
+(PRODUCT.md §4, §9). Each outcome commits in its own short transaction.
+
+Order: a person's notices arrive as written. A chat's rows go one at a time in id order and a retry
+postpones the rest with it; a row is held back while an earlier row of its citizen is pending (retrying,
+or leased elsewhere). PostgreSQL claims take an advisory lock so two instances never split a chat.
+
+Attempts (a claim counts one): errors back off 1, 2, 4 … 300 s and fail at `max_attempts`; a 429 waits
+what the platform asked and fails only at 3 × `max_attempts`, as rate limits are normal under load and
+must not burn a message's budget, yet stay bounded. Rows postponed untried get their attempt back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bots.i18n import Translator, normalize_language
+from bots.neutral import Outbound, PermanentError, RetryAfter, Sender
+from bots.notifications import render
+from core.clock import utcnow
+from core.db import Sessions
+from core.models import OutboxMessage
+from core.outbox import PENDING, claim_due, counts, mark_failed, mark_retry, mark_sent
+from core.recipients import Recipient, resolve_recipients
+
+log = logging.getLogger(__name__)
+
+BACKOFF_CAP_SECONDS = 300.0
+RATE_LIMIT_ATTEMPTS_FACTOR = 3
+HOLD_BACK_MAX = timedelta(seconds=2)  # a blocker leased by another instance is usually done by then
+CLAIM_LOCK_KEY = 0x6F61736973  # arbitrary constant for pg_advisory_xact_lock ("oasis")
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A claimed row, detached from its session (the claim transaction is already committed)."""
+
+    id: int
+    citizen_id: int
+    kind: str
+    params: dict[str, Any]
+    attempts: int
+
+
+def backoff_seconds(attempts: int) -> float:
+    """1, 2, 4 … seconds after the 1st, 2nd, 3rd … failed attempt, capped at 300."""
+    return min(2.0 ** min(max(attempts - 1, 0), 30), BACKOFF_CAP_SECONDS)
+
+
+class OutboxDispatcher:
+    """Sends due outbox rows through the platform `Sender`s; safe to run in several processes."""
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        senders: Mapping[str, Sender],
+        *,
+        default_language: str,
+        public_url: str,
+        max_attempts: int = 8,
+        batch: int = 100,
+        concurrency: int = 32,
+        per_chat: int = 10,
+        lease_seconds: float = 60.0,
+        idle_seconds: float = 0.5,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions, self.senders, self.public_url = sessions, dict(senders), public_url
+        self.default_language, self.max_attempts, self.clock = default_language, max_attempts, clock
+        self.batch, self.concurrency, self.lease_seconds = batch, concurrency, lease_seconds
+        self.per_chat = per_chat  # a chat paced at ~1/s must not hold a whole batch for minutes
+        self.idle_seconds = idle_seconds
+        self.sent = self.failed = self.retried = 0
+        self._wake = asyncio.Event()
+        self._translators: dict[str, Translator] = {}
+
+    def wake(self) -> None:
+        """New rows were committed: look now, not at the next idle tick."""
+        self._wake.set()
+
+    async def pending_counts(self) -> dict[str, int]:
+        """Rows per status (pending, sent, failed) for metrics."""
+        async with self.sessions() as session:
+            return await counts(session)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Dispatch until `stop` is set; errors are logged and backed off, never fatal."""
+        failures = 0
+        while not stop.is_set():
+            try:
+                processed = await self.run_once()
+            except Exception:
+                failures += 1
+                delay = min(2.0 ** min(failures - 1, 5), 30.0)
+                log.exception("outbox dispatch failed; retrying in %.0fs", delay)
+                await self._idle(stop, delay)
+                continue
+            failures = 0
+            if processed == 0:
+                await self._idle(stop, self.idle_seconds)
+
+    async def run_once(self) -> int:
+        """Claim one batch of due rows and deliver it; returns how many rows were handled."""
+        jobs = await self._claim()
+        if not jobs:
+            return 0
+        async with self.sessions() as session:
+            recipients = await resolve_recipients(session, {j.citizen_id for j in jobs}, self.senders.keys())
+        chats: dict[tuple[str, str], list[tuple[Job, Recipient]]] = {}
+        for job in jobs:
+            recipient = recipients.get(job.citizen_id)
+            if recipient is None:
+                await self._fail(job, "no_recipient")
+            else:
+                chats.setdefault((recipient.platform, recipient.chat_id), []).append((job, recipient))
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def one_chat(items: Sequence[tuple[Job, Recipient]]) -> None:
+            async with limit:
+                await self._deliver_chat(items)
+
+        for result in await asyncio.gather(*(one_chat(i) for i in chats.values()), return_exceptions=True):
+            if isinstance(result, BaseException):  # e.g. the database went away mid-batch: leases expire
+                log.error("outbox delivery to one chat stopped", exc_info=result)
+        return len(jobs)
+
+    async def _claim(self) -> list[Job]:
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            if session.bind is not None and session.bind.dialect.name == "postgresql":
+                await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
+            rows = await claim_due(session, limit=self.batch, lease_seconds=self.lease_seconds, now=now)
+            held = await self._hold_back(session, rows, now)
+            return [Job(r.id, r.citizen_id, r.kind, r.params if isinstance(r.params, dict) else {}, r.attempts)
+                    for r in rows if r.id not in held]
+
+    async def _hold_back(self, session: AsyncSession, rows: Sequence[OutboxMessage], now: datetime) -> set[int]:
+        """Give back rows that must wait: behind an earlier pending row of the same citizen, or over
+        `per_chat` in this batch. Their attempt is returned, as they were not tried."""
+        if not rows:
+            return set()
+        claimed = {r.id for r in rows}
+        earlier = await session.execute(
+            select(OutboxMessage.citizen_id, OutboxMessage.id, OutboxMessage.next_attempt_at).where(
+                OutboxMessage.status == PENDING,
+                OutboxMessage.next_attempt_at > now,
+                OutboxMessage.citizen_id.in_({r.citizen_id for r in rows}),
+                OutboxMessage.id < max(claimed),
+                OutboxMessage.id.not_in(claimed),
+            ).order_by(OutboxMessage.id.desc())
+        )
+        first = {citizen_id: (row_id, due_at) for citizen_id, row_id, due_at in earlier.all()}  # lowest id wins
+        held: set[int] = set()
+        taken: dict[int, int] = {}
+        for row in rows:  # id order
+            blocker = first.get(row.citizen_id)
+            if blocker is not None and row.id > blocker[0]:
+                row.next_attempt_at = min(max(blocker[1], now), now + HOLD_BACK_MAX)  # then look again
+            elif taken.get(row.citizen_id, 0) >= self.per_chat:
+                row.next_attempt_at = now  # the next batch, in order
+            else:
+                taken[row.citizen_id] = taken.get(row.citizen_id, 0) + 1
+                continue
+            row.attempts -= 1
+            held.add(row.id)
+        await session.flush()
+        return held
+
+    async def _deliver_chat(self, items: Sequence[tuple[Job, Recipient]]) -> None:
+        """One chat's rows, one at a time, in id order; a retry postpones the rest with it."""
+        for index, (job, recipient) in enumerate(items):
+            retry_at = await self._deliver(job, recipient)
+            if retry_at is not None:
+                await self._postpone([later.id for later, _ in items[index + 1:]], retry_at)
+                return
+
+    async def _deliver(self, job: Job, recipient: Recipient) -> datetime | None:
+        """Send one row and record the outcome; returns the retry time if it is to be tried again."""
+        sender = self.senders[recipient.platform]
+        lang = self.language_for(recipient)
+        body = render(job.kind, job.params, self._translators.setdefault(lang, Translator(lang)), self.public_url)
+        try:
+            await asyncio.wait_for(sender.send(Outbound(chat_id=recipient.chat_id, text=body)),
+                                   timeout=self.lease_seconds)
+        except RetryAfter as exc:
+            wait = timedelta(seconds=max(exc.seconds, 0.0))
+            return await self._retry(job, wait, exc, self.max_attempts * RATE_LIMIT_ATTEMPTS_FACTOR)
+        except PermanentError as exc:  # blocked bot, chat gone: trying again cannot help
+            return await self._retry(job, timedelta(0), exc, limit=0)
+        except Exception as exc:  # TransientError, timeouts, and anything a sender did not foresee
+            wait = timedelta(seconds=backoff_seconds(job.attempts))
+            return await self._retry(job, wait, exc, self.max_attempts)
+        async with self.sessions() as session, session.begin():
+            await mark_sent(session, job.id, recipient.platform)
+        self.sent += 1
+        return None
+
+    async def _retry(self, job: Job, wait: timedelta, exc: Exception, limit: int) -> datetime | None:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        if job.attempts >= limit:
+            await self._fail(job, error)
+            return None
+        at = self.clock() + wait
+        async with self.sessions() as session, session.begin():
+            await mark_retry(session, job.id, at, error)
+        self.retried += 1
+        log.info("outbox row %s: %s; retry at %s (attempt %s)", job.id, error, at, job.attempts)
+        return at
+
+    async def _fail(self, job: Job, error: str) -> None:
+        async with self.sessions() as session, session.begin():
+            await mark_failed(session, job.id, error)
+        self.failed += 1
+        log.warning("outbox row %s (%s to citizen %s) failed: %s", job.id, job.kind, job.citizen_id, error)
+
+    async def _postpone(self, ids: list[int], at: datetime) -> None:
+        """Move untried rows to `at`, giving back the attempt their claim counted."""
+        if not ids:
+            return
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING)
+                .values(next_attempt_at=at, attempts=OutboxMessage.attempts - 1)
+            )
+
+    def language_for(self, recipient: Recipient) -> str:
+        """Their `/lang` choice, else their platform's locale, else the default (PRODUCT.md §3)."""
+        return (normalize_language(recipient.language) or normalize_language(recipient.locale)
+                or self.default_language)
+
+    async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        self._wake.clear()

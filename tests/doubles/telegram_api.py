@@ -1,0 +1,270 @@
+"""An in-test Telegram Bot API server that the real python-telegram-bot client talks to over HTTP.
+
+It speaks the wire protocol PTB uses (POST /bot<token>/<method>, form-encoded parameters whose
+non-string values are JSON, answers {"ok": ..., "result" | "description"}), checks what Telegram
+checks where our code could get it wrong (HTML entities, text length, callback data size), records
+every call, and can be told to fail the next calls like Telegram does (429 with retry_after, 403, 5xx).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from tests.doubles.telegram_updates import BOT_USER, bot_message
+
+Call = tuple[str, dict[str, Any]]
+
+# Parameters Telegram defines as strings: never JSON-decode them, even when they look like numbers.
+_STRING_PARAMS = {"text", "caption", "callback_query_id", "secret_token", "url", "inline_message_id", "title"}
+_DEFAULT_DESCRIPTIONS = {
+    400: "Bad Request: chat not found",
+    403: "Forbidden: bot was blocked by the user",
+    409: "Conflict: terminated by other getUpdates request",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+}
+
+
+class ApiError(Exception):
+    """An error answer, shaped like Telegram's."""
+
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.status, self.description, self.retry_after = status, description, retry_after
+
+    def response(self) -> web.Response:
+        body: dict[str, Any] = {"ok": False, "error_code": self.status, "description": self.description}
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return web.json_response(body, status=self.status)
+
+
+class TelegramApiDouble:
+    """Usage: `async with TelegramApiDouble() as api: Bot(token, base_url=api.base_url)`."""
+
+    def __init__(self, *, latency: float = 0.0) -> None:
+        self.latency = latency
+        self.calls: list[Call] = []
+        self.bot_user = dict(BOT_USER)
+        self.webhook: dict[str, Any] = {}
+        self.blocked: set[int | str] = set()
+        self._messages: dict[tuple[Any, int], dict[str, Any]] = {}
+        self._next_message_id = 1
+        self._failures: dict[str, list[tuple[int, str, int | None]]] = {}
+        self._updates: list[dict[str, Any]] = []
+        self._tick = asyncio.Event()
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+        self._port = 0
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def start(self) -> TelegramApiDouble:
+        self._closing = False
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self._port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            self._closing = True
+            self._poke()
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> TelegramApiDouble:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """What `Bot(token, base_url=...)` needs; PTB appends the token."""
+        return f"http://127.0.0.1:{self._port}/bot"
+
+    # -- test controls ---------------------------------------------------------------------------
+    def fail_next(
+        self,
+        method: str,
+        status: int = 429,
+        retry_after: int = 2,
+        times: int = 1,
+        description: str | None = None,
+    ) -> None:
+        """Make the next `times` calls of `method` fail the way Telegram fails them."""
+        if description is None:
+            description = (
+                f"Too Many Requests: retry after {retry_after}"
+                if status == 429
+                else _DEFAULT_DESCRIPTIONS.get(status, "Error")
+            )
+        failure = (status, description, retry_after if status == 429 else None)
+        self._failures.setdefault(method.lower(), []).extend([failure] * times)
+
+    def push_update(self, update: dict[str, Any]) -> None:
+        """Queue an update for getUpdates (long polling wakes up at once)."""
+        self._updates.append(update)
+        self._poke()
+
+    def methods(self) -> list[str]:
+        return [method for method, _ in self.calls]
+
+    def sent_to(self, chat_id: int | str) -> list[dict[str, Any]]:
+        """Parameters of every sendMessage to this chat that Telegram accepted, oldest first."""
+        return [m["params"] for m in self._messages.values() if str(m["chat"]["id"]) == str(chat_id)]
+
+    async def wait_for(
+        self,
+        predicate: Callable[[str, dict[str, Any]], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109 - the tests' vocabulary; not a cancellation scope
+    ) -> Call:
+        """The first recorded call (method, params) satisfying `predicate`, waiting for it if needed."""
+
+        def found() -> Call | None:
+            return next((call for call in self.calls if predicate(*call)), None)
+
+        if not await self._until(lambda: found() is not None, timeout):
+            raise TimeoutError(f"no matching call within {timeout}s; calls: {self.methods()}")
+        call = found()
+        assert call is not None
+        return call
+
+    # -- HTTP ------------------------------------------------------------------------------------
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _read_params(request)
+        self.calls.append((method, params))
+        self._poke()
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        try:
+            self._maybe_fail(method)
+            api = getattr(self, f"_api_{method.lower()}", None)
+            if api is None:
+                raise ApiError(404, "Not Found")
+            result = await api(params)
+        except ApiError as exc:
+            return exc.response()
+        return web.json_response({"ok": True, "result": result})
+
+    def _poke(self) -> None:
+        """Wake everything waiting in `_until` so it re-checks its condition."""
+        tick, self._tick = self._tick, asyncio.Event()
+        tick.set()
+
+    async def _until(self, condition: Callable[[], bool], seconds: float) -> bool:
+        """Wait until `condition()` holds (True) or `seconds` pass (False)."""
+        deadline = time.monotonic() + seconds
+        while not condition():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._closing:
+                return condition()
+            try:
+                await asyncio.wait_for(self._tick.wait(), remaining)
+            except TimeoutError:
+                pass
+        return True
+
+    def _maybe_fail(self, method: str) -> None:
+        queue = self._failures.get(method.lower())
+        if queue:
+            raise ApiError(*queue.pop(0))
+
+    # -- Bot API methods ---------------------------------------------------------------------------
+    async def _api_getme(self, params: dict[str, Any]) -> Any:
+        return {**self.bot_user, "can_join_groups": True, "can_read_all_group_messages": False}
+
+    async def _api_sendmessage(self, params: dict[str, Any]) -> Any:
+        chat_id = params.get("chat_id")
+        if chat_id is None or "text" not in params:
+            raise ApiError(400, "Bad Request: chat_id and text are required")
+        if chat_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        message = self._message(chat_id, self._next_message_id, params)
+        self._next_message_id += 1
+        if params.get("message_thread_id"):
+            message.update(message_thread_id=params["message_thread_id"], is_topic_message=True)
+        self._messages[(chat_id, message["message_id"])] = {**message, "params": params}
+        return message
+
+    async def _api_editmessagetext(self, params: dict[str, Any]) -> Any:
+        key = (params.get("chat_id"), params.get("message_id"))
+        message = self._message(key[0], int(key[1] or 0), params)
+        old = self._messages.get(key)  # type: ignore[arg-type]
+        if old and (old["text"], old.get("reply_markup")) == (message["text"], message.get("reply_markup")):
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and "
+                "reply markup are exactly the same as a current content and reply markup",
+            )
+        message["edit_date"] = int(time.time())
+        if old is not None:
+            old.update(text=message["text"], reply_markup=message.get("reply_markup"))
+        return message
+
+    async def _api_answercallbackquery(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_setwebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = dict(params)
+        return True
+
+    async def _api_deletewebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = {}
+        return True
+
+    async def _api_getwebhookinfo(self, params: dict[str, Any]) -> Any:
+        info = {"url": self.webhook.get("url", ""), "has_custom_certificate": False}
+        return {**info, "pending_update_count": len(self._updates)}
+
+    async def _api_getupdates(self, params: dict[str, Any]) -> Any:
+        if self.webhook.get("url"):
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+        offset = int(params.get("offset") or 0)
+        if offset > 0:  # everything before the offset is confirmed: Telegram forgets it
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        timeout = float(params.get("timeout") or 0)
+        await self._until(lambda: bool(self._updates), timeout)
+        return self._updates[: int(params.get("limit") or 100)]
+
+    def _message(self, chat_id: Any, message_id: int, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return bot_message(chat_id, message_id, params)
+        except ValueError as exc:
+            raise ApiError(400, f"Bad Request: {exc}") from None
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    """Parameters from the query, a JSON body or a form (PTB sends url-encoded or multipart forms)."""
+    raw: dict[str, Any] = dict(request.query)
+    if request.can_read_body:
+        if request.content_type == "application/json":
+            raw.update(await request.json())
+        else:
+            for key, value in (await request.post()).items():
+                raw[key] = value if isinstance(value, str) else {"filename": getattr(value, "filename", "")}
+    return {key: _decode(key, value) for key, value in raw.items()}
+
+
+def _decode(key: str, value: Any) -> Any:
+    if not isinstance(value, str) or key in _STRING_PARAMS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value

@@ -1,0 +1,158 @@
+"""Long polling and bot setup with the real PTB Bot against the Bot API double."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Bot
+
+from adapters.telegram.polling import run_polling
+from adapters.telegram.setup import make_bot, start_webhook_mode
+from adapters.telegram.webhook import TelegramWebhook
+from bots.neutral import Command, Inbound, Outbound, Span, Text
+from tests.doubles.telegram_api import TelegramApiDouble
+from tests.doubles.telegram_updates import BOT_USERNAME, message_update
+
+TOKEN = "123456:TEST-TOKEN"
+
+
+class FlakyConversation:
+    """Answers every text; fails the first time it sees the update ids in `fail_once`."""
+
+    def __init__(self, fail_once: set[str] | None = None) -> None:
+        self.seen: list[str] = []
+        self.fail_once = fail_once or set()
+
+    async def __call__(self, inbound: Inbound) -> list[Outbound] | None:
+        self.seen.append(inbound.event_id)
+        if inbound.event_id in self.fail_once:
+            self.fail_once.discard(inbound.event_id)
+            raise RuntimeError("storage hiccup")
+        said = inbound.payload.text if isinstance(inbound.payload, Text) else "?"
+        return [Outbound(inbound.where.chat_id, (Span(f"you said {said}"),))]
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[TelegramApiDouble]:
+    async with TelegramApiDouble() as double:
+        yield double
+
+
+@pytest.fixture
+async def bot(api: TelegramApiDouble) -> AsyncIterator[Bot]:
+    async with make_bot(TOKEN, api.base_url) as bot:
+        yield bot
+
+
+async def poll(bot: Bot, conversation: FlakyConversation, stop: asyncio.Event) -> asyncio.Task[None]:
+    webhook = TelegramWebhook(bot, None, conversation, BOT_USERNAME)
+    return asyncio.create_task(run_polling(bot, webhook, stop, poll_timeout=1, first_backoff=0.05))
+
+
+async def test_pushed_updates_are_processed_in_order(bot: Bot, api: TelegramApiDouble) -> None:
+    conversation, stop = FlakyConversation(), asyncio.Event()
+    for n in (1, 2, 3):
+        api.push_update(message_update(n, 42, f"m{n}"))
+    task = await poll(bot, conversation, stop)
+    await api.wait_for(lambda method, params: method == "sendMessage" and params["text"] == "you said m3")
+    api.push_update(message_update(4, 42, "m4"))
+    await api.wait_for(lambda method, params: method == "sendMessage" and params["text"] == "you said m4")
+    stop.set()
+    await asyncio.wait_for(task, 3)
+
+    assert conversation.seen == ["1", "2", "3", "4"]
+    assert [p["text"] for p in api.sent_to(42)] == [
+        "you said m1",
+        "you said m2",
+        "you said m3",
+        "you said m4",
+    ]
+    assert api.methods().index("deleteWebhook") < api.methods().index("getUpdates")
+
+
+async def test_a_handler_failure_keeps_the_offset_so_the_update_comes_again(bot: Bot, api: TelegramApiDouble) -> None:
+    conversation, stop = FlakyConversation(fail_once={"2"}), asyncio.Event()
+    for n in (1, 2, 3):
+        api.push_update(message_update(n, 42, f"m{n}"))
+    task = await poll(bot, conversation, stop)
+    await api.wait_for(lambda method, params: method == "sendMessage" and params["text"] == "you said m3")
+    stop.set()
+    await asyncio.wait_for(task, 3)
+    assert conversation.seen == ["1", "2", "2", "3"]
+    assert len(api.sent_to(42)) == 3
+
+
+async def test_network_errors_back_off_and_recover(bot: Bot, api: TelegramApiDouble) -> None:
+    api.fail_next("getUpdates", status=502, times=2)
+    api.push_update(message_update(1, 42, "/start"))
+    conversation, stop = FlakyConversation(), asyncio.Event()
+    task = await poll(bot, conversation, stop)
+    await api.wait_for(lambda method, params: method == "sendMessage")
+    stop.set()
+    await asyncio.wait_for(task, 3)
+    assert api.methods().count("getUpdates") >= 3
+    assert conversation.seen == ["1"]
+
+
+async def test_stop_interrupts_a_long_poll_promptly(bot: Bot, api: TelegramApiDouble) -> None:
+    conversation, stop = FlakyConversation(), asyncio.Event()
+    webhook = TelegramWebhook(bot, None, conversation, BOT_USERNAME)
+    task = asyncio.create_task(run_polling(bot, webhook, stop, poll_timeout=20))
+    await api.wait_for(lambda method, params: method == "getUpdates")
+    start = time.monotonic()
+    stop.set()
+    await asyncio.wait_for(task, 3)
+    assert time.monotonic() - start < 1.0
+
+
+async def test_processed_updates_are_confirmed_on_stop(bot: Bot, api: TelegramApiDouble) -> None:
+    api.push_update(message_update(1, 42, "m1"))
+    conversation, stop = FlakyConversation(), asyncio.Event()
+    task = await poll(bot, conversation, stop)
+    await api.wait_for(lambda method, params: method == "sendMessage")
+    stop.set()
+    await asyncio.wait_for(task, 3)
+    info = await bot.get_webhook_info()
+    assert info.pending_update_count == 0
+
+
+async def test_make_bot_honours_the_base_url(api: TelegramApiDouble) -> None:
+    bot = make_bot(TOKEN, api.base_url)
+    assert bot.base_url == api.base_url + TOKEN
+    async with bot:
+        assert bot.username == BOT_USERNAME
+
+
+async def test_webhook_mode_registers_url_secret_and_update_types(bot: Bot, api: TelegramApiDouble) -> None:
+    await start_webhook_mode(bot, "https://oasis.example/telegram/webhook", "s3cret_Token-1")
+    assert api.webhook["url"] == "https://oasis.example/telegram/webhook"
+    assert api.webhook["secret_token"] == "s3cret_Token-1"
+    assert api.webhook["allowed_updates"] == ["message", "callback_query"]
+    info = await bot.get_webhook_info()
+    assert info.url == "https://oasis.example/telegram/webhook"
+
+
+@pytest.mark.parametrize("secret", ["", "has space", "x" * 257, "ünïcode"])
+async def test_webhook_mode_refuses_a_secret_telegram_would_reject(bot: Bot, secret: str) -> None:
+    with pytest.raises(ValueError):
+        await start_webhook_mode(bot, "https://oasis.example/telegram/webhook", secret)
+
+
+async def test_commands_arrive_through_polling_too(bot: Bot, api: TelegramApiDouble) -> None:
+    seen: list[Inbound] = []
+
+    async def conversation(inbound: Inbound) -> list[Outbound] | None:
+        seen.append(inbound)
+        return []
+
+    stop = asyncio.Event()
+    webhook = TelegramWebhook(bot, None, conversation, BOT_USERNAME)
+    api.push_update(message_update(11, 42, f"/show@{BOT_USERNAME} 12"))
+    task = asyncio.create_task(run_polling(bot, webhook, stop, poll_timeout=1))
+    await api.wait_for(lambda method, params: method == "getUpdates" and params.get("offset") == 12)
+    stop.set()
+    await asyncio.wait_for(task, 3)
+    assert [i.payload for i in seen] == [Command("show", "12")]
