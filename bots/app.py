@@ -51,7 +51,6 @@ class OasisApp:
             self.sessions, BotConfig(self.rules, s.oasis_public_url.rstrip("/"), s.oasis_default_language)
         )
         self.senders: dict[str, Sender] = {}
-        self.routes: list[tuple[str, str, object]] = []
         self.telegram_bot = None
         self.telegram_webhook: TelegramWebhook | None = None
         if s.telegram_bot_token:

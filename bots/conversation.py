@@ -11,7 +11,7 @@ import logging
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots import flows
+from bots import citizen_commands, flows, staff_commands  # noqa: F401  (they register the commands)
 from bots.context import BotConfig, Ctx
 from bots.errors import error_text
 from bots.i18n import Translator, normalize_language
@@ -23,9 +23,6 @@ from core.errors import OasisError
 from core.inbox import claim_event
 
 log = logging.getLogger(__name__)
-
-# Modules that register commands and buttons on import.
-from bots import citizen_commands, staff_commands  # noqa: E402,F401
 
 
 class Conversation:
@@ -58,7 +55,12 @@ class Conversation:
                 failure = None
             else:
                 for job in ctx.after_commit:
-                    await job()
+                    try:
+                        await job()
+                    except Exception:
+                        # The event's own change is committed; the review sweep finishes what this began.
+                        log.exception("after-commit step failed for %s event %s", inbound.platform,
+                                      inbound.event_id)
                 return ctx.replies
         # Undo the handler's partial work but still record the event, so it is not applied again.
         return await self._answer_failure(inbound, failure)
