@@ -31,6 +31,6 @@ clean:
 # Refresh the catalogs from the code (English message ids; fill in the Korean msgstr afterwards).
 catalogs: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k text -k s -k plural:1,2 --no-default-keywords \
-		--no-location --sort-output -o bots/locales/messages.pot bots
+		--no-location --sort-output -o bots/locales/messages.pot .
 	$(BIN)/pybabel update -i bots/locales/messages.pot -d bots/locales -l ko --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel update -i bots/locales/messages.pot -d bots/locales -l en --no-fuzzy-matching --ignore-obsolete

@@ -15,6 +15,7 @@ from core.citizens import set_language
 from core.errors import Invalid
 from core.statuses import Role
 
+OASIS_NAME = _("Oasis of 10 Million Imagination")
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English", "ja": "日本語", "zh": "中文"}
 
 
@@ -34,10 +35,13 @@ async def start(ctx: Ctx, args: str) -> None:
         return
     buttons = (tuple(Button("lang", code, name) for code, name in LANGUAGE_NAMES.items()),)
     ctx.reply(join(
-        ctx.t.text("Welcome to {oasis}!", oasis=Span(ctx.t.s("Oasis of 10 Million Imagination"), "bold")),
-        ctx.t.text("Propose a policy for the city, support others' proposals and follow what happens. "
-                   "When a proposal gets {n} supporters, the responsible department must review it and "
-                   "publish its reasons.", n=ctx.config.rules.vote_threshold),
+        ctx.t.text("Welcome to {oasis}!", oasis=Span(ctx.t.s(OASIS_NAME), "bold")),
+        ctx.t.plural("Propose a policy for the city, support others' proposals and follow what happens. "
+                     "When a proposal gets {n} supporter, the responsible department must review it and "
+                     "publish its reasons.",
+                     "Propose a policy for the city, support others' proposals and follow what happens. "
+                     "When a proposal gets {n} supporters, the responsible department must review it and "
+                     "publish its reasons.", ctx.config.rules.vote_threshold),
         ctx.t.text("Start with /propose, see proposals with /new or /top, or send /help."),
         ctx.t.text("Choose your language:"),
     ), buttons)
@@ -153,8 +157,11 @@ async def vote(ctx: Ctx, args: str) -> None:
             moved = await votes.start_review_if_due(session, pid, rules)
         if moved:
             ctx.notice(ctx.t.s("Your support sent #{id} to review!", id=pid))
-            ctx.reply(ctx.t.text("Thank you! With your support #{id} reached {n} supporters and goes to the "
-                                 "responsible department for review.", id=pid, n=rules.vote_threshold))
+            ctx.reply(ctx.t.plural(
+                "Thank you! With your support #{id} reached {n} supporter and goes to the responsible "
+                "department for review.",
+                "Thank you! With your support #{id} reached {n} supporters and goes to the responsible "
+                "department for review.", rules.vote_threshold, id=pid))
         else:
             _vote_counted(ctx, pid, result.needed)
 

@@ -15,6 +15,7 @@ from bots import citizen_commands, flows, staff_commands  # noqa: F401  (they re
 from bots.context import BotConfig, Ctx
 from bots.errors import error_text
 from bots.i18n import Translator, normalize_language
+from bots.names import department_name
 from bots.neutral import ButtonPress, Command, FormSubmit, Inbound, Outbound, Text
 from bots.registry import Registry, registry
 from core.citizens import ensure_identity, load_actor
@@ -84,6 +85,8 @@ class Conversation:
             if ctx is None:
                 return []
             if isinstance(failure, OasisError):
+                if "department" in failure.params:
+                    failure.params["department"] = await department_name(ctx, str(failure.params["department"]))
                 ctx.reply(error_text(failure, ctx.t))
             else:
                 ctx.reply(ctx.t.text("Sorry, something went wrong on our side. Please try again in a moment."))

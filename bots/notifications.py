@@ -76,6 +76,20 @@ def money(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+def budget_line(t: Translator, amount: object) -> RichText:
+    if amount is None:
+        return t.text("Estimated budget: not estimated")
+    return t.text("Estimated budget: {amount} KRW", amount=money(amount))
+
+
+def department_label(params: Params, t: Translator) -> str:
+    """The department's name in the reader's language, when the core sent both; else its code."""
+    names = params.get("department_names")
+    if isinstance(names, dict):
+        return str(names.get(t.lang) or names.get("en") or params.get("department") or "")
+    return str(params.get("department") or "")
+
+
 def _title(params: Params) -> Span:
     return Span(str(params.get("title") or ""), "bold")
 
@@ -112,15 +126,15 @@ def _review_lines(params: Params, t: Translator) -> list[RichText]:
         lines.append(t.text("Effectiveness: {text}", text=str(params["effectiveness"])))
     if params.get("feasibility"):
         lines.append(t.text("Feasibility: {text}", text=str(params["feasibility"])))
-    if params.get("budget_krw") is not None:
-        lines.append(t.text("Estimated budget: {amount} KRW", amount=money(params["budget_krw"])))
+    if params.get("review_id") and ("budget_krw" in params) and params.get("to") == Status.PANEL_REVIEW:
+        lines.append(budget_line(t, params.get("budget_krw")))
     return lines
 
 
 def _review_queued(params: Params, t: Translator) -> RichText:
     parts = [
         t.text("New in the review queue of {department}: #{id} {title}.",
-               department=str(params.get("department") or ""), id=params["id"], title=_title(params)),
+               department=department_label(params, t), id=params["id"], title=_title(params)),
     ]
     if params.get("deadline"):
         parts.append(t.text("Please publish the department opinion by {deadline}.",

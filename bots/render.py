@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bots.i18n import Translator, join
 from bots.neutral import Button, RichText, Span
-from bots.notifications import reason_label, status_label
+from bots.notifications import budget_line, reason_label, status_label
 from core.queries import Card, Detail
 from core.statuses import Status
 
@@ -73,8 +73,8 @@ def detail_text(
         ):
             if value:
                 parts.append(t.text("{label}: {value}", label=label, value=value))
-        if review.budget_krw is not None:
-            parts.append(t.text("Estimated budget: {amount} KRW", amount=f"{review.budget_krw:,}"))
+        if review.recommendation == "forward":
+            parts.append(budget_line(t, review.budget_krw))
         if review.explanation:
             parts.append((Span(review.explanation),))
     parts.append((proposal_link(public_url, c.id),))

@@ -70,6 +70,12 @@ async def get_category(session: AsyncSession, code: str) -> Category:
     return cat
 
 
+async def department_names(session: AsyncSession, code: str) -> dict[str, str]:
+    """Both names, for messages rendered later in each reader's language."""
+    dep = await session.get(Department, code)
+    return {"ko": dep.name_ko, "en": dep.name_en} if dep else {}
+
+
 async def get_department(session: AsyncSession, code: str) -> Department:
     dep = await session.get(Department, code)
     if dep is None:

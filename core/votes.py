@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.citizens import Actor, officials_of
 from core.clock import utcnow
+from core.directory import department_names
 from core.errors import InvalidState
 from core.models import Follow, Proposal, Vote
 from core.outbox import notify
@@ -82,6 +83,7 @@ async def start_review_if_due(session: AsyncSession, proposal_id: int, rules: Ru
     officials = await officials_of(session, proposal.department_code)
     await notify(session, officials, f"queue:{proposal.id}", "review_queued",
                  {"id": proposal.id, "title": proposal.title, "department": proposal.department_code,
+                  "department_names": await department_names(session, proposal.department_code),
                   "deadline": deadline.isoformat(timespec="minutes")})
     return True
 

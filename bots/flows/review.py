@@ -9,7 +9,7 @@ from bots.context import Ctx
 from bots.errors import error_text
 from bots.i18n import _, join
 from bots.neutral import Button, Span
-from bots.notifications import reason_label
+from bots.notifications import budget_line, reason_label
 from bots.registry import registry
 from core import reviews
 from core.errors import Invalid, OasisError
@@ -92,11 +92,10 @@ async def _preview(ctx: Ctx, data: dict[str, Any]) -> None:
     lines = [ctx.t.text("Please check the opinion on #{id}:", id=data["id"])]
     if data["recommendation"] == "forward":
         lines.append(ctx.t.text("Recommendation: forward to the expert panel"))
-        for key in ("necessity", "effectiveness", "feasibility"):
-            lines.append((Span(ctx.t.s(FORWARD_STEPS[key]).split(":")[0] + ": "), Span(data.get(key, ""))))
-        budget = data.get("budget")
-        lines.append(ctx.t.text("Estimated budget: {amount} KRW", amount=f"{budget:,}" if budget is not None
-                                else "-"))
+        for label, key in ((_("Necessity"), "necessity"), (_("Effectiveness"), "effectiveness"),
+                           (_("Feasibility"), "feasibility")):
+            lines.append(ctx.t.text("{label}: {value}", label=ctx.t.s(label), value=data.get(key, "")))
+        lines.append(budget_line(ctx.t, data.get("budget")))
     else:
         lines.append(ctx.t.text("Recommendation: reject — {reason}",
                                 reason=reason_label(data["reason_code"], ctx.t)))
