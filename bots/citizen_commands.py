@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bots import flows
+from bots import flows, forms
 from bots.context import Ctx
 from bots.flows import propose as propose_flow
 from bots.i18n import LANGUAGES, _, join
@@ -60,6 +60,8 @@ async def help_(ctx: Ctx, _args: str) -> None:
         ctx.t.text("/mine — your proposals and what happens next"),
         ctx.t.text("/withdraw <id> — withdraw your open proposal"),
         ctx.t.text("/lang ko|en|ja|zh — language"),
+        ctx.t.text("/link — use Oasis from another messenger as the same person"),
+        ctx.t.text("/notify via telegram|slack — where news about proposals reaches you"),
         ctx.t.text("/cancel — leave the current step"),
     ]
     if ctx.actor.is_admin or ctx.actor.has(Role.OFFICIAL):
@@ -72,6 +74,9 @@ async def help_(ctx: Ctx, _args: str) -> None:
 
 @registry.command("propose")
 async def propose(ctx: Ctx, args: str) -> None:
+    if ctx.inbound.forms and not args.strip():
+        ctx.open_form(await forms.propose_form(ctx))
+        return
     await propose_flow.begin(ctx, args)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.i18n import Translator
-from bots.neutral import Button, ButtonPress, Inbound, Outbound, RichText
+from bots.neutral import Button, ButtonPress, Form, Inbound, Outbound, RichText
 from core.citizens import Actor
 from core.db import Sessions
 from core.rules import Rules
@@ -54,6 +54,13 @@ class Ctx:
             Outbound(chat_id=self.chat_id, text=text, buttons=buttons,
                      thread_id=self.inbound.where.thread_id, edit_message_id=edit_message_id)
         )
+
+    def open_form(self, form: Form) -> None:
+        self.replies.append(Outbound(chat_id=self.chat_id, text=(), form=form))
+
+    def refuse_form(self, errors: dict[str, str]) -> None:
+        """Show these messages beside the fields; nothing else is sent."""
+        self.replies = [Outbound(chat_id=self.chat_id, text=(), form_errors=tuple(errors.items()))]
 
     def say(self, text: RichText) -> None:
         """A short confirmation: a toast for a button press, a message otherwise."""

@@ -11,7 +11,7 @@ import logging
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots import citizen_commands, flows, staff_commands  # noqa: F401  (they register the commands)
+from bots import account_commands, citizen_commands, flows, forms, staff_commands  # noqa: F401 (registering)
 from bots.context import BotConfig, Ctx
 from bots.errors import error_text
 from bots.i18n import Translator, normalize_language

@@ -50,3 +50,6 @@ def error_text(error: OasisError, t: Translator) -> RichText:
     return t.text(template, code=error.code, **params)
 
 MESSAGES["need_id"] = _("Please give a proposal number, for example 12 or #12.")
+MESSAGES["link_locked"] = _("Too many wrong codes. Please wait {minutes} minutes and try again.")
+MESSAGES["link_same_account"] = _("This code is your own: send it from your other messenger.")
+MESSAGES["notify_no_account"] = _("You have no linked {platform} account. Link it first with /link.")

@@ -67,10 +67,11 @@ class ButtonPress:
     message_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class FormSubmit:
     form: str
     fields: dict[str, str] = field(default_factory=dict)
+    state: str = ""
 
 
 Payload = Command | Text | ButtonPress | FormSubmit
@@ -83,6 +84,8 @@ class Inbound:
     who: Who
     where: Where
     payload: Payload
+    forms: bool = False
+    """The surface can open a form in answer to this event (Slack: it carries a trigger_id)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,32 @@ class Button:
     action: str
     value: str
     label: str
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    """One input of a form: a line, a paragraph, or a choice among options (value, label)."""
+
+    name: str
+    label: str
+    kind: Literal["line", "text", "select"] = "line"
+    options: tuple[tuple[str, str], ...] = ()
+    required: bool = True
+    max_length: int | None = None
+    hint: str | None = None
+    initial: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """A form the surface shows at once (a Slack modal); its answer comes back as `FormSubmit(name, …)`."""
+
+    name: str
+    title: str
+    submit: str
+    fields: tuple[FormField, ...]
+    state: str = ""
+    """Opaque context returned with the submission (e.g. the proposal id)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +132,10 @@ class Outbound:
     edit_message_id: str | None = None
     notice: str | None = None
     """Short toast for a button press (Telegram's answerCallbackQuery text); not a message."""
+    form: Form | None = None
+    """Open this form instead of sending text (only where the inbound event allowed forms)."""
+    form_errors: tuple[tuple[str, str], ...] = ()
+    """Refuse a form submission: (field name, translated message) pairs, shown beside the fields."""
 
 
 class DeliveryError(Exception):

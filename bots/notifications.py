@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bots.i18n import Translator, _, join
-from bots.neutral import RichText, Span
+from bots.neutral import Button, RichText, Span
 from core.statuses import ReasonCode, Status
 
 log = logging.getLogger(__name__)
@@ -142,6 +142,37 @@ def _review_queued(params: Params, t: Translator) -> RichText:
     return join(*parts)
 
 
+def _department_card(params: Params, t: Translator) -> RichText:
+    """The card in a department's channel: the proposal, its deadline, and once decided, the decision."""
+    parts = [
+        t.text("#{id} {title}", id=params["id"], title=_title(params)),
+        t.text("Department: {department}", department=department_label(params, t)),
+    ]
+    if params.get("description"):
+        parts.append((Span(str(params["description"])),))
+    decision = params.get("recommendation")
+    if decision == "forward":
+        parts.append(t.text("Decided: forwarded to the expert panel."))
+        parts.extend(_review_lines(params, t))
+    elif decision == "reject":
+        parts.append(t.text("Decided: rejected. Reason: {reason}",
+                            reason=Span(reason_label(str(params.get("reason_code") or "other"), t), "bold")))
+        if params.get("reason_text"):
+            parts.append((Span(str(params["reason_text"])),))
+    elif params.get("deadline"):
+        parts.append(t.text("Please publish the department opinion by {deadline}.",
+                            deadline=Span(day(params["deadline"]), "bold")))
+    return join(*parts)
+
+
+def render_buttons(kind: str, params: Params, t: Translator) -> tuple[tuple[Button, ...], ...]:
+    """A notice that asks someone to act carries the button to do it."""
+    if kind in ("review_queued", "department_card") and params.get("id") is not None \
+            and not params.get("recommendation"):
+        return ((Button("review", str(params["id"]), t.s("✍ Write opinion")),),)
+    return ()
+
+
 def _new_comment(params: Params, t: Translator) -> RichText:
     return t.text("New comment on your proposal #{id} {title}.", id=params["id"], title=_title(params))
 
@@ -156,6 +187,7 @@ RENDERERS: dict[str, Callable[[Params, Translator], RichText]] = {
     "status_changed": _status_changed,
     "review_queued": _review_queued,
     "new_comment": _new_comment,
+    "department_card": _department_card,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bots import forms
 from bots.citizen_commands import parse_id
 from bots.context import Ctx
 from bots.flows import review as review_flow
@@ -33,6 +34,9 @@ async def queue(ctx: Ctx, _args: str) -> None:
 
 @registry.button("review")
 async def review_button(ctx: Ctx, value: str) -> None:
+    if ctx.inbound.forms:
+        ctx.open_form(await forms.review_form(ctx, parse_id(value)))
+        return
     await review_flow.begin(ctx, parse_id(value))
 
 
@@ -43,7 +47,10 @@ async def review(ctx: Ctx, args: str) -> None:
     proposal_id = parse_id(args)
     rest = args.strip().split(maxsplit=1)[1] if len(args.strip().split(maxsplit=1)) > 1 else ""
     if not rest:
-        await review_flow.begin(ctx, proposal_id)
+        if ctx.inbound.forms:
+            ctx.open_form(await forms.review_form(ctx, proposal_id))
+        else:
+            await review_flow.begin(ctx, proposal_id)
         return
     choice, _, tail = rest.partition(" ")
     choice = choice.lower()

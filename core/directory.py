@@ -70,6 +70,13 @@ async def get_category(session: AsyncSession, code: str) -> Category:
     return cat
 
 
+DEPARTMENT_CARD_PLATFORM = "slack"  # the `slack_channel` of departments.toml
+
+
+def card_ref(proposal_id: int) -> str:
+    return f"department-card:{proposal_id}"
+
+
 async def department_names(session: AsyncSession, code: str) -> dict[str, str]:
     """Both names, for messages rendered later in each reader's language."""
     dep = await session.get(Department, code)

@@ -182,7 +182,14 @@ class OutboxMessage(Base):
         Index("ix_outbox_status_due", "status", "next_attempt_at"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"))
+    """The person to tell; NULL for a message to a channel (`channel_platform`, `channel_id`)."""
+    channel_platform: Mapped[str | None] = mapped_column(String(20))
+    channel_id: Mapped[str | None] = mapped_column(String(100))
+    message_ref: Mapped[str | None] = mapped_column(String(100))
+    """Remember the sent message under this name (e.g. a department card), so it can be edited later."""
+    edit_ref: Mapped[str | None] = mapped_column(String(100))
+    """Edit the message remembered under this name instead of sending a new one."""
     event_key: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(40))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -193,6 +200,38 @@ class OutboxMessage(Base):
     platform: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PostedMessage(Base):
+    """A message we may edit later: the department card of a proposal in a Slack channel, say."""
+
+    __tablename__ = "posted_messages"
+    ref: Mapped[str] = mapped_column(String(100), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(100))
+    message_id: Mapped[str] = mapped_column(String(100))
+    posted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LinkCode(Base):
+    """A one-time code that joins another platform's account to this citizen (`/link`)."""
+
+    __tablename__ = "link_codes"
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class LinkAttempt(Base):
+    """A failed `/link <code>`: too many in a short time and the account must wait."""
+
+    __tablename__ = "link_attempts"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class DialogState(Base):

@@ -10,7 +10,8 @@ from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
-from core.models import Follow, OutboxMessage
+from core.models import Follow, OutboxMessage, PostedMessage
+from core.upsert import insert_ignore
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
@@ -26,6 +27,38 @@ async def notify(
             )
         )
     await session.flush()
+
+
+async def notify_channel(
+    session: AsyncSession,
+    platform: str,
+    channel_id: str,
+    event_key: str,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    message_ref: str | None = None,
+    edit_ref: str | None = None,
+) -> None:
+    """A message to a shared channel (a department's Slack channel), not to one person."""
+    now = utcnow()
+    session.add(OutboxMessage(citizen_id=None, channel_platform=platform, channel_id=channel_id,
+                              message_ref=message_ref, edit_ref=edit_ref, event_key=event_key, kind=kind,
+                              params=params, next_attempt_at=now, created_at=now))
+    await session.flush()
+
+
+async def remember_message(session: AsyncSession, ref: str, platform: str, chat_id: str, message_id: str) -> None:
+    if not await insert_ignore(session, PostedMessage, ref=ref, platform=platform, chat_id=chat_id,
+                               message_id=message_id, posted_at=utcnow()):
+        await session.execute(
+            update(PostedMessage).where(PostedMessage.ref == ref)
+            .values(platform=platform, chat_id=chat_id, message_id=message_id)
+        )
+
+
+async def find_message(session: AsyncSession, ref: str) -> PostedMessage | None:
+    return await session.get(PostedMessage, ref)
 
 
 async def notify_followers(

@@ -17,13 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.models import Citizen, Identity
 
 # Platforms whose private chat with a user has the user's id, so a person granted a role by the CLI
-# before ever talking to the bot can still be reached. (Telegram: a private chat id equals the user id.)
-USER_ID_IS_CHAT = frozenset({"telegram"})
+# before ever talking to the bot can still be reached. (Telegram: a private chat id equals the user id;
+# Slack: the sender opens the DM from the user id.)
+USER_ID_IS_CHAT = frozenset({"telegram", "slack"})
 
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
-    citizen_id: int
+    citizen_id: int | None
+    """None for a shared channel (a department's channel)."""
     platform: str
     chat_id: str
     language: str | None

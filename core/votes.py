@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.citizens import Actor, officials_of
 from core.clock import utcnow
-from core.directory import department_names
+from core.directory import DEPARTMENT_CARD_PLATFORM, card_ref, department_names, get_department
 from core.errors import InvalidState
 from core.models import Follow, Proposal, Vote
-from core.outbox import notify
+from core.outbox import notify, notify_channel
 from core.proposals import get_proposal, record_transition
 from core.rules import Rules
 from core.statuses import Status
@@ -81,10 +81,15 @@ async def start_review_if_due(session: AsyncSession, proposal_id: int, rules: Ru
     await record_transition(session, proposal, Status.UNDER_REVIEW, actor_id=None,
                             extra={"deadline": deadline.isoformat(timespec="minutes")})
     officials = await officials_of(session, proposal.department_code)
-    await notify(session, officials, f"queue:{proposal.id}", "review_queued",
-                 {"id": proposal.id, "title": proposal.title, "department": proposal.department_code,
-                  "department_names": await department_names(session, proposal.department_code),
-                  "deadline": deadline.isoformat(timespec="minutes")})
+    params = {"id": proposal.id, "title": proposal.title, "department": proposal.department_code,
+              "department_names": await department_names(session, proposal.department_code),
+              "deadline": deadline.isoformat(timespec="minutes")}
+    await notify(session, officials, f"queue:{proposal.id}", "review_queued", params)
+    department = await get_department(session, proposal.department_code)
+    if department.slack_channel:
+        await notify_channel(session, DEPARTMENT_CARD_PLATFORM, department.slack_channel, f"card:{proposal.id}",
+                             "department_card", {**params, "description": proposal.description[:500]},
+                             message_ref=card_ref(proposal.id))
     return True
 
 

@@ -26,11 +26,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.i18n import Translator, normalize_language
 from bots.neutral import Outbound, PermanentError, RetryAfter, Sender
-from bots.notifications import render
+from bots.notifications import render, render_buttons
 from core.clock import utcnow
 from core.db import Sessions
 from core.models import OutboxMessage
-from core.outbox import PENDING, claim_due, counts, mark_failed, mark_retry, mark_sent
+from core.outbox import (
+    PENDING,
+    claim_due,
+    counts,
+    find_message,
+    mark_failed,
+    mark_retry,
+    mark_sent,
+    remember_message,
+)
 from core.recipients import Recipient, resolve_recipients
 
 log = logging.getLogger(__name__)
@@ -46,10 +55,20 @@ class Job:
     """A claimed row, detached from its session (the claim transaction is already committed)."""
 
     id: int
-    citizen_id: int
+    citizen_id: int | None
     kind: str
     params: dict[str, Any]
     attempts: int
+    channel: tuple[str, str] | None = None
+    """(platform, channel id) for a row addressed to a channel rather than a person."""
+    message_ref: str | None = None
+    edit_ref: str | None = None
+
+    @classmethod
+    def of(cls, row: OutboxMessage) -> Job:
+        channel = (row.channel_platform, row.channel_id) if row.channel_platform and row.channel_id else None
+        return cls(row.id, row.citizen_id, row.kind, row.params if isinstance(row.params, dict) else {},
+                   row.attempts, channel, row.message_ref, row.edit_ref)
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -115,10 +134,18 @@ class OutboxDispatcher:
         if not jobs:
             return 0
         async with self.sessions() as session:
-            recipients = await resolve_recipients(session, {j.citizen_id for j in jobs}, self.senders.keys())
+            people = {j.citizen_id for j in jobs if j.citizen_id is not None}
+            recipients = await resolve_recipients(session, people, self.senders.keys())
         chats: dict[tuple[str, str], list[tuple[Job, Recipient]]] = {}
         for job in jobs:
-            recipient = recipients.get(job.citizen_id)
+            if job.channel is not None:
+                platform, channel = job.channel
+                recipient: Recipient | None = Recipient(None, platform, channel, None)
+                if platform not in self.senders:
+                    await self._fail(job, f"no_sender:{platform}")
+                    continue
+            else:
+                recipient = recipients.get(job.citizen_id) if job.citizen_id is not None else None
             if recipient is None:
                 await self._fail(job, "no_recipient")
             else:
@@ -141,8 +168,7 @@ class OutboxDispatcher:
                 await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
             rows = await claim_due(session, limit=self.batch, lease_seconds=self.lease_seconds, now=now)
             held = await self._hold_back(session, rows, now)
-            return [Job(r.id, r.citizen_id, r.kind, r.params if isinstance(r.params, dict) else {}, r.attempts)
-                    for r in rows if r.id not in held]
+            return [Job.of(r) for r in rows if r.id not in held]
 
     async def _hold_back(self, session: AsyncSession, rows: Sequence[OutboxMessage], now: datetime) -> set[int]:
         """Give back rows that must wait: behind an earlier pending row of the same citizen, or over
@@ -150,11 +176,14 @@ class OutboxDispatcher:
         if not rows:
             return set()
         claimed = {r.id for r in rows}
+        people = [(r, r.citizen_id) for r in rows if r.citizen_id is not None]  # channels: ordered by chat
+        if not people:
+            return set()
         earlier = await session.execute(
             select(OutboxMessage.citizen_id, OutboxMessage.id, OutboxMessage.next_attempt_at).where(
                 OutboxMessage.status == PENDING,
                 OutboxMessage.next_attempt_at > now,
-                OutboxMessage.citizen_id.in_({r.citizen_id for r in rows}),
+                OutboxMessage.citizen_id.in_({cid for _, cid in people}),
                 OutboxMessage.id < max(claimed),
                 OutboxMessage.id.not_in(claimed),
             ).order_by(OutboxMessage.id.desc())
@@ -162,14 +191,14 @@ class OutboxDispatcher:
         first = {citizen_id: (row_id, due_at) for citizen_id, row_id, due_at in earlier.all()}  # lowest id wins
         held: set[int] = set()
         taken: dict[int, int] = {}
-        for row in rows:  # id order
-            blocker = first.get(row.citizen_id)
+        for row, cid in people:  # id order
+            blocker = first.get(cid)
             if blocker is not None and row.id > blocker[0]:
                 row.next_attempt_at = min(max(blocker[1], now), now + HOLD_BACK_MAX)  # then look again
-            elif taken.get(row.citizen_id, 0) >= self.per_chat:
+            elif taken.get(cid, 0) >= self.per_chat:
                 row.next_attempt_at = now  # the next batch, in order
             else:
-                taken[row.citizen_id] = taken.get(row.citizen_id, 0) + 1
+                taken[cid] = taken.get(cid, 0) + 1
                 continue
             row.attempts -= 1
             held.add(row.id)
@@ -188,10 +217,12 @@ class OutboxDispatcher:
         """Send one row and record the outcome; returns the retry time if it is to be tried again."""
         sender = self.senders[recipient.platform]
         lang = self.language_for(recipient)
-        body = render(job.kind, job.params, self._translators.setdefault(lang, Translator(lang)), self.public_url)
+        t = self._translators.setdefault(lang, Translator(lang))
+        message = Outbound(chat_id=recipient.chat_id, text=render(job.kind, job.params, t, self.public_url),
+                           buttons=render_buttons(job.kind, job.params, t),
+                           edit_message_id=await self._edit_target(job, recipient))
         try:
-            await asyncio.wait_for(sender.send(Outbound(chat_id=recipient.chat_id, text=body)),
-                                   timeout=self.lease_seconds)
+            message_id = await asyncio.wait_for(sender.send(message), timeout=self.lease_seconds)
         except RetryAfter as exc:
             wait = timedelta(seconds=max(exc.seconds, 0.0))
             return await self._retry(job, wait, exc, self.max_attempts * RATE_LIMIT_ATTEMPTS_FACTOR)
@@ -202,8 +233,20 @@ class OutboxDispatcher:
             return await self._retry(job, wait, exc, self.max_attempts)
         async with self.sessions() as session, session.begin():
             await mark_sent(session, job.id, recipient.platform)
+            if job.message_ref and message_id:
+                await remember_message(session, job.message_ref, recipient.platform, recipient.chat_id, message_id)
         self.sent += 1
         return None
+
+    async def _edit_target(self, job: Job, recipient: Recipient) -> str | None:
+        """The message to edit for this row, if it names one we posted to the same chat; else send anew."""
+        if not job.edit_ref:
+            return None
+        async with self.sessions() as session:
+            posted = await find_message(session, job.edit_ref)
+        if posted is None or (posted.platform, posted.chat_id) != (recipient.platform, recipient.chat_id):
+            return None
+        return posted.message_id
 
     async def _retry(self, job: Job, wait: timedelta, exc: Exception, limit: int) -> datetime | None:
         error = f"{type(exc).__name__}: {exc}"[:500]

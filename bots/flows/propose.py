@@ -134,10 +134,3 @@ async def submit_and_confirm(ctx: Ctx, title: str, description: str, category: s
         ctx.t.text("Share it: {link}", link=proposal_link(ctx.config.public_url, proposal.id)),
     ))
 
-
-async def on_form(ctx: Ctx, fields: dict[str, str]) -> None:
-    await submit_and_confirm(ctx, fields.get("title", ""), fields.get("description", ""),
-                             fields.get("category", ""))
-
-
-registry.forms["propose"] = on_form

@@ -90,7 +90,7 @@ async def test_review_sweep_moves_and_notifies(sessions: Sessions) -> None:
     (to_author,) = sender.texts("1000")
     assert f"#{proposal.id} Shade <b>stops</b> is now under review." in to_author
     (to_official,) = sender.texts("900")
-    assert "transport" in to_official and f"#{proposal.id}" in to_official
+    assert "Transport Policy Division" in to_official and f"#{proposal.id}" in to_official
 
 
 async def test_scheduler_sweeps_at_start_and_wakes_the_dispatcher(sessions: Sessions) -> None:

@@ -1,0 +1,62 @@
+"""One person across messengers: `/link` joins accounts, `/notify via` picks where news arrives."""
+
+from __future__ import annotations
+
+from bots.context import Ctx
+from bots.i18n import join
+from bots.neutral import Span
+from bots.registry import registry
+from core import linking, votes
+from core.errors import Invalid
+from core.linking import CODE_LIFETIME
+
+PLATFORM_NAMES = {"telegram": "Telegram", "slack": "Slack", "console": "terminal", "web": "web chat"}
+
+
+@registry.command("link")
+async def link(ctx: Ctx, args: str) -> None:
+    code = args.strip()
+    if not code:
+        issued = await linking.issue_code(ctx.session, ctx.actor, ctx.inbound.platform)
+        minutes = int(CODE_LIFETIME.total_seconds() // 60)
+        ctx.reply(join(
+            ctx.t.text("Your link code: {code}", code=Span(issued, "code")),
+            ctx.t.plural("On your other messenger, send /link {code} within {n} minute. The code works once.",
+                         "On your other messenger, send /link {code} within {n} minutes. The code works once.",
+                         minutes, code=issued),
+        ))
+        return
+    result = await linking.redeem_code(ctx.session, ctx.actor, code)
+    if result is None:
+        ctx.reply(ctx.t.text("That code is wrong, used or expired. Send /link on your other messenger for a new one."))
+        return
+    rules = ctx.config.rules
+
+    async def settle() -> None:
+        # Merged votes never add up to more people, but a proposal may have been waiting for this check.
+        for proposal_id in result.proposals_voted:
+            async with ctx.sessions() as session, session.begin():
+                await votes.start_review_if_due(session, proposal_id, rules)
+
+    ctx.after_commit.append(settle)
+    ctx.reply(join(
+        ctx.t.text("Your accounts are now linked: you are one citizen on every messenger you linked."),
+        ctx.t.plural("{n} vote was counted twice and now counts once.",
+                     "{n} votes were counted twice and now count once.", result.votes_dropped)
+        if result.votes_dropped else (),
+    ))
+
+
+@registry.command("notify")
+async def notify(ctx: Ctx, args: str) -> None:
+    words = args.split()
+    if len(words) == 2 and words[0].lower() == "via":
+        platform = words[1].lower()
+        if platform not in PLATFORM_NAMES:
+            raise Invalid("notify_no_account", platform=platform)
+        await linking.set_notify_platform(ctx.session, ctx.actor, platform)
+        ctx.reply(ctx.t.text("News about proposals will reach you on {platform}.",
+                             platform=PLATFORM_NAMES[platform]))
+        return
+    ctx.reply(ctx.t.text("Send /notify via telegram or /notify via slack to choose where news reaches you. "
+                         "Without a choice it goes to the messenger you used last."))

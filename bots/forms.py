@@ -1,0 +1,108 @@
+"""Forms for surfaces that can show one at once (Slack modals): the same use cases as the guided flows.
+
+Each form is answered by a `FormSubmit` of the same name; a refused field comes back beside its input.
+"""
+
+from __future__ import annotations
+
+from bots.context import Ctx
+from bots.errors import error_text
+from bots.names import categories_in_order
+from bots.neutral import Form, FormField, plain_text
+from bots.notifications import reason_label
+from bots.registry import registry
+from core import proposals, reviews
+from core.errors import Invalid, OasisError
+from core.proposals import get_proposal
+from core.rules import DESCRIPTION_MAX, TITLE_MAX
+from core.statuses import ReasonCode
+
+PROPOSE, REVIEW = "propose", "review"
+
+# Which input a refused value belongs to, by error code.
+FIELD_OF = {
+    "title_empty": "title", "title_too_long": "title",
+    "description_empty": "description", "description_too_long": "description",
+    "unknown_category": "category",
+    "unknown_recommendation": "recommendation", "opinion_empty": "necessity",
+    "unknown_reason_code": "reason_code", "explanation_empty": "explanation", "explanation_too_long": "explanation",
+    "bad_budget": "budget",
+}
+
+
+async def propose_form(ctx: Ctx) -> Form:
+    t = ctx.t
+    return Form(PROPOSE, t.s("New proposal"), t.s("Submit"), (
+        FormField("title", t.s("Title"), "line", max_length=TITLE_MAX,
+                  hint=t.s("At most {limit} characters.", limit=TITLE_MAX)),
+        FormField("description", t.s("Description"), "text", max_length=DESCRIPTION_MAX,
+                  hint=t.s("The problem and your idea.")),
+        FormField("category", t.s("Category"), "select", options=tuple(await categories_in_order(ctx))),
+    ))
+
+
+async def review_form(ctx: Ctx, proposal_id: int) -> Form:
+    """The department opinion as one form; refused at once if this person may not write it."""
+    proposal = await get_proposal(ctx.session, proposal_id)
+    reviews.check_may_review(ctx.actor, proposal)
+    t = ctx.t
+    codes = tuple((c.value, reason_label(c.value, t)) for c in ReasonCode)
+    return Form(REVIEW, t.s("Opinion on #{id}", id=proposal_id), t.s("Publish"), (
+        FormField("recommendation", t.s("Recommendation"), "select",
+                  options=(("forward", t.s("Forward to the expert panel")), ("reject", t.s("Reject")))),
+        FormField("necessity", t.s("Necessity"), "text", required=False),
+        FormField("effectiveness", t.s("Effectiveness"), "text", required=False),
+        FormField("feasibility", t.s("Feasibility"), "text", required=False),
+        FormField("budget", t.s("Estimated budget (KRW)"), "line", required=False,
+                  hint=t.s("Digits, for example 1,200,000.")),
+        FormField("reason_code", t.s("Reason (if rejected)"), "select", options=codes, required=False),
+        FormField("explanation", t.s("Explanation"), "text", required=False,
+                  hint=t.s("Required for a rejection: citizens read exactly this.")),
+    ), state=str(proposal_id))
+
+
+def _refuse(ctx: Ctx, error: OasisError, fallback_field: str) -> None:
+    ctx.refuse_form({FIELD_OF.get(error.code, fallback_field): plain_text(error_text(error, ctx.t))})
+
+
+async def on_propose(ctx: Ctx, fields: dict[str, str]) -> None:
+    from bots.flows.propose import submit_and_confirm
+
+    errors: dict[str, str] = {}
+    for name, check in (("title", proposals.validate_title), ("description", proposals.validate_description)):
+        try:
+            check(fields.get(name, ""))
+        except OasisError as error:
+            errors[name] = plain_text(error_text(error, ctx.t))
+    if errors:
+        ctx.refuse_form(errors)
+        return
+    try:
+        await submit_and_confirm(ctx, fields["title"], fields["description"], fields.get("category", ""))
+    except OasisError as error:
+        _refuse(ctx, error, "category")
+
+
+async def on_review(ctx: Ctx, fields: dict[str, str]) -> None:
+    from bots.flows.review import publish
+
+    state = getattr(ctx.inbound.payload, "state", "")
+    try:
+        if not state.isdecimal():
+            raise Invalid("need_id", given=state)
+        budget = reviews.parse_budget(fields.get("budget", ""))
+        opinion = reviews.Opinion(
+            recommendation=fields.get("recommendation", ""), necessity=fields.get("necessity", ""),
+            effectiveness=fields.get("effectiveness", ""), feasibility=fields.get("feasibility", ""),
+            budget_krw=budget, reason_code=fields.get("reason_code") or None,
+            explanation=fields.get("explanation", ""),
+        )
+        if opinion.recommendation == "reject" and not opinion.reason_code:
+            raise Invalid("unknown_reason_code", code="", codes=", ".join(c.value for c in ReasonCode))
+        await publish(ctx, int(state), opinion)
+    except OasisError as error:
+        _refuse(ctx, error, "recommendation")
+
+
+registry.forms[PROPOSE] = on_propose
+registry.forms[REVIEW] = on_review
