@@ -1,0 +1,147 @@
+"""The server side of the vote storm, run in its own process: the Bot API double plus either the real
+Oasis server or a bare python-telegram-bot bot, both on the same aiohttp stack (adapters.web.server).
+
+The parent talks to it over a multiprocessing pipe: the child sends ("ready", webhook_url); then each
+"collect" is answered with what the double saw since the last one (answerCallbackQuery receive times,
+keyed by callback query id, in time.time() so the parent can compare them with its own send times)
+and, for Oasis, SQL statement counts; "stop" shuts everything down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import hmac
+import json
+import logging
+import time
+from collections import Counter
+from multiprocessing.connection import Connection
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import event
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+
+from adapters.web.server import build_web_app, start_site
+from bots.app import WEBHOOK_PATH, OasisApp
+from tests.doubles.telegram_api import TelegramApiDouble
+from tests.e2e.harness import SECRET, TOKEN, settings_for
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+NEVER = 10**9  # vote threshold: the proposal stays open for the whole storm
+
+
+class RecordingApi(TelegramApiDouble):
+    """The Bot API double, also noting when each answerCallbackQuery arrived (wall clock)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answered: dict[str, float] = {}
+
+    async def _api_answercallbackquery(self, params: dict[str, Any]) -> Any:
+        self.answered[str(params.get("callback_query_id"))] = time.time()
+        return True
+
+    def take(self) -> tuple[dict[str, float], dict[str, int]]:
+        answered, self.answered = self.answered, {}
+        others = Counter(m for m, _ in self.calls if m.lower() != "answercallbackquery")
+        self.calls.clear()
+        return answered, dict(others)
+
+
+class SqlCounter:
+    """Counts statements, and UPDATEs of the proposals table (a hot counter row would show here)."""
+
+    def __init__(self) -> None:
+        self.statements = 0
+        self.proposal_updates = 0
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.statements += 1
+        if statement.lstrip()[:17].upper() == "UPDATE PROPOSALS ":
+            self.proposal_updates += 1
+
+    def take(self) -> dict[str, int]:
+        taken = {"statements": self.statements, "proposal_updates": self.proposal_updates}
+        self.statements = self.proposal_updates = 0
+        return taken
+
+
+async def _no_health() -> None:
+    return None
+
+
+async def _no_metrics() -> dict[str, float]:
+    return {}
+
+
+async def start_bare(api: TelegramApiDouble) -> tuple[Any, web.AppRunner, int]:
+    """A PTB Application that only answers the callback, behind a minimal webhook that acks after it."""
+    application = (Application.builder().token(TOKEN).base_url(api.base_url).updater(None)
+                   .connection_pool_size(64).build())  # 64: the pool Oasis's make_bot uses
+
+    async def answer(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None
+        await update.callback_query.answer()
+
+    application.add_handler(CallbackQueryHandler(answer))
+    await application.initialize()
+
+    async def webhook(request: web.Request) -> web.Response:
+        if not hmac.compare_digest(request.headers.get(SECRET_HEADER, "").encode(), SECRET.encode()):
+            return web.Response(status=403, text="forbidden")
+        data = json.loads(await request.read())
+        await application.process_update(Update.de_json(data, application.bot))
+        return web.Response(text="ok")
+
+    web_app = build_web_app(_no_health, _no_metrics, [("POST", WEBHOOK_PATH, webhook)])
+    runner, port = await start_site(web_app, "127.0.0.1", 0)
+    return application, runner, port
+
+
+async def _serve(kind: str, db_url: str, conn: Connection) -> None:
+    api = RecordingApi()
+    await api.start()
+    sql: SqlCounter | None = None
+    if kind == "bare":
+        application, runner, port = await start_bare(api)
+    else:
+        app = OasisApp(settings_for(db_url, api, oasis_vote_threshold=NEVER))
+        await app.start()
+        port = app.port
+        sql = SqlCounter()
+        event.listen(app.engine.sync_engine, "before_cursor_execute", sql)
+    conn.send(("ready", f"http://127.0.0.1:{port}{WEBHOOK_PATH}"))
+    loop = asyncio.get_running_loop()
+    cpu = time.process_time()
+    try:
+        while (command := await loop.run_in_executor(None, conn.recv)) != "stop":
+            if command == "collect":
+                answered, others = api.take()
+                cpu, used = time.process_time(), time.process_time() - cpu
+                conn.send({"answered": answered, "other_api_calls": others, "cpu_s": used,
+                           **(sql.take() if sql else {})})
+    finally:
+        if kind == "bare":
+            await runner.cleanup()
+            await application.shutdown()
+        else:
+            await app.stop()
+        await api.stop()
+        conn.send("stopped")
+
+
+def serve(kind: str, db_url: str, conn: Connection, profile_path: str | None = None) -> None:
+    """Process entry point: kind is "bare" or "oasis"; with profile_path, cProfile stats are dumped there."""
+    logging.basicConfig(level=logging.WARNING, format=f"[{kind} server] %(levelname)s %(name)s: %(message)s")
+    profiler = cProfile.Profile() if profile_path else None
+    if profiler is not None:
+        profiler.enable()
+    try:
+        asyncio.run(_serve(kind, db_url, conn))
+    finally:
+        if profiler is not None and profile_path:
+            profiler.disable()
+            profiler.dump_stats(profile_path)
