@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from adapters.slack import SLACK_PATH, SlackAdapter
 from adapters.telegram.polling import run_polling
 from adapters.telegram.sender import TelegramSender
 from adapters.telegram.setup import make_bot, start_webhook_mode
@@ -45,7 +46,7 @@ class OasisApp:
     def __post_init__(self) -> None:
         s = self.settings
         self.engine = make_engine(s.oasis_database_url)
-        self.sessions = make_sessions(self.engine)
+        self.sessions = make_sessions(self.engine, after_outbox_commit=self._wake_dispatcher)
         self.rules = rules_from(s)
         self.conversation = Conversation(
             self.sessions, BotConfig(self.rules, s.oasis_public_url.rstrip("/"), s.oasis_default_language)
@@ -56,6 +57,12 @@ class OasisApp:
         if s.telegram_bot_token:
             self.telegram_bot = make_bot(s.telegram_bot_token, s.telegram_api_base_url)
             self.senders["telegram"] = TelegramSender(self.telegram_bot, s.telegram_max_messages_per_second)
+        self.slack: SlackAdapter | None = None
+        if s.slack_bot_token and s.slack_signing_secret:
+            self.slack = SlackAdapter(s.slack_bot_token, s.slack_signing_secret, self.handle, api_url=s.slack_api_url)
+            self.senders["slack"] = self.slack.sender
+        elif s.slack_bot_token or s.slack_signing_secret:
+            log.warning("Slack is off: set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable it")
         self.dispatcher = OutboxDispatcher(
             self.sessions, self.senders, default_language=s.oasis_default_language,
             public_url=s.oasis_public_url.rstrip("/"),
@@ -76,6 +83,9 @@ class OasisApp:
                                                     self.handle, username)
             if s.telegram_webhook_url:
                 routes.append(("POST", WEBHOOK_PATH, self.telegram_webhook.handle))
+        if self.slack is not None:
+            await self.slack.start()
+            routes.append(("POST", SLACK_PATH, self.slack.handle))
         app = build_web_app(self.health, self.metrics, routes)  # type: ignore[arg-type]
         self._runner, self.port = await start_site(app, s.oasis_host, self.port or s.oasis_port)
         if self.telegram_bot is not None and self.telegram_webhook is not None:
@@ -88,10 +98,13 @@ class OasisApp:
         self.scheduler.start()
 
     async def handle(self, inbound: Inbound, /) -> list[Outbound] | None:
-        """The conversation, then a nudge to the outbox so notices it queued go out at once."""
-        replies = await self.conversation(inbound)
-        self.dispatcher.wake()
-        return replies
+        return await self.conversation(inbound)
+
+    def _wake_dispatcher(self) -> None:
+        """Notices just committed go out at once rather than at the dispatcher's next poll."""
+        dispatcher = getattr(self, "dispatcher", None)
+        if dispatcher is not None:
+            dispatcher.wake()
 
     async def health(self) -> None:
         await ping(self.engine)
@@ -117,6 +130,8 @@ class OasisApp:
         if self.telegram_bot is not None:
             with contextlib.suppress(Exception):
                 await self.telegram_bot.shutdown()
+        if self.slack is not None:
+            await self.slack.stop()
         await self.engine.dispose()
 
     async def serve_forever(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bots import flows, forms
 from bots.context import Ctx
+from bots.errors import error_text
 from bots.flows import propose as propose_flow
 from bots.i18n import LANGUAGES, _, join
 from bots.names import category_names, department_name, resolve_category
@@ -12,7 +13,7 @@ from bots.registry import registry
 from bots.render import PAGE_SIZE, card_buttons, card_text, detail_text, page_buttons
 from core import proposals, queries, votes
 from core.citizens import set_language
-from core.errors import Invalid
+from core.errors import Invalid, OasisError
 from core.statuses import Role
 
 OASIS_NAME = _("Oasis of 10 Million Imagination")
@@ -147,8 +148,29 @@ async def show(ctx: Ctx, args: str) -> None:
 @registry.command("vote")
 @registry.button("vote")
 async def vote(ctx: Ctx, args: str) -> None:
+    _answer_vote(ctx, await votes.vote(ctx.session, ctx.actor, parse_id(args), ctx.config.rules))
+
+
+@registry.batch_button("vote")
+async def vote_presses(presses: list[tuple[Ctx, str]]) -> None:
+    """Many Support presses in one go: one multi-row insert instead of a transaction each."""
+    asked: list[tuple[Ctx, int]] = []
+    for ctx, value in presses:
+        try:
+            asked.append((ctx, parse_id(value)))
+        except OasisError as error:
+            ctx.say(error_text(error, ctx.t))
+    session, rules = presses[0][0].session, presses[0][0].config.rules
+    results = await votes.vote_many(session, [(ctx.actor, pid) for ctx, pid in asked], rules)
+    for (ctx, _pid), result in zip(asked, results, strict=True):
+        if isinstance(result, OasisError):
+            ctx.say(error_text(result, ctx.t))
+        else:
+            _answer_vote(ctx, result)
+
+
+def _answer_vote(ctx: Ctx, result: votes.VoteResult) -> None:
     rules = ctx.config.rules
-    result = await votes.vote(ctx.session, ctx.actor, parse_id(args), rules)
     pid = result.proposal_id
     if not result.changed:
         ctx.say(ctx.t.text("You already support #{id}.", id=pid))

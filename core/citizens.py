@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
@@ -78,6 +81,84 @@ async def ensure_identity(
         ident.last_seen_at = now
     await session.flush()
     return ident
+
+
+SEEN_REFRESH = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Person:
+    """An account as an inbound event names it."""
+
+    platform: str
+    user_id: str
+    display_name: str = ""
+    locale: str | None = None
+    direct_chat_id: str | None = None
+
+
+async def enter(session: AsyncSession, person: Person) -> Actor:
+    return (await enter_many(session, [person]))[0]
+
+
+async def enter_many(session: AsyncSession, people: Sequence[Person]) -> list[Actor]:
+    """The actors behind a batch of inbound events, in a few statements whatever the batch size.
+
+    Known accounts cost one read per platform (plus roles, only for those who have any) and a write only
+    when something changed or they were last seen a while ago; new ones, two multi-row inserts.
+    """
+    now = utcnow()
+    known: dict[tuple[str, str], Any] = {}
+    has_roles = select(RoleGrant.id).where(RoleGrant.citizen_id == Identity.citizen_id).exists()
+    for platform in {p.platform for p in people}:
+        rows = await session.execute(
+            select(Identity.id, Identity.user_id, Identity.citizen_id, Identity.display_name, Identity.locale,
+                   Identity.direct_chat_id, Identity.last_seen_at, Citizen.language, has_roles.label("has_roles"))
+            .join(Citizen, Citizen.id == Identity.citizen_id)
+            .where(Identity.platform == platform, Identity.user_id.in_({p.user_id for p in people
+                                                                        if p.platform == platform}))
+        )
+        for row in rows.all():
+            known[(platform, row.user_id)] = row
+    new = list({(p.platform, p.user_id): p for p in reversed(people)
+                if (p.platform, p.user_id) not in known}.values())
+    created: dict[tuple[str, str], int] = {}
+    if new:
+        connection = await session.connection()
+        ids = (await connection.execute(
+            insert(Citizen).returning(Citizen.id, sort_by_parameter_order=True),
+            [{"display_name": p.display_name, "created_at": now} for p in new],
+        )).scalars().all()
+        await connection.execute(insert(Identity), [
+            {"citizen_id": cid, "platform": p.platform, "user_id": p.user_id, "display_name": p.display_name,
+             "locale": p.locale, "direct_chat_id": p.direct_chat_id, "last_seen_at": now}
+            for p, cid in zip(new, ids, strict=True)
+        ])
+        created = {(p.platform, p.user_id): int(cid) for p, cid in zip(new, ids, strict=True)}
+    actors: dict[tuple[str, str], Actor] = {}
+    for person in people:
+        key = (person.platform, person.user_id)
+        if key in actors:
+            continue
+        if key in created:
+            actors[key] = Actor(citizen_id=created[key], roles=frozenset())
+            continue
+        row = known[key]
+        await _refresh(session, row, person, now)
+        actors[key] = (await load_actor(session, row.citizen_id) if row.has_roles
+                       else Actor(citizen_id=row.citizen_id, roles=frozenset(), language=row.language))
+    return [actors[(p.platform, p.user_id)] for p in people]
+
+
+async def _refresh(session: AsyncSession, row: Any, person: Person, now: datetime) -> None:
+    changes: dict[str, object] = {}
+    for name, value, old in (("display_name", person.display_name, row.display_name),
+                             ("locale", person.locale, row.locale),
+                             ("direct_chat_id", person.direct_chat_id, row.direct_chat_id)):
+        if value and value != old:
+            changes[name] = value
+    if changes or row.last_seen_at is None or now - row.last_seen_at > SEEN_REFRESH:
+        await session.execute(update(Identity).where(Identity.id == row.id).values(last_seen_at=now, **changes))
 
 
 async def load_actor(session: AsyncSession, citizen_id: int) -> Actor:

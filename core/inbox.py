@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import utcnow
 from core.models import InboxEvent
-from core.upsert import insert_ignore
+from core.upsert import ignoring_insert, insert_ignore
 
 
 async def claim_event(session: AsyncSession, platform: str, event_id: str) -> bool:
     """True the first time this event is seen; False for a re-delivery (apply nothing)."""
     return await insert_ignore(session, InboxEvent, platform=platform, event_id=event_id)
+
+
+async def claim_events(session: AsyncSession, events: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (platform, event id) pairs seen for the first time, in one multi-row insert."""
+    if not events:
+        return set()
+    stmt = ignoring_insert(session, InboxEvent).returning(InboxEvent.platform, InboxEvent.event_id)
+    now = utcnow()
+    connection = await session.connection()
+    rows = await connection.execute(stmt, [{"platform": p, "event_id": e, "received_at": now}
+                                           for p, e in dict.fromkeys(events)])
+    return {(platform, event_id) for platform, event_id in rows.all()}

@@ -10,15 +10,21 @@ from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
+from core.db import WROTE_OUTBOX
 from core.models import Follow, OutboxMessage, PostedMessage
 from core.upsert import insert_ignore
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
 
+def _mark_written(session: AsyncSession) -> None:
+    session.info[WROTE_OUTBOX] = True
+
+
 async def notify(
     session: AsyncSession, citizen_ids: Iterable[int], event_key: str, kind: str, params: dict[str, Any]
 ) -> None:
+    _mark_written(session)
     now = utcnow()
     for cid in sorted(set(citizen_ids)):
         session.add(
@@ -41,6 +47,7 @@ async def notify_channel(
     edit_ref: str | None = None,
 ) -> None:
     """A message to a shared channel (a department's Slack channel), not to one person."""
+    _mark_written(session)
     now = utcnow()
     session.add(OutboxMessage(citizen_id=None, channel_platform=platform, channel_id=channel_id,
                               message_ref=message_ref, edit_ref=edit_ref, event_key=event_key, kind=kind,
@@ -70,6 +77,7 @@ async def notify_followers(
     exclude: Iterable[int] = (),
 ) -> None:
     """One row per follower in a single INSERT ... SELECT, so a big fan-out stays one statement."""
+    _mark_written(session)
     now = utcnow()
     query = select(
         Follow.citizen_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.citizens import Actor
@@ -26,6 +26,14 @@ async def get_proposal(session: AsyncSession, proposal_id: int, *, for_update: b
     if proposal is None or proposal.status == Status.HIDDEN:
         raise NotFound("proposal_not_found", id=proposal_id)
     return proposal
+
+
+async def proposal_status(session: AsyncSession, proposal_id: int) -> str:
+    """Just the status: the vote path needs no more of the row."""
+    status = await session.scalar(select(Proposal.status).where(Proposal.id == proposal_id))
+    if status is None or status == Status.HIDDEN:
+        raise NotFound("proposal_not_found", id=proposal_id)
+    return str(status)
 
 
 def validate_title(title: str) -> str:

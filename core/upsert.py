@@ -7,10 +7,23 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+_STATEMENTS: dict[tuple[str, Any], Any] = {}
+
+
+def ignoring_insert(session: AsyncSession, model: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for the session's database, built once per dialect and table."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    stmt = _STATEMENTS.get((dialect, model))
+    if stmt is None:
+        ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = _STATEMENTS[(dialect, model)] = ins(model).on_conflict_do_nothing()
+    return stmt
+
 
 async def insert_ignore(session: AsyncSession, model: Any, **values: Any) -> bool:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = ins(model).values(**values).on_conflict_do_nothing()
-    result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    """Run on the connection with parameters: this is on the vote path, where SQLAlchemy's
+    per-statement work is most of the cost."""
+    stmt = ignoring_insert(session, model)
+    connection = await session.connection()
+    result = await connection.execute(stmt, values)
+    return bool(result.rowcount)

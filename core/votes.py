@@ -7,6 +7,7 @@ came near the threshold (and by the scheduler's sweep), guarded by a conditional
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.citizens import Actor, officials_of
 from core.clock import utcnow
 from core.directory import DEPARTMENT_CARD_PLATFORM, card_ref, department_names, get_department
-from core.errors import InvalidState
+from core.errors import InvalidState, NotFound, OasisError
 from core.models import Follow, Proposal, Vote
 from core.outbox import notify, notify_channel
-from core.proposals import get_proposal, record_transition
+from core.proposals import get_proposal, proposal_status, record_transition
 from core.rules import Rules
 from core.statuses import Status
-from core.upsert import insert_ignore
+from core.upsert import ignoring_insert
 
 # Concurrent voters may each count fewer votes than were cast; re-check once the count is this close.
 SETTLE_WINDOW = 16
@@ -43,24 +44,65 @@ async def count_votes(session: AsyncSession, proposal_id: int) -> int:
 
 
 async def vote(session: AsyncSession, actor: Actor, proposal_id: int, rules: Rules) -> VoteResult:
-    proposal = await get_proposal(session, proposal_id)
-    if proposal.status != Status.OPEN:
-        raise InvalidState("vote_not_open", id=proposal_id, status=proposal.status)
-    now = utcnow()
-    changed = await insert_ignore(session, Vote, proposal_id=proposal_id, citizen_id=actor.citizen_id,
-                                  created_at=now)
-    if changed:
-        await insert_ignore(session, Follow, proposal_id=proposal_id, citizen_id=actor.citizen_id,
-                            created_at=now)
-    count = await count_votes(session, proposal_id)
-    needed = max(rules.vote_threshold - count, 0)
-    return VoteResult(proposal_id, changed, count, needed, settle=changed and needed < SETTLE_WINDOW)
+    result = (await vote_many(session, [(actor, proposal_id)], rules))[0]
+    if isinstance(result, OasisError):
+        raise result
+    return result
+
+
+async def vote_many(
+    session: AsyncSession, requests: Sequence[tuple[Actor, int]], rules: Rules
+) -> list[VoteResult | OasisError]:
+    """Support from many people at once (a storm of Support presses in one transaction).
+
+    A fixed handful of statements however many votes: statuses, one multi-row insert of votes and of
+    follows, one count per proposal. Each request gets its result, or the error that refuses it.
+    """
+    pids = {pid for _, pid in requests}
+    statuses = dict((await session.execute(
+        select(Proposal.id, Proposal.status).where(Proposal.id.in_(pids))
+    )).all())
+    results: list[VoteResult | OasisError | None] = [None] * len(requests)
+    wanted: dict[tuple[int, int], int] = {}  # (proposal, citizen) → first request asking for it
+    for index, (actor, pid) in enumerate(requests):
+        status = statuses.get(pid)
+        if status is None or status == Status.HIDDEN:
+            results[index] = NotFound("proposal_not_found", id=pid)
+        elif status != Status.OPEN:
+            results[index] = InvalidState("vote_not_open", id=pid, status=status)
+        else:
+            wanted.setdefault((pid, actor.citizen_id), index)
+    inserted: set[tuple[int, int]] = set()
+    if wanted:
+        now = utcnow()
+        rows = [{"proposal_id": pid, "citizen_id": cid, "created_at": now} for pid, cid in wanted]
+        connection = await session.connection()
+        returned = await connection.execute(
+            ignoring_insert(session, Vote).returning(Vote.proposal_id, Vote.citizen_id), rows
+        )
+        inserted = {(int(pid), int(cid)) for pid, cid in returned.all()}
+        if inserted:
+            await connection.execute(ignoring_insert(session, Follow), [
+                {"proposal_id": pid, "citizen_id": cid, "created_at": now} for pid, cid in inserted
+            ])
+    counts = dict((await session.execute(
+        select(Vote.proposal_id, func.count()).where(Vote.proposal_id.in_({p for p, _ in wanted}))
+        .group_by(Vote.proposal_id)
+    )).all()) if wanted else {}
+    for index, (actor, pid) in enumerate(requests):
+        if results[index] is None:
+            key = (pid, actor.citizen_id)
+            changed = key in inserted and wanted[key] == index
+            count = int(counts.get(pid, 0))
+            needed = max(rules.vote_threshold - count, 0)
+            results[index] = VoteResult(pid, changed, count, needed, settle=changed and needed < SETTLE_WINDOW)
+    return [r for r in results if r is not None]
 
 
 async def unvote(session: AsyncSession, actor: Actor, proposal_id: int, rules: Rules) -> VoteResult:
-    proposal = await get_proposal(session, proposal_id)
-    if proposal.status != Status.OPEN:
-        raise InvalidState("unvote_not_open", id=proposal_id, status=proposal.status)
+    status = await proposal_status(session, proposal_id)
+    if status != Status.OPEN:
+        raise InvalidState("unvote_not_open", id=proposal_id, status=status)
     result = await session.execute(
         delete(Vote).where(Vote.proposal_id == proposal_id, Vote.citizen_id == actor.citizen_id)
     )
