@@ -55,13 +55,18 @@ async def vote_many(
 ) -> list[VoteResult | OasisError]:
     """Support from many people at once (a storm of Support presses in one transaction).
 
-    A fixed handful of statements however many votes: statuses, one multi-row insert of votes and of
-    follows, one count per proposal. Each request gets its result, or the error that refuses it.
+    A fixed handful of statements however many votes: statuses with their counts, one multi-row insert
+    of votes and one of follows. Each request gets its result, or the error that refuses it. The count
+    is what this transaction saw plus its own votes: a concurrent transaction's votes may be missing from
+    the reply (never from the table), which is why votes near the threshold are settled afterwards.
     """
     pids = {pid for _, pid in requests}
-    statuses = dict((await session.execute(
-        select(Proposal.id, Proposal.status).where(Proposal.id.in_(pids))
-    )).all())
+    counted = select(func.count()).where(Vote.proposal_id == Proposal.id).scalar_subquery()
+    seen = (await session.execute(
+        select(Proposal.id, Proposal.status, counted).where(Proposal.id.in_(pids))
+    )).all()
+    statuses = {pid: status for pid, status, _ in seen}
+    counts = {pid: int(n) for pid, _, n in seen}
     results: list[VoteResult | OasisError | None] = [None] * len(requests)
     wanted: dict[tuple[int, int], int] = {}  # (proposal, citizen) → first request asking for it
     for index, (actor, pid) in enumerate(requests):
@@ -85,10 +90,8 @@ async def vote_many(
             await connection.execute(ignoring_insert(session, Follow), [
                 {"proposal_id": pid, "citizen_id": cid, "created_at": now} for pid, cid in inserted
             ])
-    counts = dict((await session.execute(
-        select(Vote.proposal_id, func.count()).where(Vote.proposal_id.in_({p for p, _ in wanted}))
-        .group_by(Vote.proposal_id)
-    )).all()) if wanted else {}
+    for pid, _cid in inserted:
+        counts[pid] += 1
     for index, (actor, pid) in enumerate(requests):
         if results[index] is None:
             key = (pid, actor.citizen_id)

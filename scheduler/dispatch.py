@@ -91,7 +91,7 @@ class OutboxDispatcher:
         concurrency: int = 32,
         per_chat: int = 10,
         lease_seconds: float = 60.0,
-        idle_seconds: float = 0.5,
+        idle_seconds: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions, self.senders, self.public_url = sessions, dict(senders), public_url
