@@ -15,10 +15,11 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 def extracted() -> set[str | tuple[str, str]]:
     found: set[str | tuple[str, str]] = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT / "bots"), method_map=[("**.py", "python")], keywords=KEYWORDS,
-    ):
-        found.add(message if isinstance(message, str) else tuple(message))  # type: ignore[arg-type]
+    for folder in ("bots", "adapters"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT / folder), method_map=[("**.py", "python")], keywords=KEYWORDS,
+        ):
+            found.add(message if isinstance(message, str) else tuple(message))  # type: ignore[arg-type]
     return found
 
 
