@@ -7,100 +7,11 @@ asyncio (one event loop, no threads), so the state needs no locks beyond FIFO or
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections import deque
 
+from adapters.pacing import Limiter, SlidingWindow, TokenBucket, per_second
 
-class Limiter:
-    """A FIFO gate with an optional pause (after a 429); subclasses decide how often it opens."""
-
-    def __init__(self) -> None:
-        self._lock = asyncio.Lock()
-        self.paused_until = 0.0
-
-    async def acquire(self) -> None:
-        """Wait until this limiter allows one more send, then count it."""
-        async with self._lock:
-            while True:
-                now = time.monotonic()
-                delay = max(self.paused_until - now, self._delay(now))
-                if delay <= 0:
-                    self._take(now)
-                    return
-                await asyncio.sleep(delay)
-
-    def pause(self, seconds: float) -> None:
-        """Allow nothing for `seconds` (Telegram's retry_after), never shortening a longer pause."""
-        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
-
-    def idle(self) -> bool:
-        """True when forgetting this limiter would change nothing (safe to evict)."""
-        now = time.monotonic()
-        return not self._lock.locked() and self.paused_until <= now and self._rested(now)
-
-    def _delay(self, now: float) -> float:
-        raise NotImplementedError
-
-    def _take(self, now: float) -> None:
-        raise NotImplementedError
-
-    def _rested(self, now: float) -> bool:
-        raise NotImplementedError
-
-
-class TokenBucket(Limiter):
-    """`rate` sends per second on average, with short bursts of up to `burst`."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        super().__init__()
-        self.rate, self.burst = rate, float(burst)
-        self._tokens, self._at = self.burst, time.monotonic()
-
-    def _refill(self, now: float) -> None:
-        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-        self._at = now
-
-    def _delay(self, now: float) -> float:
-        self._refill(now)
-        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
-
-    def _take(self, now: float) -> None:
-        self._tokens -= 1
-
-    def _rested(self, now: float) -> bool:
-        self._refill(now)
-        return self._tokens >= self.burst
-
-
-class SlidingWindow(Limiter):
-    """At most `limit` sends in any `window` seconds — how Telegram states its group and bot limits."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        super().__init__()
-        self.limit, self.window = limit, window
-        self._sent: deque[float] = deque()
-
-    def _forget(self, now: float) -> None:
-        while self._sent and self._sent[0] <= now - self.window:
-            self._sent.popleft()
-
-    def _delay(self, now: float) -> float:
-        self._forget(now)
-        return 0.0 if len(self._sent) < self.limit else self._sent[0] + self.window - now
-
-    def _take(self, now: float) -> None:
-        self._sent.append(now)
-
-    def _rested(self, now: float) -> bool:
-        self._forget(now)
-        return not self._sent
-
-
-def per_second(rate: float) -> SlidingWindow:
-    """A bot-wide limiter for `rate` sends per second, including fractional rates."""
-    limit = max(1, int(rate))
-    return SlidingWindow(limit, limit / rate)
+__all__ = ["ChatPacer", "Limiter", "SlidingWindow", "TokenBucket", "per_second"]
 
 
 class ChatPacer:

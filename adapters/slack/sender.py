@@ -1,0 +1,117 @@
+"""Neutral `Outbound` → Slack messages, for the outbox (paced, errors mapped) and for direct replies.
+
+The outbox must know what to do after a failure, so Slack's answers are mapped to the neutral errors:
+a 429 becomes RetryAfter with Slack's Retry-After, errors about the channel or user being gone become
+PermanentError, 5xx and network trouble TransientError. Slack allows about one message per second per
+channel with short bursts, so each channel has its own token bucket and a busy channel never delays
+another one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.pacing import Limiters, TokenBucket
+from adapters.slack.blocks import fallback_text, message_blocks
+from adapters.slack.people import People
+from bots.neutral import DeliveryError, Outbound, PermanentError, RetryAfter, Span, TransientError, plain_text
+
+PLATFORM = "slack"
+
+# Slack's error codes after which sending the same message again can never work.
+PERMANENT_ERRORS = frozenset({
+    "channel_not_found", "not_in_channel", "is_archived", "user_not_found", "user_not_visible",
+    "user_disabled", "cannot_dm_bot", "messages_tab_disabled", "restricted_action", "not_allowed_token_type",
+    "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "invalid_arguments",
+    "message_not_found", "cant_update_message", "edit_window_closed", "user_not_in_channel",
+})
+# chat.update failures after which the message is posted anew instead (the card was deleted, etc.).
+REPOST_ON = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError)
+
+
+def slack_error(exc: SlackApiError) -> str:
+    data = exc.response.data if isinstance(exc.response.data, dict) else {}
+    return str(data.get("error") or "")
+
+
+def retry_after(exc: SlackApiError) -> float | None:
+    """Seconds Slack asked us to wait, for a rate-limited answer; None otherwise."""
+    if exc.response.status_code != 429 and slack_error(exc) != "ratelimited":
+        return None
+    header = (exc.response.headers or {}).get("Retry-After") or (exc.response.headers or {}).get("retry-after")
+    try:
+        return max(float(header), 0.0) if header is not None else 1.0
+    except ValueError:
+        return 1.0
+
+
+def neutral_error(exc: SlackApiError) -> DeliveryError:
+    """What the outbox should do about a Slack API error."""
+    wait = retry_after(exc)
+    if wait is not None:
+        return RetryAfter(wait)
+    error = slack_error(exc)
+    if exc.response.status_code >= 500:
+        return TransientError(f"HTTP {exc.response.status_code} {error}".strip())
+    if error in PERMANENT_ERRORS:
+        return PermanentError(error)
+    # invalid_auth, internal_error, unknown codes: not this message's fault; retry with backoff.
+    return TransientError(error or f"HTTP {exc.response.status_code}")
+
+
+def content(messages: list[Outbound]) -> dict[str, Any]:
+    """The text and blocks of one Slack message made of one or more replies."""
+    text = fallback_text((Span("\n".join(plain_text(m.text) for m in messages)),))
+    return {"text": text or " ", "blocks": message_blocks(messages)}
+
+
+async def post(client: AsyncWebClient, channel: str, messages: list[Outbound]) -> str:
+    """Post (or, for an edit, update) one message in `channel`; returns its ts. Raises SlackApiError."""
+    first = messages[0]
+    body = content(messages)
+    if first.edit_message_id:
+        try:
+            await client.chat_update(channel=channel, ts=first.edit_message_id, **body)
+            return first.edit_message_id
+        except SlackApiError as exc:
+            if slack_error(exc) not in REPOST_ON:
+                raise
+    response = await client.chat_postMessage(channel=channel, thread_ts=first.thread_id, mrkdwn=False,
+                                             unfurl_links=False, unfurl_media=False, **body)
+    return str(response.get("ts") or "")
+
+
+async def post_ephemeral(client: AsyncWebClient, channel: str, user: str, messages: list[Outbound]) -> None:
+    """Only `user` sees it: replies to a command typed in a shared channel do not spam the channel."""
+    await client.chat_postEphemeral(channel=channel, user=user, **content(messages))
+
+
+class SlackSender:
+    """The outbox's `Sender` for Slack: opens DMs for user ids, paces per channel, maps errors."""
+
+    platform = PLATFORM
+
+    def __init__(self, client: AsyncWebClient, people: People, *, rate: float = 1.0, burst: int = 3) -> None:
+        self.client = client
+        self.people = people
+        self.pacer = Limiters(lambda _channel: TokenBucket(rate, burst))
+
+    async def send(self, message: Outbound) -> str | None:
+        """Send (or edit) one message, waiting only on this channel's limit; returns Slack's ts."""
+        channel = message.chat_id
+        try:
+            channel = await self.people.channel_for(message.chat_id)
+            await self.pacer.get(channel).acquire()
+            return await post(self.client, channel, [message])
+        except SlackApiError as exc:
+            error = neutral_error(exc)
+            if isinstance(error, RetryAfter):
+                self.pacer.get(channel).pause(error.seconds)
+            raise error from exc
+        except NETWORK_ERRORS as exc:
+            raise TransientError(f"{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,239 @@
+"""An in-test Slack Web API that the real slack_sdk / slack-bolt clients talk to over HTTP.
+
+It speaks the wire protocol (POST or GET /api/<method>, a bearer token, JSON or form bodies whose
+`blocks`/`view` are JSON strings, answers {"ok": ..., ...}), checks what Slack checks where our code
+could get it wrong (Block Kit limits, unique action ids, modal title length, single-use trigger ids,
+posting only where the bot may), records every call, and fails the next calls on request like Slack
+does (429 with a Retry-After header, an error code, a 5xx).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from tests.doubles.slack_wire import (
+    ApiError,
+    Refused,
+    check_home,
+    check_message_blocks,
+    check_modal,
+    message_text,
+    read_params,
+)
+
+Call = tuple[str, dict[str, Any]]
+TOKEN = "xoxb-test-token"
+TEAM_ID, BOT_USER_ID, BOT_ID = "T0TEST", "UBOT", "BBOT"
+
+
+class SlackApiDouble:
+    """Usage: `async with SlackApiDouble() as api: AsyncWebClient(token, base_url=api.base_url)`."""
+
+    def __init__(self, *, token: str = TOKEN) -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self.missing_users: set[str] = set()
+        self.channels: set[str] = set()  # public/private channels the bot is a member of
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) → current message
+        self.ephemeral: list[dict[str, Any]] = []
+        self.views: list[dict[str, Any]] = []
+        self.home: dict[str, dict[str, Any]] = {}
+        self.refused: list[tuple[str, str]] = []  # calls Slack would have refused, and why
+        self._failures: dict[str, list[ApiError]] = {}
+        self._used_triggers: set[str] = set()
+        self._ts = itertools.count(1)
+        self._tick = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._port = 0
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def start(self) -> SlackApiDouble:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._handle)
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self._port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> SlackApiDouble:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """What `AsyncWebClient(base_url=...)` and SLACK_API_URL need: ends in "/api/" like Slack's."""
+        return f"http://127.0.0.1:{self._port}/api/"
+
+    # -- test controls ---------------------------------------------------------------------------
+    def add_user(self, user_id: str, name: str = "", locale: str = "en-US") -> None:
+        self.users[user_id] = {"id": user_id, "name": name or user_id.lower(), "locale": locale}
+
+    def add_channel(self, channel_id: str) -> None:
+        """A channel the bot was invited to."""
+        self.channels.add(channel_id)
+
+    def fail_next(self, method: str, status: int = 429, retry_after: int = 1, times: int = 1,
+                  error: str | None = None) -> None:
+        """Make the next `times` calls of `method` fail as Slack fails them."""
+        code = error or ("ratelimited" if status == 429 else "internal_error")
+        failure = ApiError(code, status, retry_after if status == 429 else None)
+        self._failures.setdefault(method, []).extend([failure] * times)
+
+    @staticmethod
+    def dm_of(user_id: str) -> str:
+        """The DM channel id conversations.open gives for this user."""
+        return "D" + user_id
+
+    def posted(self, channel: str) -> list[dict[str, Any]]:
+        """Messages currently in `channel` (after any chat.update), oldest first."""
+        return [m for (c, _), m in sorted(self.messages.items(), key=lambda kv: kv[1]["ts"]) if c == channel]
+
+    def texts(self, channel: str) -> list[str]:
+        return [message_text(m) for m in self.posted(channel)]
+
+    def methods(self) -> list[str]:
+        return [method for method, _ in self.calls]
+
+    async def wait_for(self, predicate: Callable[[str, dict[str, Any]], bool],
+                       timeout: float = 5.0) -> Call:  # noqa: ASYNC109 - the tests' vocabulary
+        """The first recorded call (method, params) satisfying `predicate`, waiting for it if needed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = next((call for call in self.calls if predicate(*call)), None)
+            if found is not None:
+                return found
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no matching call within {timeout}s; calls: {self.methods()}")
+            try:
+                await asyncio.wait_for(self._tick.wait(), remaining)
+            except TimeoutError:
+                pass
+
+    # -- HTTP ------------------------------------------------------------------------------------
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await read_params(request)
+        self.calls.append((method, params))
+        try:
+            if request.headers.get("Authorization") != f"Bearer {self.token}":
+                raise ApiError("invalid_auth")
+            queue = self._failures.get(method)
+            if queue:
+                raise queue.pop(0)
+            api = getattr(self, "_api_" + method.replace(".", "_"), None)
+            if api is None:
+                raise ApiError("unknown_method", 404)
+            result = {"ok": True, **api(params)}
+        except ApiError as exc:
+            return exc.response()
+        except Refused as exc:
+            self.refused.append((method, str(exc)))
+            return ApiError(exc.error).response()
+        finally:
+            tick, self._tick = self._tick, asyncio.Event()
+            tick.set()
+        return web.json_response(result)
+
+    def _next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+    def _user(self, user_id: str) -> dict[str, Any]:
+        if not user_id or user_id in self.missing_users or not user_id.startswith(("U", "W")):
+            raise ApiError("user_not_found")
+        if user_id not in self.users:
+            self.add_user(user_id)
+        return self.users[user_id]
+
+    def _writable(self, channel: str) -> str:
+        if not channel:
+            raise ApiError("channel_not_found")
+        if channel.startswith("D") and channel[1:] in self.users:
+            return channel
+        if channel not in self.channels:
+            raise ApiError("not_in_channel" if channel.startswith("C") else "channel_not_found")
+        return channel
+
+    # -- Web API methods ---------------------------------------------------------------------------
+    def _api_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"url": "https://oasis-test.slack.com/", "team": "Oasis Test", "user": "oasis",
+                "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+
+    def _api_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self._user(str(params.get("user", "")))
+        info = {"id": user["id"], "team_id": TEAM_ID, "name": user["name"], "real_name": user["name"].title(),
+                "is_bot": False, "profile": {"display_name": user["name"], "real_name": user["name"].title()}}
+        if str(params.get("include_locale", "")).lower() in ("true", "1"):
+            info["locale"] = user["locale"]
+        return {"user": info}
+
+    def _api_conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = str(params.get("users", "")).split(",")
+        if len(users) != 1:
+            raise ApiError("not_implemented")
+        self._user(users[0])
+        return {"channel": {"id": self.dm_of(users[0])}}
+
+    def _api_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._writable(str(params.get("channel", "")))
+        check_message_blocks(params)
+        ts = self._next_ts()
+        message = {"ts": ts, "channel": channel, "text": params.get("text", ""), "blocks": params.get("blocks") or [],
+                   "thread_ts": params.get("thread_ts"), "params": params}
+        self.messages[(channel, ts)] = message
+        return {"channel": channel, "ts": ts, "message": {"text": message["text"], "ts": ts}}
+
+    def _api_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._writable(str(params.get("channel", "")))
+        self._user(str(params.get("user", "")))
+        check_message_blocks(params)
+        self.ephemeral.append({"channel": channel, "user": params["user"], "text": params.get("text", ""),
+                               "blocks": params.get("blocks") or []})
+        return {"message_ts": self._next_ts()}
+
+    def _api_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        key = (str(params.get("channel", "")), str(params.get("ts", "")))
+        if key not in self.messages:
+            raise ApiError("message_not_found")
+        check_message_blocks(params)
+        self.messages[key].update(text=params.get("text", ""), blocks=params.get("blocks") or [], edited=True)
+        return {"channel": key[0], "ts": key[1], "text": params.get("text", "")}
+
+    def _api_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        trigger = str(params.get("trigger_id", ""))
+        if not trigger:
+            raise ApiError("invalid_trigger_id")
+        if trigger in self._used_triggers:
+            raise ApiError("exchanged_trigger_id")
+        self._used_triggers.add(trigger)
+        view = params.get("view")
+        check_modal(view)
+        assert isinstance(view, dict)
+        opened = {**view, "id": f"V{len(self.views) + 1:04d}", "hash": f"{time.time():.6f}",
+                  "state": {"values": {}}, "trigger_id": trigger}
+        self.views.append(opened)
+        return {"view": opened}
+
+    def _api_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self._user(str(params.get("user_id", "")))
+        view = params.get("view")
+        check_home(view)
+        assert isinstance(view, dict)
+        self.home[user["id"]] = view
+        return {"view": {**view, "id": "VHOME" + user["id"]}}

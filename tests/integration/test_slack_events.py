@@ -1,0 +1,189 @@
+"""The Slack adapter through the real slack-bolt, with a stand-in conversation: what Inbound each request
+becomes, and how replies, forms and form errors travel back. No database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiohttp import web
+
+from adapters.slack import SLACK_PATH, SlackAdapter
+from bots.neutral import ButtonPress, Command, Form, FormField, FormSubmit, Inbound, Outbound, Span, Text
+from tests.doubles import slack_requests as rq
+from tests.doubles.slack_api import SlackApiDouble
+from tests.doubles.slack_wire import message_text
+
+USER = "UALICE"
+DM = SlackApiDouble.dm_of(USER)
+
+
+@dataclass
+class Conversation:
+    """Records events; answers with `answer(inbound)` (None = a re-delivery)."""
+
+    answer: Callable[[Inbound], list[Outbound] | None] = lambda i: [Outbound(i.where.chat_id, (Span("ok"),))]
+    seen: list[Inbound] = field(default_factory=list)
+    delay: float = 0.0
+
+    async def __call__(self, inbound: Inbound, /) -> list[Outbound] | None:
+        self.seen.append(inbound)
+        await asyncio.sleep(self.delay)
+        return self.answer(inbound)
+
+    async def next(self, count: int = 1) -> Inbound:
+        for _ in range(200):
+            if len(self.seen) >= count:
+                return self.seen[count - 1]
+            await asyncio.sleep(0.01)
+        raise TimeoutError("the conversation was not called")
+
+
+@asynccontextmanager
+async def adapter(conversation: Conversation) -> AsyncIterator[tuple[SlackApiDouble, rq.SlackPoster]]:
+    async with SlackApiDouble() as api, aiohttp.ClientSession() as http:
+        slack = SlackAdapter(api.token, rq.SIGNING_SECRET, conversation, api_url=api.base_url, view_budget=0.3)
+        await slack.start()
+        app = web.Application()
+        app.router.add_post(SLACK_PATH, slack.handle)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        try:
+            yield api, rq.SlackPoster(http, f"http://127.0.0.1:{runner.addresses[0][1]}{SLACK_PATH}")
+        finally:
+            await runner.cleanup()
+            await slack.stop()
+
+
+async def test_slash_command_in_dm_and_in_a_channel() -> None:
+    conversation = Conversation()
+    async with adapter(conversation) as (api, slack):
+        api.add_user(USER, "alice", locale="ko-KR")
+        request = rq.slash_command(USER, "vote  #12 ", DM, trigger_id="1.2.abc")
+        assert await slack.post(request) == (200, "")
+        inbound = await conversation.next()
+        assert inbound.payload == Command("vote", "#12")
+        assert (inbound.event_id, inbound.where.chat_id, inbound.where.direct, inbound.forms) == \
+            ("command:1.2.abc", DM, True, True)
+        assert (inbound.who.user_id, inbound.who.display_name, inbound.who.locale) == (USER, "alice", "ko-KR")
+        await api.wait_for(lambda m, p: m == "chat.postMessage" and p["channel"] == DM)
+
+        api.add_channel("CROOM")
+        await slack.post(rq.slash_command(USER, "", "CROOM"))
+        inbound = await conversation.next(2)
+        assert (inbound.payload, inbound.where.direct) == (Command("help"), False)
+        await api.wait_for(lambda m, p: m == "chat.postEphemeral" and p["channel"] == "CROOM" and p["user"] == USER)
+        assert api.methods().count("users.info") == 1  # cached per user
+
+
+async def test_dm_messages_become_text_but_bots_and_edits_are_ignored() -> None:
+    conversation = Conversation(answer=lambda i: None)  # None: already handled, nothing to send
+    async with adapter(conversation) as (api, slack):
+        await slack.post(rq.message_im(USER, "hi", DM, bot_id="B2"))
+        await slack.post(rq.message_im(USER, "hi", DM, subtype="message_changed"))
+        await slack.post(rq.message_im(USER, "a &lt; b &amp; <https://x.test|x.test>", DM, event_id="Ev1",
+                                       thread_ts="111.222"))
+        inbound = await conversation.next()
+        assert inbound.payload == Text("a < b & x.test")
+        assert (inbound.event_id, inbound.where.thread_id) == ("Ev1", "111.222")
+        await asyncio.sleep(0.1)
+        assert len(conversation.seen) == 1
+        assert "chat.postMessage" not in api.methods()
+
+
+async def test_button_press_and_the_notice_as_an_ephemeral_message() -> None:
+    conversation = Conversation(answer=lambda i: [Outbound(i.where.chat_id, (), notice="Followed #3")])
+    async with adapter(conversation) as (api, slack):
+        await slack.post(rq.slash_command(USER, "help", DM))  # makes the DM known
+        press = rq.block_actions(USER, "follow#4", "3", channel=DM, message_ts="123.456", trigger_id="9.9.t")
+        assert await slack.post(press) == (200, "")
+        inbound = await conversation.next(2)
+        assert inbound.payload == ButtonPress("follow", "3", "123.456")
+        assert (inbound.event_id, inbound.forms, inbound.where.direct) == ("action:9.9.t", True, True)
+        _, params = await api.wait_for(lambda m, p: m == "chat.postEphemeral")
+        assert (params["channel"], params["user"], message_text(params)) == (DM, USER, "Followed #3")
+
+
+FORM = Form("propose", "A very long modal title over 24 chars", "Send", (
+    FormField("title", "Title", max_length=100), FormField("body", "Body", "text", max_length=4000),
+    FormField("kind", "Kind", "select", options=(("a", "A"), ("b", "B")), required=False, initial="b"),
+), state="42")
+
+
+def form_then(errors: tuple[tuple[str, str], ...]) -> Callable[[Inbound], list[Outbound]]:
+    def answer(inbound: Inbound) -> list[Outbound]:
+        if isinstance(inbound.payload, FormSubmit):
+            if errors:
+                return [Outbound(inbound.where.chat_id, (), form_errors=errors)]
+            return [Outbound(inbound.where.chat_id, (Span("Proposal #9 received"),))]
+        return [Outbound(inbound.where.chat_id, (), form=FORM)]
+    return answer
+
+
+async def open_and_submit(api: SlackApiDouble, slack: rq.SlackPoster, values: dict[str, str | None]) \
+        -> tuple[int, str]:
+    await slack.post(rq.slash_command(USER, "propose", DM))
+    await api.wait_for(lambda m, p: m == "views.open")
+    view = api.views[-1]
+    assert (view["title"]["text"], view["private_metadata"], view["callback_id"]) == \
+        ("A very long modal title…", "42", "propose")
+    assert view["blocks"][1]["element"]["max_length"] == 3000
+    assert view["blocks"][2]["optional"] is True and view["blocks"][2]["element"]["initial_option"]["value"] == "b"
+    return await slack.post(rq.view_submission(USER, view, values))
+
+
+async def test_modal_submission_fields_and_success_by_dm() -> None:
+    conversation = Conversation(answer=form_then(()))
+    async with adapter(conversation) as (api, slack):
+        assert await open_and_submit(api, slack, {"title": "T", "body": None, "kind": "a"}) == (200, "")
+        submitted = (await conversation.next(2)).payload
+        assert isinstance(submitted, FormSubmit)
+        assert (submitted.form, submitted.fields, submitted.state) == \
+            ("propose", {"title": "T", "body": "", "kind": "a"}, "42")
+        await api.wait_for(lambda m, p: m == "chat.postMessage" and p["channel"] == DM
+                           and message_text(p) == "Proposal #9 received")
+
+
+async def test_refused_submission_shows_errors_in_the_modal() -> None:
+    errors = (("title", "Give it a title."), ("nonexistent", "Something else."))
+    async with adapter(Conversation(answer=form_then(errors))) as (api, slack):
+        status, body = await open_and_submit(api, slack, {"title": " ", "body": "x", "kind": None})
+        assert status == 200
+        assert json.loads(body) == {"response_action": "errors",
+                                    "errors": {"title": "Give it a title. Something else."}}
+
+
+async def test_slow_submission_closes_the_modal_and_reports_by_dm() -> None:
+    conversation = Conversation(answer=form_then((("title", "Too long."),)))
+    async with adapter(conversation) as (api, slack):
+        conversation.delay = 0.5  # over the adapter's budget of 0.3 s
+        assert await open_and_submit(api, slack, {"title": "T", "body": "x", "kind": "a"}) == (200, "")
+        await api.wait_for(lambda m, p: m == "chat.postMessage" and message_text(p) == "Too long.")
+
+
+async def test_app_home_publishes_the_replies_as_the_home_view() -> None:
+    conversation = Conversation()
+    async with adapter(conversation) as (api, slack):
+        await slack.post(rq.app_home_opened(USER, DM, tab="messages"))
+        await slack.post(rq.app_home_opened(USER, DM))
+        inbound = await conversation.next()
+        assert (inbound.payload, inbound.where.direct) == (Command("mine"), False)
+        assert inbound.where.chat_id != DM  # its own chat key: a guided conversation in the DM goes on
+        await api.wait_for(lambda m, p: m == "views.publish")
+        assert message_text(api.home[USER]) == "ok"
+        assert len(conversation.seen) == 1
+
+
+async def test_url_verification_and_signatures() -> None:
+    async with adapter(Conversation()) as (_api, slack):
+        challenge = rq.SlackRequest(json.dumps({"type": "url_verification", "challenge": "c-123",
+                                                "token": "t"}), "application/json")
+        status, body = await slack.post(challenge)
+        assert status == 200 and "c-123" in body
+        assert (await slack.post(challenge, secret="wrong"))[0] == 401
