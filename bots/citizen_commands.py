@@ -6,7 +6,7 @@ from bots import flows, forms
 from bots.context import Ctx
 from bots.errors import error_text
 from bots.flows import propose as propose_flow
-from bots.i18n import LANGUAGES, _, join
+from bots.i18n import LANGUAGES, Translator, _, join
 from bots.names import category_names, department_name, resolve_category
 from bots.neutral import Button, Span
 from bots.registry import registry
@@ -268,5 +268,5 @@ async def lang(ctx: Ctx, args: str) -> None:
         ctx.reply(ctx.t.text("Choose a language: /lang ko, /lang en, /lang ja or /lang zh."), buttons)
         return
     await set_language(ctx.session, ctx.actor.citizen_id, code)
-    ctx.t = type(ctx.t)(code)
+    ctx.t = Translator(code, ctx.t.command_prefix)
     ctx.say(ctx.t.text("Language set: {name}", name=LANGUAGE_NAMES[code]))

@@ -21,6 +21,7 @@ from bots.neutral import RichText, Span
 LANGUAGES = ("ko", "en", "ja", "zh")
 CATALOG_LANGUAGES = ("ko", "en")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+COMMAND = re.compile(r"(?<![\w/:.<])/(?=[a-z])")  # "/propose" in a message, not "a/b" or a URL
 
 
 @cache
@@ -47,7 +48,11 @@ def normalize_language(code: str | None) -> str | None:
     return base if base in LANGUAGES else None
 
 
-def format_rich(template: str, params: dict[str, object]) -> RichText:
+def format_rich(template: str, params: dict[str, object], command_prefix: str = "/") -> RichText:
+    """Fill `{name}` placeholders; commands in the template itself are written as this surface types them
+    (never in the parameters: user text is left as it was written)."""
+    if command_prefix != "/":
+        template = COMMAND.sub(command_prefix, template)
     spans: list[Span] = []
     pos = 0
     for match in PLACEHOLDER.finditer(template):
@@ -65,15 +70,16 @@ def format_rich(template: str, params: dict[str, object]) -> RichText:
 class Translator:
     """Everything a reply needs to speak one person's language."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, command_prefix: str = "/") -> None:
         self.lang = lang
+        self.command_prefix = command_prefix
         self._catalog = catalog(lang)
 
     def text(self, msgid: str, **params: object) -> RichText:
-        return format_rich(self._catalog.gettext(msgid), params)
+        return format_rich(self._catalog.gettext(msgid), params, self.command_prefix)
 
     def plural(self, singular: str, plural: str, n: int, **params: object) -> RichText:
-        return format_rich(self._catalog.ngettext(singular, plural, n), {"n": n, **params})
+        return format_rich(self._catalog.ngettext(singular, plural, n), {"n": n, **params}, self.command_prefix)
 
     def s(self, msgid: str, **params: object) -> str:
         """Plain string (button labels, toasts)."""

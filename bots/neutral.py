@@ -86,6 +86,8 @@ class Inbound:
     payload: Payload
     forms: bool = False
     """The surface can open a form in answer to this event (Slack: it carries a trigger_id)."""
+    command_prefix: str = "/"
+    """How people type a command here: "/" on Telegram, "/oasis " in Slack; replies name commands so."""
 
 
 @dataclass(frozen=True, slots=True)
