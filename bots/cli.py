@@ -85,6 +85,8 @@ async def _run(settings: Settings) -> None:
         print(f"Telegram: webhook set to {settings.telegram_webhook_url}", flush=True)
     else:
         print("Telegram: long polling", flush=True)
+    if app.slack is not None:
+        print("Slack: events, commands and interactivity at POST /slack/events", flush=True)
     try:
         await app._stop.wait()
     finally:
