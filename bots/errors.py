@@ -37,19 +37,19 @@ MESSAGES: dict[str, str] = {
     "unknown_role": _("Unknown role \"{role}\"."),
     "department_required": _("An official needs a department."),
     "department_only_for_officials": _("Only officials have a department."),
+    "need_id": _("Please give a proposal number, for example 12 or #12."),
+    "link_locked": _("Too many wrong codes. Please wait {minutes} minutes and try again."),
+    "link_same_account": _("This code is your own: send it from your other messenger."),
+    "notify_no_account": _("You have no linked {platform} account. Link it first with /link."),
 }
 
 
 def error_text(error: OasisError, t: Translator) -> RichText:
     """Translate a domain error; status codes inside it are shown as people read them."""
-    params = dict(error.params)
+    params: dict[str, object] = {"code": error.code, **error.params}  # an error may name a code it refused
     for key in ("status", "target"):
         if key in params:
             params[key] = label(str(params[key]), t)
     template = MESSAGES.get(error.code, _("That did not work ({code})."))
-    return t.text(template, code=error.code, **params)
+    return t.text(template, **params)
 
-MESSAGES["need_id"] = _("Please give a proposal number, for example 12 or #12.")
-MESSAGES["link_locked"] = _("Too many wrong codes. Please wait {minutes} minutes and try again.")
-MESSAGES["link_same_account"] = _("This code is your own: send it from your other messenger.")
-MESSAGES["notify_no_account"] = _("You have no linked {platform} account. Link it first with /link.")

@@ -39,6 +39,15 @@ async def current(ctx: Ctx, name: str) -> tuple[str, dict[str, Any]] | None:
     return state.step, dict(state.data)
 
 
+async def at_step(ctx: Ctx, name: str, steps: tuple[str, ...], expired: str) -> dict[str, Any] | None:
+    """The flow's data if the person is at one of these steps; else tell them the button has expired."""
+    state = await current(ctx, name)
+    if state is None or state[0] not in steps:
+        ctx.notice(expired)
+        return None
+    return state[1]
+
+
 async def continue_flow(ctx: Ctx, text: str) -> bool:
     """Hand free text to the person's guided conversation, if they are in one."""
     state = await get_state(ctx.session, *ctx.user_key)

@@ -7,7 +7,7 @@ from typing import Any
 from bots import flows
 from bots.context import Ctx
 from bots.errors import error_text
-from bots.i18n import join
+from bots.i18n import _, join
 from bots.names import categories_in_order, category_names, resolve_category
 from bots.neutral import Button, Span
 from bots.registry import registry
@@ -17,6 +17,7 @@ from core.errors import OasisError
 from core.rules import DESCRIPTION_MAX, TITLE_MAX
 
 FLOW = "propose"
+EXPIRED = _("This proposal form has expired. Send /propose to start again.")
 
 
 async def begin(ctx: Ctx, title: str = "") -> None:
@@ -90,25 +91,22 @@ async def _preview(ctx: Ctx, data: dict[str, Any]) -> None:
 
 @registry.button("pcat")
 async def on_category(ctx: Ctx, value: str) -> None:
-    state = await flows.current(ctx, FLOW)
-    if state is None or state[0] not in ("category", "preview"):
-        ctx.notice(ctx.t.s("This proposal form has expired. Send /propose to start again."))
+    data = await flows.at_step(ctx, FLOW, ("category", "preview"), ctx.t.s(EXPIRED))
+    if data is None:
         return
     code = await resolve_category(ctx, value)
     if code is None:
         await _ask_category(ctx, ctx.t.text("Please choose one of the categories below."))
         return
     ctx.notice(ctx.t.s("Category chosen."))
-    await _preview(ctx, {**state[1], "category": code})
+    await _preview(ctx, {**data, "category": code})
 
 
 @registry.button("psubmit")
 async def on_submit(ctx: Ctx, _value: str) -> None:
-    state = await flows.current(ctx, FLOW)
-    if state is None or state[0] != "preview":
-        ctx.notice(ctx.t.s("This proposal form has expired. Send /propose to start again."))
+    data = await flows.at_step(ctx, FLOW, ("preview",), ctx.t.s(EXPIRED))
+    if data is None:
         return
-    data = state[1]
     await flows.leave(ctx)
     await submit_and_confirm(ctx, data["title"], data["description"], data["category"])
 

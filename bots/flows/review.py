@@ -24,6 +24,7 @@ FORWARD_STEPS = {
     "budget": _("Estimated budget in KRW (digits, or - if unknown):"),
 }
 ORDER = list(FORWARD_STEPS)
+EXPIRED = _("This form has expired. Send /review <id> to start again.")
 
 
 async def begin(ctx: Ctx, proposal_id: int) -> None:
@@ -107,29 +108,25 @@ async def _preview(ctx: Ctx, data: dict[str, Any]) -> None:
 
 @registry.button("rrec")
 async def on_recommendation(ctx: Ctx, value: str) -> None:
-    state = await flows.current(ctx, FLOW)
-    if state is None or state[0] != "recommendation":
-        ctx.notice(ctx.t.s("This form has expired. Send /review <id> to start again."))
+    data = await flows.at_step(ctx, FLOW, ("recommendation",), ctx.t.s(EXPIRED))
+    if data is None:
         return
-    await _choose(ctx, state[1], value)
+    await _choose(ctx, data, value)
 
 
 @registry.button("rcode")
 async def on_code(ctx: Ctx, value: str) -> None:
-    state = await flows.current(ctx, FLOW)
-    if state is None or state[0] != "code":
-        ctx.notice(ctx.t.s("This form has expired. Send /review <id> to start again."))
+    data = await flows.at_step(ctx, FLOW, ("code",), ctx.t.s(EXPIRED))
+    if data is None:
         return
-    await _on_code(ctx, state[1], value)
+    await _on_code(ctx, data, value)
 
 
 @registry.button("rsubmit")
 async def on_submit(ctx: Ctx, _value: str) -> None:
-    state = await flows.current(ctx, FLOW)
-    if state is None or state[0] != "preview":
-        ctx.notice(ctx.t.s("This form has expired. Send /review <id> to start again."))
+    data = await flows.at_step(ctx, FLOW, ("preview",), ctx.t.s(EXPIRED))
+    if data is None:
         return
-    data = state[1]
     await flows.leave(ctx)
     await publish(ctx, data["id"], reviews.Opinion(
         recommendation=data["recommendation"], necessity=data.get("necessity", ""),

@@ -1,0 +1,86 @@
+"""Guided flows and forms through the conversation, as any adapter drives them."""
+
+from __future__ import annotations
+
+import itertools
+
+from bots.context import BotConfig
+from bots.conversation import Conversation
+from bots.neutral import ButtonPress, Command, FormSubmit, Inbound, Outbound, Payload, Text, Where, Who, plain_text
+from core.db import Sessions
+from core.rules import Rules
+from tests.integration import factories as f
+
+_events = itertools.count(1)
+
+
+def talk(conversation: Conversation, user: str, *, forms: bool = False):  # type: ignore[no-untyped-def]
+    who = Who("telegram", user, user.title(), "en")
+
+    async def send(payload: Payload) -> list[Outbound]:
+        inbound = Inbound("telegram", f"e{next(_events)}", who, Where(user), payload, forms=forms)
+        return await conversation(inbound) or []
+
+    return send
+
+
+def said(replies: list[Outbound]) -> str:
+    return " | ".join(plain_text(r.text) or (r.notice or "") for r in replies)
+
+
+async def test_guided_proposal_can_be_cancelled_and_stale_buttons_expire(sessions: Sessions) -> None:
+    conversation = Conversation(sessions, BotConfig(Rules(), "https://oasis.test", "en"))
+    alice = talk(conversation, "alice")
+    await alice(Command("propose"))
+    assert "describe the problem" in said(await alice(Text("Water fountains in parks")))
+    assert "Cancelled" in said(await alice(Command("cancel")))
+    assert "nothing to cancel" in said(await alice(Command("cancel")))
+    assert "expired" in said(await alice(ButtonPress("psubmit", "1")))
+    assert "expired" in said(await alice(ButtonPress("rsubmit", "1")))
+
+
+async def test_a_too_long_title_is_refused_and_asked_again(sessions: Sessions) -> None:
+    conversation = Conversation(sessions, BotConfig(Rules(), "https://oasis.test", "en"))
+    bob = talk(conversation, "bob")
+    await bob(Command("propose"))
+    refused = said(await bob(Text("x" * 101)))
+    assert "101 characters long; the limit is 100" in refused
+    assert "describe" in said(await bob(Text("Short title")))
+
+
+async def test_forms_where_the_surface_has_them(sessions: Sessions) -> None:
+    conversation = Conversation(sessions, BotConfig(Rules(), "https://oasis.test", "en"))
+    carol = talk(conversation, "carol", forms=True)
+    opened = await carol(Command("propose"))
+    assert opened[0].form is not None and [x.name for x in opened[0].form.fields] == [
+        "title", "description", "category"]
+    refused = await carol(FormSubmit("propose", {"title": " ", "description": "", "category": "transport"}))
+    assert dict(refused[0].form_errors).keys() == {"title", "description"}
+    accepted = await carol(FormSubmit("propose", {"title": "Benches", "description": "More benches.",
+                                                  "category": "transport"}))
+    assert "Proposal #1 received" in said(accepted)
+
+
+async def test_review_form_is_refused_to_citizens_and_checks_reasons(sessions: Sessions) -> None:
+    rules = Rules(vote_threshold=1)
+    author = await f.citizen(sessions, "author")
+    pid = await f.proposal(sessions, author)
+    await f.vote(sessions, author, pid, rules)
+    await f.start_review(sessions, pid, rules)
+    official = await f.official(sessions, "transport")
+    conversation = Conversation(sessions, BotConfig(rules, "https://oasis.test", "en"))
+    citizen = talk(conversation, "dave", forms=True)
+    assert "Only officials" in said(await citizen(ButtonPress("review", str(pid))))
+    staff = talk(conversation, official.user_id, forms=True)
+    form = (await staff(ButtonPress("review", str(pid))))[0].form
+    assert form is not None and form.state == str(pid)
+    no_reason = await staff(FormSubmit("review", {"recommendation": "reject", "explanation": "No."}, str(pid)))
+    assert dict(no_reason[0].form_errors).keys() == {"reason_code"}
+    no_text = await staff(FormSubmit("review", {"recommendation": "reject", "reason_code": "law"}, str(pid)))
+    assert dict(no_text[0].form_errors).keys() == {"explanation"}
+    typed = talk(conversation, official.user_id)
+    assert 'Unknown reason code "nonsense"' in said(await typed(Command("review", f"{pid} reject nonsense No.")))
+    done = await staff(FormSubmit("review", {"recommendation": "reject", "reason_code": "law",
+                                             "explanation": "The ordinance forbids it."}, str(pid)))
+    assert "was rejected" in said(done)
+    assert (await f.get(sessions, pid)).status == "rejected"
