@@ -24,7 +24,7 @@ from bots.context import BotConfig, Ctx
 from bots.errors import error_text
 from bots.i18n import Translator, normalize_language
 from bots.names import department_name
-from bots.neutral import ButtonPress, Command, FormSubmit, Inbound, Outbound, Text
+from bots.neutral import ButtonPress, Command, FormSubmit, Inbound, Outbound, Text, plain_text
 from bots.registry import Registry, registry
 from core.citizens import Actor, Person, enter, enter_many
 from core.db import Sessions
@@ -186,15 +186,18 @@ class Conversation:
             ctx = await self._open(session, inbound)
             if ctx is None:
                 return []
+            text = ctx.t.text("Sorry, something went wrong on our side. Please try again in a moment.")
             if isinstance(failure, OasisError):
-                if "department" in failure.params:
-                    failure.params["department"] = await department_name(ctx, str(failure.params["department"]))
-                ctx.reply(error_text(failure, ctx.t))
-            else:
-                ctx.reply(ctx.t.text("Sorry, something went wrong on our side. Please try again in a moment."))
+                try:
+                    if "department" in failure.params:
+                        failure.params["department"] = await department_name(ctx, str(failure.params["department"]))
+                    text = error_text(failure, ctx.t)
+                except Exception:  # the answer must never fail: the event would be re-delivered forever
+                    log.exception("cannot word error %s", failure.code)
             if isinstance(inbound.payload, ButtonPress):
-                ctx.notice("".join(s.text for s in ctx.replies[-1].text)[:190])
-                ctx.replies.pop()
+                ctx.notice(plain_text(text)[:190])
+            else:
+                ctx.reply(text)
             return ctx.replies
 
     async def _route(self, ctx: Ctx) -> None:
