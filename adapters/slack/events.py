@@ -1,13 +1,24 @@
 """`POST /slack/events`: slash commands, Events API and interactivity through slack-bolt's AsyncApp.
 
-Bolt verifies the signature (401 on a bad or stale one) and we acknowledge first, then work, as Slack
-wants an answer within 3 seconds (Bolt's default `process_before_response=False`): events are acked
-by Bolt itself, commands and button presses call `ack()` before the conversation runs. A modal
-submission is the exception: its answer may carry the form's errors, so the conversation runs first
-and the ack follows — within a budget; past it the modal is closed and the outcome sent by DM.
+The answer is the delivery contract with Slack, as for Telegram: a request is acknowledged only
+after the conversation has stored its event, so a database outage loses nothing. Slack also wants
+an answer within 3 seconds, so every request runs the same way (Bolt with
+`process_before_response=True`: the listener's outcome is the HTTP answer):
 
-A request Slack retries (X-Slack-Retry-Num) carries the same event id or trigger_id, which the
-conversation's inbox has already stored, so it changes nothing and sends nothing.
+- the person lookup, the parsing and the conversation run first, for at most `ack_budget` (2.5 s);
+- stored in time: 200 (for a modal, with its refused fields), then the replies go out in the
+  background, so sending them never delays the answer;
+- the conversation raised (it re-raises only storage failures, e.g. the database is down): 500 and
+  nothing acknowledged. The Events API re-delivers the event (X-Slack-Retry-Num); for a command,
+  button or modal Slack shows the person an error, better than a silent loss;
+- too slow: 200 anyway, before Slack gives up and retries; the work and its replies finish in the
+  background (logged; a modal still open is closed and the outcome goes by DM). Should the slow
+  event fail after all it is lost, which is the price of answering in time; should Slack re-deliver
+  it anyway, the inbox makes the copy harmless.
+
+A request Slack retries carries the same event id or trigger_id, which the conversation's inbox
+has already stored, so it changes nothing and sends nothing. Bolt verifies the signature first
+(401 on a bad or stale one), before any of this.
 """
 
 from __future__ import annotations
@@ -15,27 +26,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import parse
 from adapters.slack.people import People
 from adapters.slack.replies import Replies
 from adapters.slack.sender import SlackSender
-from bots.neutral import InboundHandler, Outbound, Span
+from bots.neutral import Inbound, InboundHandler, Outbound, Span
 
 log = logging.getLogger(__name__)
 
 SLACK_PATH = "/slack/events"
 DEFAULT_API_URL = "https://slack.com/api/"
 SLASH_COMMAND = "/oasis"
+ACK_BUDGET = 2.5  # seconds: Slack's 3 s, less the time to verify, answer and cross the network
 Body = dict[str, Any]
+Deliver = Callable[[], Awaitable[None]]  # sends the replies once the request is answered
+T = TypeVar("T")
 
 
 def make_client(token: str, api_url: str = DEFAULT_API_URL) -> AsyncWebClient:
@@ -43,18 +60,29 @@ def make_client(token: str, api_url: str = DEFAULT_API_URL) -> AsyncWebClient:
     return AsyncWebClient(token=token, base_url=api_url if api_url.endswith("/") else api_url + "/", timeout=10)
 
 
+def request_name(kind: str, body: Body) -> str:
+    """What the logs call a request: its event id, or its kind and trigger_id."""
+    if kind == "event":
+        return f"event:{body.get('event_id', '')}"
+    return parse.interaction_id(kind, body)
+
+
 class SlackAdapter:
     """Everything Slack: Bolt on our aiohttp server, the direct replies, and the outbox sender."""
 
     def __init__(self, token: str, signing_secret: str, handler: InboundHandler, *,
-                 api_url: str = DEFAULT_API_URL, command: str = SLASH_COMMAND, view_budget: float = 2.5) -> None:
+                 api_url: str = DEFAULT_API_URL, command: str = SLASH_COMMAND, ack_budget: float = ACK_BUDGET,
+                 drain_timeout: float = 5.0) -> None:
         self.client = make_client(token, api_url)
         self.people = People(self.client)
         self.sender = SlackSender(self.client, self.people)
         self.replies = Replies(self.client, self.people)
-        self._handler = handler
-        self._view_budget = view_budget
-        self.bolt = AsyncApp(client=self.client, signing_secret=signing_secret, process_before_response=False,
+        self._converse = handler
+        self._command_prefix = f"{command} "
+        self._budget = ack_budget
+        self._drain_timeout = drain_timeout
+        self._tasks: set[asyncio.Task[Any]] = set()  # work past its answer; held here so it is not collected
+        self.bolt = AsyncApp(client=self.client, signing_secret=signing_secret, process_before_response=True,
                              logger=logging.getLogger("slack_bolt"))
         self.bolt.command(command)(self.on_command)
         self.bolt.event("message")(self.on_message)
@@ -68,6 +96,14 @@ class SlackAdapter:
             self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
 
     async def stop(self) -> None:
+        """Let work already acknowledged finish (bounded), then close the HTTP session."""
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=self._drain_timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                log.warning("slack: %d acknowledged requests cancelled at shutdown", len(pending))
+                await asyncio.wait(pending)
         if self.client.session is not None:
             await self.client.session.close()
             self.client.session = None
@@ -77,60 +113,137 @@ class SlackAdapter:
         response = await self.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
-    # -- listeners (Bolt injects arguments by name) -------------------------------------------------
-    async def on_command(self, ack: AsyncAck, body: Body) -> None:
-        await ack()
-        user = str(body.get("user_id", ""))
-        who = await self.people.who(user, str(body.get("user_name") or ""))
-        direct = await self.people.is_bot_dm(user, str(body.get("channel_id", "")))
-        inbound = parse.command_inbound(body, who, direct)
-        await self.replies.deliver(inbound, await self._handler(inbound), trigger_id=body.get("trigger_id"))
+    # -- listeners (Bolt injects arguments by name; what one returns is the HTTP answer) ------------
+    async def on_command(self, ack: AsyncAck, body: Body) -> BoltResponse | None:
+        async def stage() -> Deliver:
+            user = str(body.get("user_id", ""))
+            who = await self.people.who(user, str(body.get("user_name") or ""))
+            direct = await self.people.is_bot_dm(user, str(body.get("channel_id", "")))
+            inbound = parse.command_inbound(body, who, direct)
+            replies = await self._handler(inbound)
+            return lambda: self.replies.deliver(inbound, replies, trigger_id=body.get("trigger_id"))
 
-    async def on_message(self, body: Body, event: Body) -> None:
+        return await self._store_then_ack(request_name("command", body), ack, stage())
+
+    async def on_message(self, ack: AsyncAck, body: Body, event: Body) -> BoltResponse | None:
         if not parse.is_person_message(event):
-            return
-        who = await self.people.who(str(event["user"]))
-        inbound = parse.message_inbound(body, who)
-        await self.replies.deliver(inbound, await self._handler(inbound))
-
-    async def on_home(self, body: Body, event: Body) -> None:
-        user = str(event.get("user", ""))
-        inbound = parse.home_inbound(body, await self.people.who(user))
-        if inbound is not None:
-            await self.replies.publish_home(user, await self._handler(inbound))
-
-    async def on_action(self, ack: AsyncAck, body: Body) -> None:
-        await ack()
-        user = str((body.get("user") or {}).get("id", ""))
-        who = await self.people.who(user, str((body.get("user") or {}).get("name") or ""))
-        channel = parse.action_channel(body)
-        if channel is None:  # a button on the Home tab: answer in the DM
-            chat, direct = await self._dm_or_user(user), True
-        else:
-            chat, direct = channel, await self.people.is_bot_dm(user, channel)
-        inbound = parse.action_inbound(body, who, chat, direct)
-        if inbound is not None:
-            await self.replies.deliver(inbound, await self._handler(inbound), trigger_id=body.get("trigger_id"))
-
-    async def on_view(self, ack: AsyncAck, body: Body) -> None:
-        """Run the form first so refused fields are shown in the modal; then the outcome goes by DM."""
-        user = str((body.get("user") or {}).get("id", ""))
-        who = await self.people.who(user, str((body.get("user") or {}).get("name") or ""))
-        inbound = parse.view_inbound(body, who, await self._dm_or_user(user))
-        task = asyncio.ensure_future(self._handler(inbound))
-        done, _ = await asyncio.wait({task}, timeout=self._view_budget)
-        if not done:  # too slow to answer in the modal: close it, report by DM
             await ack()
-            replies = await task
-            await self.replies.to_user(user, _errors_as_messages(replies or [], user))
-            return
-        replies = task.result()  # raising here makes Bolt answer 500: Slack shows an error in the modal
-        errors = form_errors(replies or [], parse.input_names(body.get("view") or {}))
+            return None
+
+        async def stage() -> Deliver:
+            inbound = parse.message_inbound(body, await self.people.who(str(event["user"])))
+            replies = await self._handler(inbound)
+            return lambda: self.replies.deliver(inbound, replies)
+
+        return await self._store_then_ack(request_name("event", body), ack, stage())
+
+    async def on_home(self, ack: AsyncAck, body: Body, event: Body) -> BoltResponse | None:
+        async def stage() -> Deliver | None:
+            user = str(event.get("user", ""))
+            inbound = parse.home_inbound(body, await self.people.who(user))
+            if inbound is None:
+                return None
+            replies = await self._handler(inbound)
+            return lambda: self.replies.publish_home(user, replies)
+
+        return await self._store_then_ack(request_name("event", body), ack, stage())
+
+    async def on_action(self, ack: AsyncAck, body: Body) -> BoltResponse | None:
+        async def stage() -> Deliver | None:
+            user = str((body.get("user") or {}).get("id", ""))
+            who = await self.people.who(user, str((body.get("user") or {}).get("name") or ""))
+            channel = parse.action_channel(body)
+            if channel is None:  # a button on the Home tab: answer in the DM
+                chat, direct = await self._dm_or_user(user), True
+            else:
+                chat, direct = channel, await self.people.is_bot_dm(user, channel)
+            inbound = parse.action_inbound(body, who, chat, direct)
+            if inbound is None:
+                return None
+            replies = await self._handler(inbound)
+            return lambda: self.replies.deliver(inbound, replies, trigger_id=body.get("trigger_id"))
+
+        return await self._store_then_ack(request_name("action", body), ack, stage())
+
+    async def on_view(self, ack: AsyncAck, body: Body) -> BoltResponse | None:
+        """Run the form first so refused fields are shown in the modal; then the outcome goes by DM."""
+        name = request_name("view", body)
+        user = str((body.get("user") or {}).get("id", ""))
+
+        async def stage() -> list[Outbound]:
+            who = await self.people.who(user, str((body.get("user") or {}).get("name") or ""))
+            inbound = parse.view_inbound(body, who, await self._dm_or_user(user))
+            return await self._handler(inbound) or []
+
+        task = self._keep(stage())
+        if not await self._within_budget(name, task):  # too slow to answer in the modal: close it, DM
+            await ack()
+
+            async def late() -> None:
+                await self.replies.to_user(user, _errors_as_messages(await task, user))
+
+            self._keep(self._logged(name, late()))
+            return None
+        if (error := _failure(task)) is not None:
+            return _not_stored(name, error)  # Slack shows an error in the modal, which stays open
+        replies = task.result()
+        errors = form_errors(replies, parse.input_names(body.get("view") or {}))
         if errors:
             await ack(response_action="errors", errors=errors)
-            return
+            return None
         await ack()
-        await self.replies.to_user(user, replies or [])
+        self._keep(self._logged(name, self.replies.to_user(user, replies)))
+        return None
+
+    async def _handler(self, inbound: Inbound) -> list[Outbound] | None:
+        """The conversation, told that commands are typed here as `/oasis <command>`."""
+        return await self._converse(replace(inbound, command_prefix=self._command_prefix))
+
+    # -- the answer follows the storage -------------------------------------------------------------
+    async def _store_then_ack(self, name: str, ack: AsyncAck,
+                              stage: Coroutine[Any, Any, Deliver | None]) -> BoltResponse | None:
+        """Run `stage` (who, parse, the conversation) within the budget; answer by its outcome (module doc)."""
+        task = self._keep(stage)
+        if not await self._within_budget(name, task):
+            await ack()
+            self._keep(self._logged(name, self._deliver_when_done(task)))
+            return None
+        if (error := _failure(task)) is not None:
+            return _not_stored(name, error)
+        await ack()
+        deliver = task.result()
+        if deliver is not None:
+            self._keep(self._logged(name, deliver()))
+        return None
+
+    async def _within_budget(self, name: str, task: asyncio.Task[Any]) -> bool:
+        """Wait for `task` up to the budget; False (logged) when it is still running."""
+        done, _ = await asyncio.wait({task}, timeout=self._budget)
+        if not done:
+            log.warning("slack %s still running after %.1f s: acknowledged anyway, finishing in the background",
+                        name, self._budget)
+        return bool(done)
+
+    @staticmethod
+    async def _deliver_when_done(task: asyncio.Task[Deliver | None]) -> None:
+        deliver = await task
+        if deliver is not None:
+            await deliver()
+
+    @staticmethod
+    async def _logged(name: str, work: Awaitable[None]) -> None:
+        """Work after the answer: a failure can no longer reach Slack, so it is logged."""
+        try:
+            await work
+        except Exception:
+            log.exception("slack %s failed after it was acknowledged", name)
+
+    def _keep(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """A task the adapter holds until it ends, and waits for at `stop()`."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _dm_or_user(self, user: str) -> str:
         """The bot's DM with the user, or the user id (the sender opens the DM later) if Slack is slow."""
@@ -139,6 +252,17 @@ class SlackAdapter:
         except Exception as exc:
             log.warning("conversations.open %s failed: %r", user, exc)
             return user
+
+
+def _failure(task: asyncio.Task[Any]) -> BaseException | None:
+    """What a finished task raised (a task cancelled at shutdown counts as a failure)."""
+    return asyncio.CancelledError() if task.cancelled() else task.exception()
+
+
+def _not_stored(name: str, error: BaseException) -> BoltResponse:
+    """500: nothing was stored, so nothing is acknowledged (the Events API will re-deliver)."""
+    log.error("slack %s not stored, answering 500: %r", name, error, exc_info=error)
+    return BoltResponse(status=500, body="")
 
 
 def form_errors(replies: list[Outbound], inputs: list[str]) -> dict[str, str]:

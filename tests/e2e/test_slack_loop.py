@@ -6,8 +6,9 @@ import asyncio
 import json
 import time
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from core.db import make_engine
 from core.models import Comment, Proposal, Vote
 from tests.doubles import slack_requests as rq
 from tests.doubles.slack_api import SlackApiDouble
@@ -114,3 +115,28 @@ async def test_retried_event_takes_effect_once(sessions, db_url: str) -> None:
         assert await scalar(db_url, select(func.count()).select_from(Comment)) == 1
         assert sum("comment on #1" in t for t in api.texts(dm(VOTER1))) == 1
         assert await scalar(db_url, select(func.count()).select_from(Vote)) == 0
+
+
+async def test_database_down_answers_500_and_the_redelivery_is_applied_once(sessions, db_url: str) -> None:
+    async with SlackApiDouble() as api, running(db_url, api) as w:
+        await propose_via_modal(w, api, AUTHOR, "Benches at bus stops")
+        await message(api, dm(AUTHOR), "Proposal #1 received")
+        engine = make_engine(db_url)
+        async with engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))
+        vote = rq.slash_command(VOTER1, "vote 1", dm(VOTER1))
+        assert (await w.post(vote))[0] == 500  # Slack tells the person it failed; nothing was acknowledged
+        event = rq.message_im(VOTER1, "comment 1 Please add shade too", dm(VOTER1), event_id="Ev0DBDOWN01")
+        assert (await w.post(event))[0] == 500  # the Events API will deliver it again
+        async with engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
+        await engine.dispose()
+
+        assert (await w.post(event, retry_num=1))[0] == 200
+        await message(api, dm(VOTER1), "Your comment on #1 was added")
+        assert (await w.post(event, retry_num=2))[0] == 200
+        await asyncio.sleep(0.3)
+        assert await scalar(db_url, select(func.count()).select_from(Comment)) == 1
+        assert sum("comment on #1" in t for t in api.texts(dm(VOTER1))) == 1
+        assert await scalar(db_url, select(func.count()).select_from(Vote)) == 0
+        assert (await w.app.health()) is None

@@ -47,6 +47,7 @@ async def test_language_from_slack_locale_and_lang_overrides(sessions, db_url: s
         await message(api, dm(KOREAN), "Language set: English")
         await command(w, KOREAN, "help")
         await message(api, dm(KOREAN), "What I can do")
+        await message(api, dm(KOREAN), "/oasis propose — write a new proposal")
 
 
 async def test_channels_get_ephemeral_replies_and_dms_ignore_bots_and_edits(sessions, db_url: str) -> None:

@@ -1,10 +1,12 @@
 """The Slack adapter through the real slack-bolt, with a stand-in conversation: what Inbound each request
-becomes, and how replies, forms and form errors travel back. No database."""
+becomes, how replies, forms and form errors travel back, and what Slack is answered when the conversation
+fails or is slow. No database."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -29,10 +31,13 @@ class Conversation:
     answer: Callable[[Inbound], list[Outbound] | None] = lambda i: [Outbound(i.where.chat_id, (Span("ok"),))]
     seen: list[Inbound] = field(default_factory=list)
     delay: float = 0.0
+    failure: Exception | None = None  # raised instead of answering, as the conversation does on a storage error
 
     async def __call__(self, inbound: Inbound, /) -> list[Outbound] | None:
         self.seen.append(inbound)
         await asyncio.sleep(self.delay)
+        if self.failure is not None:
+            raise self.failure
         return self.answer(inbound)
 
     async def next(self, count: int = 1) -> Inbound:
@@ -44,9 +49,10 @@ class Conversation:
 
 
 @asynccontextmanager
-async def adapter(conversation: Conversation) -> AsyncIterator[tuple[SlackApiDouble, rq.SlackPoster]]:
+async def adapter(conversation: Conversation, ack_budget: float = 0.3) \
+        -> AsyncIterator[tuple[SlackApiDouble, rq.SlackPoster]]:
     async with SlackApiDouble() as api, aiohttp.ClientSession() as http:
-        slack = SlackAdapter(api.token, rq.SIGNING_SECRET, conversation, api_url=api.base_url, view_budget=0.3)
+        slack = SlackAdapter(api.token, rq.SIGNING_SECRET, conversation, api_url=api.base_url, ack_budget=ack_budget)
         await slack.start()
         app = web.Application()
         app.router.add_post(SLACK_PATH, slack.handle)
@@ -72,6 +78,7 @@ async def test_slash_command_in_dm_and_in_a_channel() -> None:
         assert (inbound.event_id, inbound.where.chat_id, inbound.where.direct, inbound.forms) == \
             ("command:1.2.abc", DM, True, True)
         assert (inbound.who.user_id, inbound.who.display_name, inbound.who.locale) == (USER, "alice", "ko-KR")
+        assert inbound.command_prefix == "/oasis "  # replies then say "/oasis propose", as Slack needs
         await api.wait_for(lambda m, p: m == "chat.postMessage" and p["channel"] == DM)
 
         api.add_channel("CROOM")
@@ -187,3 +194,52 @@ async def test_url_verification_and_signatures() -> None:
         status, body = await slack.post(challenge)
         assert status == 200 and "c-123" in body
         assert (await slack.post(challenge, secret="wrong"))[0] == 401
+
+
+async def timed(slack: rq.SlackPoster, request: rq.SlackRequest) -> tuple[int, float]:
+    started = time.monotonic()
+    status, _ = await slack.post(request)
+    return status, time.monotonic() - started
+
+
+async def test_a_slow_conversation_is_acknowledged_within_3_seconds_and_still_answers() -> None:
+    conversation = Conversation(delay=3.2)  # over the default budget of 2.5 s, and over Slack's 3 s
+    async with adapter(conversation, ack_budget=2.5) as (api, slack):
+        api.add_channel("CROOM")
+        command, event, press = await asyncio.gather(
+            timed(slack, rq.slash_command(USER, "mine", DM)),
+            timed(slack, rq.message_im(USER, "hello", DM)),
+            timed(slack, rq.block_actions(USER, "follow#4", "3", channel="CROOM", message_ts="1.2")))
+        for status, elapsed in (command, event, press):
+            assert status == 200 and 2.4 < elapsed < 3.0  # answered at the budget, before the work ended
+        assert len(conversation.seen) == 3
+        await api.wait_for(lambda m, p: m == "chat.postEphemeral" and p["channel"] == "CROOM")
+        await api.wait_for(lambda m, p: api.methods().count("chat.postMessage") == 2)
+        assert {p["channel"] for m, p in api.calls if m == "chat.postMessage"} == {DM}
+
+
+async def test_a_fast_conversation_is_answered_before_its_replies_go_out() -> None:
+    async with adapter(Conversation(delay=0.05)) as (api, slack):
+        status, elapsed = await timed(slack, rq.message_im(USER, "hello", DM))
+        assert status == 200 and elapsed < 0.3
+        await api.wait_for(lambda m, p: m == "chat.postMessage" and message_text(p) == "ok")
+
+
+async def test_a_failing_conversation_answers_500_and_sends_nothing() -> None:
+    conversation = Conversation(failure=RuntimeError("database is down"))
+    async with adapter(conversation) as (api, slack):
+        view = {"id": "V1", "type": "modal", "callback_id": "propose", "private_metadata": "", "blocks": []}
+        requests = [rq.slash_command(USER, "mine", DM), rq.message_im(USER, "hello", DM),
+                    rq.app_home_opened(USER, DM),
+                    rq.block_actions(USER, "follow#4", "3", channel=DM, message_ts="1.2"),
+                    rq.view_submission(USER, view, {})]
+        for request in requests:
+            assert (await slack.post(request))[0] == 500  # nothing stored: Slack re-delivers an event
+        assert len(conversation.seen) == len(requests)
+        await asyncio.sleep(0.1)
+        assert not {"chat.postMessage", "chat.postEphemeral", "views.open", "views.publish"} & set(api.methods())
+
+        conversation.failure = None  # the database is back: Slack's re-delivery is applied
+        event = rq.message_im(USER, "hello", DM, event_id="EvBACK")
+        assert (await slack.post(event, retry_num=1))[0] == 200
+        await api.wait_for(lambda m, p: m == "chat.postMessage" and message_text(p) == "ok")
