@@ -84,3 +84,27 @@ async def test_review_form_is_refused_to_citizens_and_checks_reasons(sessions: S
                                              "explanation": "The ordinance forbids it."}, str(pid)))
     assert "was rejected" in said(done)
     assert (await f.get(sessions, pid)).status == "rejected"
+
+
+async def test_citizen_commands_answer_with_proposal_numbers(sessions: Sessions) -> None:
+    conversation = Conversation(sessions, BotConfig(Rules(vote_threshold=3), "https://oasis.test", "en"))
+    erin = talk(conversation, "erin")
+    accepted = await erin(FormSubmit("propose", {"title": "Night buses", "description": "After midnight.",
+                                                 "category": "transport"}))
+    assert "Proposal #1 received" in said(accepted)
+    deep_link = said(await erin(Command("start", "p1")))
+    assert "#1 Night buses" in deep_link and "Status: open" in deep_link and "https://oasis.test/p/1" in deep_link
+    frank = talk(conversation, "frank")
+    assert "2 more supporters are needed" in said(await frank(Command("vote", "#1")))
+    assert "1 supporter" in said(await frank(Command("list", "Transport")))
+    assert "No proposals here yet" in said(await frank(Command("list", "housing")))
+    assert 'There is no category "spaceflight"' in said(await frank(Command("list", "spaceflight")))
+    assert "Your comment on #1 was added" in said(await frank(Command("comment", "1 Yes please")))
+    assert "Your support for #1 was withdrawn" in said(await frank(Command("unvote", "1")))
+    assert "Only the author of #1" in said(await frank(Command("withdraw", "1")))
+    assert "#1 Night buses" in said(await erin(Command("mine")))
+    assert "#1 was withdrawn" in said(await erin(Command("withdraw", "1")))
+    assert "support is only possible while a proposal is open" in said(await frank(Command("vote", "1")))
+    assert "I don't know the command /fly" in said(await frank(Command("fly")))
+    assert "To make a proposal, send /propose" in said(await frank(Text("hello?")))
+    assert "#1 is withdrawn" in said(await frank(Text("vote 1")))  # a command written without "/"
