@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
 
 
-class Limiter:
+class Limiter(ABC):
     """A FIFO gate with an optional pause (after a 429); subclasses decide how often it opens."""
 
     def __init__(self) -> None:
@@ -40,14 +41,14 @@ class Limiter:
         now = time.monotonic()
         return not self._lock.locked() and self.paused_until <= now and self._rested(now)
 
-    def _delay(self, now: float) -> float:
-        raise NotImplementedError
+    @abstractmethod
+    def _delay(self, now: float) -> float: ...
 
-    def _take(self, now: float) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _take(self, now: float) -> None: ...
 
-    def _rested(self, now: float) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def _rested(self, now: float) -> bool: ...
 
 
 class TokenBucket(Limiter):
