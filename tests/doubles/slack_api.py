@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.doubles.local_server import LocalServer
 from tests.doubles.slack_wire import (
     ApiError,
     Refused,
@@ -50,24 +51,17 @@ class SlackApiDouble:
         self._used_triggers: set[str] = set()
         self._ts = itertools.count(1)
         self._tick = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port = 0
+        self._server = LocalServer()
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> SlackApiDouble:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
+        await self._server.serve(app)
         return self
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._server.close()
 
     async def __aenter__(self) -> SlackApiDouble:
         return await self.start()
@@ -78,7 +72,7 @@ class SlackApiDouble:
     @property
     def base_url(self) -> str:
         """What `AsyncWebClient(base_url=...)` and SLACK_API_URL need: ends in "/api/" like Slack's."""
-        return f"http://127.0.0.1:{self._port}/api/"
+        return f"http://127.0.0.1:{self._server.port}/api/"
 
     # -- test controls ---------------------------------------------------------------------------
     def add_user(self, user_id: str, name: str = "", locale: str = "en-US") -> None:

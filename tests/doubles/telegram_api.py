@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.doubles.local_server import LocalServer
 from tests.doubles.telegram_updates import BOT_USER, bot_message
 
 Call = tuple[str, dict[str, Any]]
@@ -60,27 +61,21 @@ class TelegramApiDouble:
         self._updates: list[dict[str, Any]] = []
         self._tick = asyncio.Event()
         self._closing = False
-        self._runner: web.AppRunner | None = None
-        self._port = 0
+        self._server = LocalServer()
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> TelegramApiDouble:
         self._closing = False
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
+        await self._server.serve(app)
         return self
 
     async def stop(self) -> None:
-        if self._runner is not None:
+        if self._server.running:
             self._closing = True
             self._poke()
-            await self._runner.cleanup()
-            self._runner = None
+            await self._server.close()
 
     async def __aenter__(self) -> TelegramApiDouble:
         return await self.start()
@@ -91,7 +86,7 @@ class TelegramApiDouble:
     @property
     def base_url(self) -> str:
         """What `Bot(token, base_url=...)` needs; PTB appends the token."""
-        return f"http://127.0.0.1:{self._port}/bot"
+        return f"http://127.0.0.1:{self._server.port}/bot"
 
     # -- test controls ---------------------------------------------------------------------------
     def fail_next(
