@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 from telegram import Bot
@@ -35,16 +34,6 @@ class FlakyConversation:
         return [Outbound(inbound.where.chat_id, (Span(f"you said {said}"),))]
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[TelegramApiDouble]:
-    async with TelegramApiDouble() as double:
-        yield double
-
-
-@pytest.fixture
-async def bot(api: TelegramApiDouble) -> AsyncIterator[Bot]:
-    async with make_bot(TOKEN, api.base_url) as bot:
-        yield bot
 
 
 async def poll(bot: Bot, conversation: FlakyConversation, stop: asyncio.Event) -> asyncio.Task[None]:

@@ -4,29 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 from telegram import Bot
 
 from adapters.telegram.sender import TelegramSender
-from adapters.telegram.setup import make_bot
 from bots.neutral import Button, Outbound, PermanentError, RetryAfter, Span, TransientError
 from tests.doubles.telegram_api import TelegramApiDouble
 
 CARD = (Span("Proposal "), Span("#12", "bold"), Span(" <script> & more"))
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[TelegramApiDouble]:
-    async with TelegramApiDouble() as double:
-        yield double
-
-
-@pytest.fixture
-async def bot(api: TelegramApiDouble) -> AsyncIterator[Bot]:
-    async with make_bot("123456:TEST-TOKEN", api.base_url) as bot:
-        yield bot
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from telegram import Bot
 
-from adapters.telegram.setup import make_bot
 from adapters.telegram.webhook import SECRET_HEADER, TelegramWebhook
 from bots.neutral import ButtonPress, Command, Inbound, Outbound, Span
 from tests.doubles.telegram_api import TelegramApiDouble
@@ -35,16 +34,6 @@ class FakeConversation:
         return self.replies
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[TelegramApiDouble]:
-    async with TelegramApiDouble() as double:
-        yield double
-
-
-@pytest.fixture
-async def bot(api: TelegramApiDouble) -> AsyncIterator[Bot]:
-    async with make_bot("123456:TEST-TOKEN", api.base_url) as bot:
-        yield bot
 
 
 @pytest.fixture
