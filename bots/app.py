@@ -20,7 +20,7 @@ from bots.conversation import Conversation
 from bots.neutral import Inbound, Outbound, Sender
 from bots.settings import Settings
 from core import outbox
-from core.db import make_engine, make_sessions, ping
+from core.db import is_sqlite, make_engine, make_sessions, ping
 from core.rules import Rules
 from scheduler.dispatch import OutboxDispatcher
 from scheduler.jobs import build_scheduler
@@ -49,7 +49,9 @@ class OasisApp:
         self.sessions = make_sessions(self.engine, after_outbox_commit=self._wake_dispatcher)
         self.rules = rules_from(s)
         self.conversation = Conversation(
-            self.sessions, BotConfig(self.rules, s.oasis_public_url.rstrip("/"), s.oasis_default_language)
+            self.sessions, BotConfig(self.rules, s.oasis_public_url.rstrip("/"), s.oasis_default_language),
+            # SQLite has one writer (and one pooled connection); PostgreSQL can apply a few batches at once.
+            lanes=1 if is_sqlite(s.oasis_database_url) else 4,
         )
         self.senders: dict[str, Sender] = {}
         self.telegram_bot = None
