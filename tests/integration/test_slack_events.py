@@ -221,7 +221,7 @@ async def test_a_slow_conversation_is_acknowledged_within_3_seconds_and_still_an
 async def test_a_fast_conversation_is_answered_before_its_replies_go_out() -> None:
     async with adapter(Conversation(delay=0.05)) as (api, slack):
         status, elapsed = await timed(slack, rq.message_im(USER, "hello", DM))
-        assert status == 200 and elapsed < 0.3
+        assert status == 200 and elapsed < 1.0
         await api.wait_for(lambda m, p: m == "chat.postMessage" and message_text(p) == "ok")
 
 

@@ -61,16 +61,16 @@ async def test_long_text_goes_out_in_parts_with_buttons_on_the_last(
 async def test_429_surfaces_as_retry_after_and_the_chat_then_waits(
     sender: TelegramSender, api: TelegramApiDouble
 ) -> None:
-    api.fail_next("sendMessage", status=429, retry_after=1)
+    api.fail_next("sendMessage", status=429, retry_after=2)
     with pytest.raises(RetryAfter) as caught:
         await sender.send(Outbound("42", CARD))
-    assert caught.value.seconds == 1
+    assert caught.value.seconds == 2
 
     start = time.monotonic()
     await sender.send(Outbound("43", CARD))  # another chat is not held back
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 1.0
     await sender.send(Outbound("42", CARD))
-    assert time.monotonic() - start >= 0.8
+    assert time.monotonic() - start >= 1.8
     assert len(api.sent_to(42)) == 1
 
 
@@ -110,7 +110,7 @@ async def test_a_private_chat_is_paced_after_a_short_burst(sender: TelegramSende
 async def test_different_chats_are_not_paced_against_each_other(sender: TelegramSender) -> None:
     start = time.monotonic()
     await asyncio.gather(*(sender.send(Outbound(str(chat), CARD)) for chat in range(1, 9)))
-    assert time.monotonic() - start < 0.6
+    assert time.monotonic() - start < 2.0  # paced against each other, 8 would take over 5 s
 
 
 async def test_the_bot_wide_limit_holds_across_chats(bot: Bot, api: TelegramApiDouble) -> None:

@@ -1,4 +1,7 @@
-"""Per-chat and bot-wide pacing: bursts, waits, 429 pauses, and chats not holding each other up."""
+"""Per-chat and bot-wide pacing: bursts, waits, 429 pauses, and chats not holding each other up.
+
+Waits are a second or so and "no wait" is a fraction of that, so a busy machine cannot blur the two.
+"""
 
 from __future__ import annotations
 
@@ -16,28 +19,28 @@ async def elapsed(*waits: Awaitable[object]) -> float:
 
 
 async def test_token_bucket_allows_a_burst_then_paces() -> None:
-    bucket = TokenBucket(rate=10.0, burst=3)
-    assert await elapsed(*(bucket.acquire() for _ in range(3))) < 0.05
-    assert 0.08 <= await elapsed(bucket.acquire()) < 0.3
+    bucket = TokenBucket(rate=2.0, burst=3)
+    assert await elapsed(*(bucket.acquire() for _ in range(3))) < 0.25
+    assert 0.4 <= await elapsed(bucket.acquire()) < 1.5
 
 
 async def test_sliding_window_never_exceeds_its_limit() -> None:
-    window = SlidingWindow(limit=2, window=0.3)
-    assert await elapsed(window.acquire(), window.acquire()) < 0.05
-    assert 0.25 <= await elapsed(window.acquire()) < 0.6
+    window = SlidingWindow(limit=2, window=1.0)
+    assert await elapsed(window.acquire(), window.acquire()) < 0.25
+    assert 0.9 <= await elapsed(window.acquire()) < 2.0
 
 
 async def test_fractional_rates_still_pace() -> None:
     limiter = per_second(4.0)  # 4 in any second
     took = await elapsed(*(limiter.acquire() for _ in range(5)))
-    assert 0.9 <= took < 1.5
+    assert 0.9 <= took < 2.5
 
 
 async def test_a_busy_chat_does_not_delay_other_chats() -> None:
     pacer = ChatPacer(1000, private_rate=2.0, private_burst=1)
     busy = asyncio.gather(*(pacer.wait_turn("1") for _ in range(4)))  # needs ~1.5 s
     await asyncio.sleep(0)
-    assert await elapsed(*(pacer.wait_turn(str(chat)) for chat in range(2, 12))) < 0.1
+    assert await elapsed(*(pacer.wait_turn(str(chat)) for chat in range(2, 12))) < 0.5
     assert not busy.done()
     await busy
 
@@ -49,21 +52,21 @@ async def test_groups_get_their_per_minute_window() -> None:
     await asyncio.sleep(0.2)
     assert not third.done()  # the third must wait for the minute to pass
     third.cancel()
-    assert await elapsed(pacer.wait_turn("7")) < 0.05
+    assert await elapsed(pacer.wait_turn("7")) < 0.5
 
 
 async def test_a_429_pauses_only_that_chat() -> None:
     pacer = ChatPacer(1000, flood_window=0.0)
-    pacer.pause("1", 0.3)
-    assert await elapsed(pacer.wait_turn("2")) < 0.05
-    assert 0.25 <= await elapsed(pacer.wait_turn("1")) < 0.6
+    pacer.pause("1", 1.0)
+    assert await elapsed(pacer.wait_turn("2")) < 0.5
+    assert 0.9 <= await elapsed(pacer.wait_turn("1")) < 2.0
 
 
 async def test_429s_from_two_chats_at_once_pause_the_whole_bot() -> None:
     pacer = ChatPacer(1000, flood_window=1.0)
-    pacer.pause("1", 0.3)
-    pacer.pause("2", 0.3)
-    assert 0.25 <= await elapsed(pacer.wait_turn("3")) < 0.6
+    pacer.pause("1", 1.0)
+    pacer.pause("2", 1.0)
+    assert 0.9 <= await elapsed(pacer.wait_turn("3")) < 2.0
 
 
 async def test_idle_chats_are_forgotten() -> None:
