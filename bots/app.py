@@ -19,7 +19,6 @@ from bots.context import BotConfig
 from bots.conversation import Conversation
 from bots.neutral import Inbound, Outbound, Sender
 from bots.settings import Settings
-from core import outbox
 from core.db import is_sqlite, make_engine, make_sessions, ping
 from core.rules import Rules
 from scheduler.dispatch import OutboxDispatcher
@@ -112,8 +111,7 @@ class OasisApp:
         await ping(self.engine)
 
     async def metrics(self) -> dict[str, float]:
-        async with self.sessions() as session:
-            counts = await outbox.counts(session)
+        counts = await self.dispatcher.pending_counts()
         values: dict[str, float] = {f'oasis_outbox_messages{{status="{k}"}}': v for k, v in counts.items()}
         values["oasis_outbox_sent_total"] = self.dispatcher.sent
         values["oasis_outbox_failed_total"] = self.dispatcher.failed

@@ -8,7 +8,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Invalid
@@ -57,10 +56,6 @@ async def sync_directory(session: AsyncSession, directory: Directory) -> None:
         crow.name_en = cat["name_en"]
         crow.department_code = cat["department"]
         crow.position = position
-
-
-async def list_categories(session: AsyncSession) -> list[Category]:
-    return list((await session.scalars(select(Category).order_by(Category.position))).all())
 
 
 async def get_category(session: AsyncSession, code: str) -> Category:

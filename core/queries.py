@@ -109,6 +109,3 @@ async def review_queue(session: AsyncSession, actor: Actor, limit: int = 20) -> 
     query = query.order_by(Proposal.review_deadline.asc(), Proposal.id.asc()).limit(limit)
     return [_card(p, n) for p, n in (await session.execute(query)).all()]
 
-
-async def reviews_count(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(DepartmentReview)) or 0)

@@ -83,6 +83,9 @@ def test_run_without_tokens_serves_health(tmp_path: Path) -> None:
             except OSError:
                 time.sleep(0.1)
         assert body == (200, {"status": "ok", "database": "ok"})
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            metrics = response.read().decode()
+        assert "oasis_outbox_sent_total 0" in metrics and "oasis_outbox_failed_total 0" in metrics
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)
