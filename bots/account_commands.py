@@ -20,15 +20,15 @@ async def link(ctx: Ctx, args: str) -> None:
         issued = await linking.issue_code(ctx.session, ctx.actor, ctx.inbound.platform)
         minutes = int(CODE_LIFETIME.total_seconds() // 60)
         ctx.reply(join(
-            ctx.t.text("Your link code: {code}", code=Span(issued, "code")),
-            ctx.t.plural("On your other messenger, send /link {code} within {n} minute. The code works once.",
+            ctx.t.tr("Your link code: {code}", code=Span(issued, "code")),
+            ctx.t.tr_plural("On your other messenger, send /link {code} within {n} minute. The code works once.",
                          "On your other messenger, send /link {code} within {n} minutes. The code works once.",
                          minutes, code=issued),
         ))
         return
     result = await linking.redeem_code(ctx.session, ctx.actor, code)
     if result is None:
-        ctx.reply(ctx.t.text("That code is wrong, used or expired. Send /link on your other messenger for a new one."))
+        ctx.reply(ctx.t.tr("That code is wrong, used or expired. Send /link on your other messenger for a new one."))
         return
     rules = ctx.config.rules
 
@@ -40,8 +40,8 @@ async def link(ctx: Ctx, args: str) -> None:
 
     ctx.after_commit.append(settle)
     ctx.reply(join(
-        ctx.t.text("Your accounts are now linked: you are one citizen on every messenger you linked."),
-        ctx.t.plural("{n} vote was counted twice and now counts once.",
+        ctx.t.tr("Your accounts are now linked: you are one citizen on every messenger you linked."),
+        ctx.t.tr_plural("{n} vote was counted twice and now counts once.",
                      "{n} votes were counted twice and now count once.", result.votes_dropped)
         if result.votes_dropped else (),
     ))
@@ -55,8 +55,8 @@ async def notify(ctx: Ctx, args: str) -> None:
         if platform not in PLATFORM_NAMES:
             raise Invalid("notify_no_account", platform=platform)
         await linking.set_notify_platform(ctx.session, ctx.actor, platform)
-        ctx.reply(ctx.t.text("News about proposals will reach you on {platform}.",
+        ctx.reply(ctx.t.tr("News about proposals will reach you on {platform}.",
                              platform=PLATFORM_NAMES[platform]))
         return
-    ctx.reply(ctx.t.text("Send /notify via telegram or /notify via slack to choose where news reaches you. "
+    ctx.reply(ctx.t.tr("Send /notify via telegram or /notify via slack to choose where news reaches you. "
                          "Without a choice it goes to the messenger you used last."))

@@ -6,7 +6,7 @@ from bots import flows, forms
 from bots.context import Ctx
 from bots.errors import error_text
 from bots.flows import propose as propose_flow
-from bots.i18n import LANGUAGES, Translator, _, join
+from bots.i18n import LANGUAGES, N_, Translator, join
 from bots.names import category_names, department_name, resolve_category
 from bots.neutral import Button, Span
 from bots.registry import registry
@@ -16,7 +16,7 @@ from core.citizens import set_language
 from core.errors import Invalid, OasisError
 from core.statuses import Role
 
-OASIS_NAME = _("Oasis of 10 Million Imagination")
+OASIS_NAME = N_("Oasis of 10 Million Imagination")
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English", "ja": "日本語", "zh": "中文"}
 
 
@@ -36,39 +36,39 @@ async def start(ctx: Ctx, args: str) -> None:
         return
     buttons = (tuple(Button("lang", code, name) for code, name in LANGUAGE_NAMES.items()),)
     ctx.reply(join(
-        ctx.t.text("Welcome to {oasis}!", oasis=Span(ctx.t.s(OASIS_NAME), "bold")),
-        ctx.t.plural("Propose a policy for the city, support others' proposals and follow what happens. "
+        ctx.t.tr("Welcome to {oasis}!", oasis=Span(ctx.t.tr_plain(OASIS_NAME), "bold")),
+        ctx.t.tr_plural("Propose a policy for the city, support others' proposals and follow what happens. "
                      "When a proposal gets {n} supporter, the responsible department must review it and "
                      "publish its reasons.",
                      "Propose a policy for the city, support others' proposals and follow what happens. "
                      "When a proposal gets {n} supporters, the responsible department must review it and "
                      "publish its reasons.", ctx.config.rules.vote_threshold),
-        ctx.t.text("Start with /propose, see proposals with /new or /top, or send /help."),
-        ctx.t.text("Choose your language:"),
+        ctx.t.tr("Start with /propose, see proposals with /new or /top, or send /help."),
+        ctx.t.tr("Choose your language:"),
     ), buttons)
 
 
 @registry.command("help")
 async def help_(ctx: Ctx, _args: str) -> None:
     lines = [
-        ctx.t.text("What I can do:"),
-        ctx.t.text("/propose — write a new proposal"),
-        ctx.t.text("/new, /top, /list [category] — browse proposals"),
-        ctx.t.text("/show <id> — a proposal with its votes, status and the department's opinion"),
-        ctx.t.text("/vote <id>, /unvote <id> — support a proposal, or take your support back"),
-        ctx.t.text("/comment <id> <text> — join the discussion"),
-        ctx.t.text("/follow <id>, /unfollow <id> — news about a proposal"),
-        ctx.t.text("/mine — your proposals and what happens next"),
-        ctx.t.text("/withdraw <id> — withdraw your open proposal"),
-        ctx.t.text("/lang ko|en|ja|zh — language"),
-        ctx.t.text("/link — use Oasis from another messenger as the same person"),
-        ctx.t.text("/notify via telegram|slack — where news about proposals reaches you"),
-        ctx.t.text("/cancel — leave the current step"),
+        ctx.t.tr("What I can do:"),
+        ctx.t.tr("/propose — write a new proposal"),
+        ctx.t.tr("/new, /top, /list [category] — browse proposals"),
+        ctx.t.tr("/show <id> — a proposal with its votes, status and the department's opinion"),
+        ctx.t.tr("/vote <id>, /unvote <id> — support a proposal, or take your support back"),
+        ctx.t.tr("/comment <id> <text> — join the discussion"),
+        ctx.t.tr("/follow <id>, /unfollow <id> — news about a proposal"),
+        ctx.t.tr("/mine — your proposals and what happens next"),
+        ctx.t.tr("/withdraw <id> — withdraw your open proposal"),
+        ctx.t.tr("/lang ko|en|ja|zh — language"),
+        ctx.t.tr("/link — use Oasis from another messenger as the same person"),
+        ctx.t.tr("/notify via telegram|slack — where news about proposals reaches you"),
+        ctx.t.tr("/cancel — leave the current step"),
     ]
     if ctx.actor.is_admin or ctx.actor.has(Role.OFFICIAL):
-        lines.append(ctx.t.text("For officials:"))
-        lines.append(ctx.t.text("/queue — proposals waiting for your department's opinion"))
-        lines.append(ctx.t.text("/review <id> — write the department opinion (guided), or in one line: "
+        lines.append(ctx.t.tr("For officials:"))
+        lines.append(ctx.t.tr("/queue — proposals waiting for your department's opinion"))
+        lines.append(ctx.t.tr("/review <id> — write the department opinion (guided), or in one line: "
                                 "/review <id> forward <opinion> or /review <id> reject <code> <explanation>"))
     ctx.reply(join(*lines))
 
@@ -84,16 +84,16 @@ async def propose(ctx: Ctx, args: str) -> None:
 @registry.command("cancel")
 async def cancel(ctx: Ctx, _args: str) -> None:
     if await flows.leave(ctx):
-        ctx.reply(ctx.t.text("Cancelled. Nothing was submitted."))
+        ctx.reply(ctx.t.tr("Cancelled. Nothing was submitted."))
     else:
-        ctx.reply(ctx.t.text("There is nothing to cancel."))
+        ctx.reply(ctx.t.tr("There is nothing to cancel."))
 
 
 async def _send_page(ctx: Ctx, order: str, category: str, offset: int) -> None:
     cards, total = await queries.list_cards(ctx.session, order=order, category=category or None,
                                             offset=offset, limit=PAGE_SIZE)
     if not cards:
-        ctx.reply(ctx.t.text("No proposals here yet. Be the first: /propose"))
+        ctx.reply(ctx.t.tr("No proposals here yet. Be the first: /propose"))
         return
     names = await category_names(ctx)
     threshold = ctx.config.rules.vote_threshold
@@ -102,7 +102,7 @@ async def _send_page(ctx: Ctx, order: str, category: str, offset: int) -> None:
                   card_buttons(card, ctx.t))
     pages = page_buttons(order, category, offset, total, ctx.t)
     last = offset // PAGE_SIZE + 1
-    ctx.reply(ctx.t.text("Page {page} of {pages}", page=last, pages=(total + PAGE_SIZE - 1) // PAGE_SIZE),
+    ctx.reply(ctx.t.tr("Page {page} of {pages}", page=last, pages=(total + PAGE_SIZE - 1) // PAGE_SIZE),
               (pages,) if pages else ())
 
 
@@ -173,7 +173,7 @@ def _answer_vote(ctx: Ctx, result: votes.VoteResult) -> None:
     rules = ctx.config.rules
     pid = result.proposal_id
     if not result.changed:
-        ctx.say(ctx.t.text("You already support #{id}.", id=pid))
+        ctx.say(ctx.t.tr("You already support #{id}.", id=pid))
         return
     if not result.settle:
         _vote_counted(ctx, pid, result.needed)
@@ -183,8 +183,8 @@ def _answer_vote(ctx: Ctx, result: votes.VoteResult) -> None:
         async with ctx.sessions() as session, session.begin():
             moved = await votes.start_review_if_due(session, pid, rules)
         if moved:
-            ctx.notice(ctx.t.s("Your support sent #{id} to review!", id=pid))
-            ctx.reply(ctx.t.plural(
+            ctx.notice(ctx.t.tr_plain("Your support sent #{id} to review!", id=pid))
+            ctx.reply(ctx.t.tr_plural(
                 "Thank you! With your support #{id} reached {n} supporter and goes to the responsible "
                 "department for review.",
                 "Thank you! With your support #{id} reached {n} supporters and goes to the responsible "
@@ -197,11 +197,11 @@ def _answer_vote(ctx: Ctx, result: votes.VoteResult) -> None:
 
 def _vote_counted(ctx: Ctx, pid: int, needed: int) -> None:
     if needed > 0:
-        more = ctx.t.plural("{n} more supporter is needed for review.",
+        more = ctx.t.tr_plural("{n} more supporter is needed for review.",
                             "{n} more supporters are needed for review.", needed)
     else:
-        more = ctx.t.text("It has enough supporters for review.")
-    ctx.say(join(ctx.t.text("You support #{id}.", id=pid), more, sep=" "))
+        more = ctx.t.tr("It has enough supporters for review.")
+    ctx.say(join(ctx.t.tr("You support #{id}.", id=pid), more, sep=" "))
 
 
 @registry.command("unvote")
@@ -209,9 +209,9 @@ def _vote_counted(ctx: Ctx, pid: int, needed: int) -> None:
 async def unvote(ctx: Ctx, args: str) -> None:
     result = await votes.unvote(ctx.session, ctx.actor, parse_id(args), ctx.config.rules)
     if result.changed:
-        ctx.say(ctx.t.text("Your support for #{id} was withdrawn.", id=result.proposal_id))
+        ctx.say(ctx.t.tr("Your support for #{id} was withdrawn.", id=result.proposal_id))
     else:
-        ctx.reply(ctx.t.text("You were not supporting #{id}.", id=result.proposal_id))
+        ctx.reply(ctx.t.tr("You were not supporting #{id}.", id=result.proposal_id))
 
 
 @registry.command("comment")
@@ -219,7 +219,7 @@ async def comment(ctx: Ctx, args: str) -> None:
     pid = parse_id(args)
     _, _, body = args.strip().partition(" ")
     await proposals.add_comment(ctx.session, ctx.actor, pid, body, platform=ctx.inbound.platform)
-    ctx.reply(ctx.t.text("Your comment on #{id} was added.", id=pid))
+    ctx.reply(ctx.t.tr("Your comment on #{id} was added.", id=pid))
 
 
 @registry.command("follow")
@@ -227,8 +227,8 @@ async def comment(ctx: Ctx, args: str) -> None:
 async def follow(ctx: Ctx, args: str) -> None:
     pid = parse_id(args)
     created = await proposals.follow(ctx.session, ctx.actor, pid)
-    msg = _("You will be told about every change to #{id}.") if created else _("You already follow #{id}.")
-    ctx.say(ctx.t.text(msg, id=pid))
+    msg = N_("You will be told about every change to #{id}.") if created else N_("You already follow #{id}.")
+    ctx.say(ctx.t.tr(msg, id=pid))
 
 
 @registry.command("unfollow")
@@ -236,21 +236,21 @@ async def follow(ctx: Ctx, args: str) -> None:
 async def unfollow(ctx: Ctx, args: str) -> None:
     pid = parse_id(args)
     removed = await proposals.unfollow(ctx.session, ctx.actor, pid)
-    msg = _("You no longer follow #{id}.") if removed else _("You were not following #{id}.")
-    ctx.say(ctx.t.text(msg, id=pid))
+    msg = N_("You no longer follow #{id}.") if removed else N_("You were not following #{id}.")
+    ctx.say(ctx.t.tr(msg, id=pid))
 
 
 @registry.command("withdraw")
 async def withdraw(ctx: Ctx, args: str) -> None:
     proposal = await proposals.withdraw(ctx.session, ctx.actor, parse_id(args))
-    ctx.reply(ctx.t.text("#{id} was withdrawn.", id=proposal.id))
+    ctx.reply(ctx.t.tr("#{id} was withdrawn.", id=proposal.id))
 
 
 @registry.command("mine")
 async def mine(ctx: Ctx, _args: str) -> None:
     cards = await queries.my_cards(ctx.session, ctx.actor.citizen_id)
     if not cards:
-        ctx.reply(ctx.t.text("You have no proposals yet. Send /propose to write one."))
+        ctx.reply(ctx.t.tr("You have no proposals yet. Send /propose to write one."))
         return
     names = await category_names(ctx)
     threshold = ctx.config.rules.vote_threshold
@@ -265,8 +265,8 @@ async def lang(ctx: Ctx, args: str) -> None:
     code = args.strip().lower()
     if code not in LANGUAGES:
         buttons = (tuple(Button("lang", c, name) for c, name in LANGUAGE_NAMES.items()),)
-        ctx.reply(ctx.t.text("Choose a language: /lang ko, /lang en, /lang ja or /lang zh."), buttons)
+        ctx.reply(ctx.t.tr("Choose a language: /lang ko, /lang en, /lang ja or /lang zh."), buttons)
         return
     await set_language(ctx.session, ctx.actor.citizen_id, code)
     ctx.t = Translator(code, ctx.t.command_prefix)
-    ctx.say(ctx.t.text("Language set: {name}", name=LANGUAGE_NAMES[code]))
+    ctx.say(ctx.t.tr("Language set: {name}", name=LANGUAGE_NAMES[code]))

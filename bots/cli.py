@@ -113,13 +113,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=os.environ.get("OASIS_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for noisy in ("apscheduler", "alembic"):  # their INFO lines are set-up chatter; `db upgrade` says what it did
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings()
     if args.command == "db":
-        from core.migrate import upgrade
+        from core.migrate import current_revision, upgrade
 
-        asyncio.run(upgrade(settings.oasis_database_url, settings.oasis_departments_file))
-        print("database is up to date", flush=True)
+        for migration in asyncio.run(upgrade(settings.oasis_database_url, settings.oasis_departments_file)):
+            print(f"applied migration {migration}", flush=True)
+        revision = asyncio.run(current_revision(settings.oasis_database_url))
+        print(f"database is up to date (revision {revision})", flush=True)
     elif args.command in ("grant", "revoke"):
         print(asyncio.run(_grant(settings, args, args.command == "grant")))
     elif args.command == "run":

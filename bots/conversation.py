@@ -186,7 +186,7 @@ class Conversation:
             ctx = await self._open(session, inbound)
             if ctx is None:
                 return []
-            text = ctx.t.text("Sorry, something went wrong on our side. Please try again in a moment.")
+            text = ctx.t.tr("Sorry, something went wrong on our side. Please try again in a moment.")
             if isinstance(failure, OasisError):
                 try:
                     if "department" in failure.params:
@@ -207,7 +207,7 @@ class Conversation:
         elif isinstance(payload, ButtonPress):
             handler = self.routes.buttons.get(payload.action)
             if handler is None:
-                ctx.notice(ctx.t.s("This button is no longer valid."))
+                ctx.notice(ctx.t.tr_plain("This button is no longer valid."))
             else:
                 await handler(ctx, payload.value)
         elif isinstance(payload, FormSubmit):
@@ -220,7 +220,7 @@ class Conversation:
     async def _command(self, ctx: Ctx, name: str, args: str) -> None:
         handler = self.routes.commands.get(name.lower())
         if handler is None:
-            ctx.reply(ctx.t.text("I don't know the command /{name}. Send /help to see what I can do.", name=name))
+            ctx.reply(ctx.t.tr("I don't know the command /{name}. Send /help to see what I can do.", name=name))
             return
         if name != "cancel":
             await flows.leave(ctx)
@@ -232,14 +232,14 @@ class Conversation:
         if not ctx.inbound.where.direct:
             return
         if not text.strip():
-            ctx.reply(ctx.t.text("I can only read text messages. Send /help to see what I can do."))
+            ctx.reply(ctx.t.tr("I can only read text messages. Send /help to see what I can do."))
             return
         word, _, rest = text.strip().partition(" ")
         name = word.lstrip("/").lower()
         if name in self.routes.commands:
             await self._command(ctx, name, rest.strip())
             return
-        ctx.reply(ctx.t.text(
+        ctx.reply(ctx.t.tr(
             "To make a proposal, send /propose. To see proposals, send /new or /top. All commands: /help."
         ))
 

@@ -2,45 +2,45 @@
 
 from __future__ import annotations
 
-from bots.i18n import Translator, _
+from bots.i18n import N_, Translator
 from bots.neutral import RichText
 from bots.notifications import status_label as label
 from core.errors import OasisError
 
 MESSAGES: dict[str, str] = {
-    "proposal_not_found": _("There is no proposal #{id}."),
-    "vote_not_open": _("#{id} is {status}: support is only possible while a proposal is open."),
-    "unvote_not_open": _("#{id} is {status}: support can only be withdrawn while a proposal is open."),
-    "withdraw_not_open": _("#{id} is {status}: only an open proposal can be withdrawn."),
-    "not_author": _("Only the author of #{id} can do that."),
-    "comment_closed": _("#{id} is {status}: it takes no more comments."),
-    "title_empty": _("The title is empty. Please write a short title."),
-    "title_too_long": _("The title is {length} characters long; the limit is {limit}. Please shorten it."),
-    "description_empty": _("The description is empty. Please describe your idea."),
-    "description_too_long": _("The description is {length} characters long; the limit is {limit}."),
-    "comment_empty": _("The comment is empty."),
-    "comment_too_long": _("The comment is {length} characters long; the limit is {limit}."),
-    "explanation_empty": _("A rejection needs an explanation: citizens are owed concrete reasons."),
-    "explanation_too_long": _("The explanation is {length} characters long; the limit is {limit}."),
-    "unknown_category": _("There is no category \"{category}\"."),
-    "unknown_department": _("There is no department \"{department}\"."),
-    "unknown_reason_code": _("Unknown reason code \"{code}\". Use one of: {codes}."),
-    "unknown_recommendation": _("Write forward or reject."),
-    "opinion_empty": _("The opinion is empty. Please write the department's opinion."),
-    "bad_budget": _("\"{value}\" is not an amount in KRW. Write digits, for example 1,200,000, or - if unknown."),
-    "staff_only": _("Only officials and administrators can do that."),
-    "not_your_department": _("#{id} belongs to the {department} department, which is not yours."),
-    "review_not_under_review": _(
+    "proposal_not_found": N_("There is no proposal #{id}."),
+    "vote_not_open": N_("#{id} is {status}: support is only possible while a proposal is open."),
+    "unvote_not_open": N_("#{id} is {status}: support can only be withdrawn while a proposal is open."),
+    "withdraw_not_open": N_("#{id} is {status}: only an open proposal can be withdrawn."),
+    "not_author": N_("Only the author of #{id} can do that."),
+    "comment_closed": N_("#{id} is {status}: it takes no more comments."),
+    "title_empty": N_("The title is empty. Please write a short title."),
+    "title_too_long": N_("The title is {length} characters long; the limit is {limit}. Please shorten it."),
+    "description_empty": N_("The description is empty. Please describe your idea."),
+    "description_too_long": N_("The description is {length} characters long; the limit is {limit}."),
+    "comment_empty": N_("The comment is empty."),
+    "comment_too_long": N_("The comment is {length} characters long; the limit is {limit}."),
+    "explanation_empty": N_("A rejection needs an explanation: citizens are owed concrete reasons."),
+    "explanation_too_long": N_("The explanation is {length} characters long; the limit is {limit}."),
+    "unknown_category": N_("There is no category \"{category}\"."),
+    "unknown_department": N_("There is no department \"{department}\"."),
+    "unknown_reason_code": N_("Unknown reason code \"{code}\". Use one of: {codes}."),
+    "unknown_recommendation": N_("Write forward or reject."),
+    "opinion_empty": N_("The opinion is empty. Please write the department's opinion."),
+    "bad_budget": N_("\"{value}\" is not an amount in KRW. Write digits, for example 1,200,000, or - if unknown."),
+    "staff_only": N_("Only officials and administrators can do that."),
+    "not_your_department": N_("#{id} belongs to the {department} department, which is not yours."),
+    "review_not_under_review": N_(
         "#{id} is {status}: a department opinion can only be written while it is under review."
     ),
-    "bad_transition": _("#{id} is {status} and cannot move to {target}."),
-    "unknown_role": _("Unknown role \"{role}\"."),
-    "department_required": _("An official needs a department."),
-    "department_only_for_officials": _("Only officials have a department."),
-    "need_id": _("Please give a proposal number, for example 12 or #12."),
-    "link_locked": _("Too many wrong codes. Please wait {minutes} minutes and try again."),
-    "link_same_account": _("This code is your own: send it from your other messenger."),
-    "notify_no_account": _("You have no linked {platform} account. Link it first with /link."),
+    "bad_transition": N_("#{id} is {status} and cannot move to {target}."),
+    "unknown_role": N_("Unknown role \"{role}\"."),
+    "department_required": N_("An official needs a department."),
+    "department_only_for_officials": N_("Only officials have a department."),
+    "need_id": N_("Please give a proposal number, for example 12 or #12."),
+    "link_locked": N_("Too many wrong codes. Please wait {minutes} minutes and try again."),
+    "link_same_account": N_("This code is your own: send it from your other messenger."),
+    "notify_no_account": N_("You have no linked {platform} account. Link it first with /link."),
 }
 
 
@@ -50,6 +50,6 @@ def error_text(error: OasisError, t: Translator) -> RichText:
     for key in ("status", "target"):
         if key in params:
             params[key] = label(str(params[key]), t)
-    template = MESSAGES.get(error.code, _("That did not work ({code})."))
-    return t.text(template, **params)
+    template = MESSAGES.get(error.code, N_("That did not work ({code})."))
+    return t.tr(template, **params)
 

@@ -32,12 +32,12 @@ FIELD_OF = {
 
 async def propose_form(ctx: Ctx) -> Form:
     t = ctx.t
-    return Form(PROPOSE, t.s("New proposal"), t.s("Submit"), (
-        FormField("title", t.s("Title"), "line", max_length=TITLE_MAX,
-                  hint=t.s("At most {limit} characters.", limit=TITLE_MAX)),
-        FormField("description", t.s("Description"), "text", max_length=DESCRIPTION_MAX,
-                  hint=t.s("The problem and your idea.")),
-        FormField("category", t.s("Category"), "select", options=tuple(await categories_in_order(ctx))),
+    return Form(PROPOSE, t.tr_plain("New proposal"), t.tr_plain("Submit"), (
+        FormField("title", t.tr_plain("Title"), "line", max_length=TITLE_MAX,
+                  hint=t.tr_plain("At most {limit} characters.", limit=TITLE_MAX)),
+        FormField("description", t.tr_plain("Description"), "text", max_length=DESCRIPTION_MAX,
+                  hint=t.tr_plain("The problem and your idea.")),
+        FormField("category", t.tr_plain("Category"), "select", options=tuple(await categories_in_order(ctx))),
     ))
 
 
@@ -47,17 +47,17 @@ async def review_form(ctx: Ctx, proposal_id: int) -> Form:
     reviews.check_may_review(ctx.actor, proposal)
     t = ctx.t
     codes = tuple((c.value, reason_label(c.value, t)) for c in ReasonCode)
-    return Form(REVIEW, t.s("Opinion on #{id}", id=proposal_id), t.s("Publish"), (
-        FormField("recommendation", t.s("Recommendation"), "select",
-                  options=(("forward", t.s("Forward to the expert panel")), ("reject", t.s("Reject")))),
-        FormField("necessity", t.s("Necessity"), "text", required=False),
-        FormField("effectiveness", t.s("Effectiveness"), "text", required=False),
-        FormField("feasibility", t.s("Feasibility"), "text", required=False),
-        FormField("budget", t.s("Estimated budget (KRW)"), "line", required=False,
-                  hint=t.s("Digits, for example 1,200,000.")),
-        FormField("reason_code", t.s("Reason (if rejected)"), "select", options=codes, required=False),
-        FormField("explanation", t.s("Explanation"), "text", required=False,
-                  hint=t.s("Required for a rejection: citizens read exactly this.")),
+    return Form(REVIEW, t.tr_plain("Opinion on #{id}", id=proposal_id), t.tr_plain("Publish"), (
+        FormField("recommendation", t.tr_plain("Recommendation"), "select",
+                  options=(("forward", t.tr_plain("Forward to the expert panel")), ("reject", t.tr_plain("Reject")))),
+        FormField("necessity", t.tr_plain("Necessity"), "text", required=False),
+        FormField("effectiveness", t.tr_plain("Effectiveness"), "text", required=False),
+        FormField("feasibility", t.tr_plain("Feasibility"), "text", required=False),
+        FormField("budget", t.tr_plain("Estimated budget (KRW)"), "line", required=False,
+                  hint=t.tr_plain("Digits, for example 1,200,000.")),
+        FormField("reason_code", t.tr_plain("Reason (if rejected)"), "select", options=codes, required=False),
+        FormField("explanation", t.tr_plain("Explanation"), "text", required=False,
+                  hint=t.tr_plain("Required for a rejection: citizens read exactly this.")),
     ), state=str(proposal_id))
 
 

@@ -68,22 +68,29 @@ def format_rich(template: str, params: dict[str, object], command_prefix: str = 
 
 
 class Translator:
-    """Everything a reply needs to speak one person's language."""
+    """Everything a reply needs to speak one person's language.
+
+    The method names `tr`, `tr_plain` and `tr_plural` (and the marker `N_` below) are the catalog
+    extraction keywords (`[tool.babel.extract_messages]` in pyproject.toml): no variable, parameter or
+    attribute may take these names, or the extractor would read ordinary code as messages
+    (tests/unit/test_catalogs.py enforces it).
+    """
 
     def __init__(self, lang: str, command_prefix: str = "/") -> None:
         self.lang = lang
         self.command_prefix = command_prefix
         self._catalog = catalog(lang)
 
-    def text(self, msgid: str, **params: object) -> RichText:
+    def tr(self, msgid: str, **params: object) -> RichText:
         return format_rich(self._catalog.gettext(msgid), params, self.command_prefix)
 
-    def plural(self, singular: str, plural: str, n: int, **params: object) -> RichText:
-        return format_rich(self._catalog.ngettext(singular, plural, n), {"n": n, **params}, self.command_prefix)
+    def tr_plural(self, singular: str, plural_form: str, n: int, **params: object) -> RichText:
+        return format_rich(self._catalog.ngettext(singular, plural_form, n), {"n": n, **params},
+                           self.command_prefix)
 
-    def s(self, msgid: str, **params: object) -> str:
+    def tr_plain(self, msgid: str, **params: object) -> str:
         """Plain string (button labels, toasts)."""
-        return "".join(span.text for span in self.text(msgid, **params))
+        return "".join(span.text for span in self.tr(msgid, **params))
 
 
 def join(*parts: RichText, sep: str = "\n") -> RichText:
@@ -95,6 +102,6 @@ def join(*parts: RichText, sep: str = "\n") -> RichText:
     return tuple(out)
 
 
-def _(msgid: str) -> str:
+def N_(msgid: str) -> str:
     """Marks a message id for extraction where it is defined apart from where it is translated."""
     return msgid

@@ -14,33 +14,33 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from bots.i18n import Translator, _, join
+from bots.i18n import N_, Translator, join
 from bots.neutral import Button, RichText, Span
 from core.statuses import ReasonCode, Status
 
 log = logging.getLogger(__name__)
 
 STATUS_LABELS: dict[str, str] = {
-    Status.OPEN: _("open"),
-    Status.UNDER_REVIEW: _("under review"),
-    Status.PANEL_REVIEW: _("with the expert panel"),
-    Status.ADOPTED: _("adopted"),
-    Status.REJECTED: _("rejected"),
-    Status.IMPLEMENTING: _("being implemented"),
-    Status.IMPLEMENTED: _("implemented"),
-    Status.WITHDRAWN: _("withdrawn"),
-    Status.CLOSED: _("closed"),
-    Status.HIDDEN: _("hidden"),
+    Status.OPEN: N_("open"),
+    Status.UNDER_REVIEW: N_("under review"),
+    Status.PANEL_REVIEW: N_("with the expert panel"),
+    Status.ADOPTED: N_("adopted"),
+    Status.REJECTED: N_("rejected"),
+    Status.IMPLEMENTING: N_("being implemented"),
+    Status.IMPLEMENTED: N_("implemented"),
+    Status.WITHDRAWN: N_("withdrawn"),
+    Status.CLOSED: N_("closed"),
+    Status.HIDDEN: N_("hidden"),
 }
 
 REASON_LABELS: dict[str, str] = {
-    ReasonCode.LAW: _("ordinance or law"),
-    ReasonCode.BUDGET: _("budget"),
-    ReasonCode.DUPLICATE: _("duplicate"),
-    ReasonCode.ALREADY_DONE: _("already done"),
-    ReasonCode.NOT_CITY: _("outside the city's jurisdiction"),
-    ReasonCode.INFEASIBLE: _("infeasible"),
-    ReasonCode.OTHER: _("other"),
+    ReasonCode.LAW: N_("ordinance or law"),
+    ReasonCode.BUDGET: N_("budget"),
+    ReasonCode.DUPLICATE: N_("duplicate"),
+    ReasonCode.ALREADY_DONE: N_("already done"),
+    ReasonCode.NOT_CITY: N_("outside the city's jurisdiction"),
+    ReasonCode.INFEASIBLE: N_("infeasible"),
+    ReasonCode.OTHER: N_("other"),
 }
 
 REVIEW_FIELDS = ("necessity", "effectiveness", "feasibility", "budget_krw")
@@ -51,13 +51,13 @@ Params = Mapping[str, Any]
 def status_label(status: str, t: Translator) -> str:
     """A status as people read it ("under review"); an unknown status is shown as stored."""
     msgid = STATUS_LABELS.get(status)
-    return t.s(msgid) if msgid else str(status)
+    return t.tr_plain(msgid) if msgid else str(status)
 
 
 def reason_label(code: str, t: Translator) -> str:
     """A rejection reason code as people read it ("ordinance or law")."""
     msgid = REASON_LABELS.get(code)
-    return t.s(msgid) if msgid else str(code)
+    return t.tr_plain(msgid) if msgid else str(code)
 
 
 def proposal_url(public_url: str, proposal_id: object) -> str:
@@ -78,8 +78,8 @@ def money(value: object) -> str:
 
 def budget_line(t: Translator, amount: object) -> RichText:
     if amount is None:
-        return t.text("Estimated budget: not estimated")
-    return t.text("Estimated budget: {amount} KRW", amount=money(amount))
+        return t.tr("Estimated budget: not estimated")
+    return t.tr("Estimated budget: {amount} KRW", amount=money(amount))
 
 
 def department_label(params: Params, t: Translator) -> str:
@@ -97,22 +97,22 @@ def _title(params: Params) -> Span:
 def _status_changed(params: Params, t: Translator) -> RichText:
     target = str(params.get("to") or "")
     parts = [
-        t.text("#{id} {title} is now {status}.", id=params["id"], title=_title(params),
+        t.tr("#{id} {title} is now {status}.", id=params["id"], title=_title(params),
                status=Span(status_label(target, t), "bold")),
     ]
     reason_text = str(params.get("reason_text") or "")
     if target == Status.REJECTED:
         code = str(params.get("reason_code") or ReasonCode.OTHER)
-        parts.append(t.text("Reason: {reason}", reason=Span(reason_label(code, t), "bold")))
+        parts.append(t.tr("Reason: {reason}", reason=Span(reason_label(code, t), "bold")))
         if reason_text:
             parts.append((Span(reason_text),))
     elif reason_text:
         from_review = "review_id" in params or any(params.get(f) for f in REVIEW_FIELDS)
-        label = _("Department opinion: {text}") if from_review else _("Details: {text}")
-        parts.append(t.text(label, text=reason_text))
+        label = N_("Department opinion: {text}") if from_review else N_("Details: {text}")
+        parts.append(t.tr(label, text=reason_text))
     parts.extend(_review_lines(params, t))
     if target == Status.UNDER_REVIEW and params.get("deadline"):
-        parts.append(t.text("The department will give its opinion by {deadline}.",
+        parts.append(t.tr("The department will give its opinion by {deadline}.",
                             deadline=Span(day(params["deadline"]), "bold")))
     return join(*parts)
 
@@ -121,11 +121,11 @@ def _review_lines(params: Params, t: Translator) -> list[RichText]:
     """The department's assessment, when a department review caused the change."""
     lines = []
     if params.get("necessity"):
-        lines.append(t.text("Necessity: {text}", text=str(params["necessity"])))
+        lines.append(t.tr("Necessity: {text}", text=str(params["necessity"])))
     if params.get("effectiveness"):
-        lines.append(t.text("Effectiveness: {text}", text=str(params["effectiveness"])))
+        lines.append(t.tr("Effectiveness: {text}", text=str(params["effectiveness"])))
     if params.get("feasibility"):
-        lines.append(t.text("Feasibility: {text}", text=str(params["feasibility"])))
+        lines.append(t.tr("Feasibility: {text}", text=str(params["feasibility"])))
     if params.get("review_id") and ("budget_krw" in params) and params.get("to") == Status.PANEL_REVIEW:
         lines.append(budget_line(t, params.get("budget_krw")))
     return lines
@@ -133,11 +133,11 @@ def _review_lines(params: Params, t: Translator) -> list[RichText]:
 
 def _review_queued(params: Params, t: Translator) -> RichText:
     parts = [
-        t.text("New in the review queue of {department}: #{id} {title}.",
+        t.tr("New in the review queue of {department}: #{id} {title}.",
                department=department_label(params, t), id=params["id"], title=_title(params)),
     ]
     if params.get("deadline"):
-        parts.append(t.text("Please publish the department opinion by {deadline}.",
+        parts.append(t.tr("Please publish the department opinion by {deadline}.",
                             deadline=Span(day(params["deadline"]), "bold")))
     return join(*parts)
 
@@ -145,22 +145,22 @@ def _review_queued(params: Params, t: Translator) -> RichText:
 def _department_card(params: Params, t: Translator) -> RichText:
     """The card in a department's channel: the proposal, its deadline, and once decided, the decision."""
     parts = [
-        t.text("#{id} {title}", id=params["id"], title=_title(params)),
-        t.text("Department: {department}", department=department_label(params, t)),
+        t.tr("#{id} {title}", id=params["id"], title=_title(params)),
+        t.tr("Department: {department}", department=department_label(params, t)),
     ]
     if params.get("description"):
         parts.append((Span(str(params["description"])),))
     decision = params.get("recommendation")
     if decision == "forward":
-        parts.append(t.text("Decided: forwarded to the expert panel."))
+        parts.append(t.tr("Decided: forwarded to the expert panel."))
         parts.extend(_review_lines(params, t))
     elif decision == "reject":
-        parts.append(t.text("Decided: rejected. Reason: {reason}",
+        parts.append(t.tr("Decided: rejected. Reason: {reason}",
                             reason=Span(reason_label(str(params.get("reason_code") or "other"), t), "bold")))
         if params.get("reason_text"):
             parts.append((Span(str(params["reason_text"])),))
     elif params.get("deadline"):
-        parts.append(t.text("Please publish the department opinion by {deadline}.",
+        parts.append(t.tr("Please publish the department opinion by {deadline}.",
                             deadline=Span(day(params["deadline"]), "bold")))
     return join(*parts)
 
@@ -169,18 +169,18 @@ def render_buttons(kind: str, params: Params, t: Translator) -> tuple[tuple[Butt
     """A notice that asks someone to act carries the button to do it."""
     if kind in ("review_queued", "department_card") and params.get("id") is not None \
             and not params.get("recommendation"):
-        return ((Button("review", str(params["id"]), t.s("✍ Write opinion")),),)
+        return ((Button("review", str(params["id"]), t.tr_plain("✍ Write opinion")),),)
     return ()
 
 
 def _new_comment(params: Params, t: Translator) -> RichText:
-    return t.text("New comment on your proposal #{id} {title}.", id=params["id"], title=_title(params))
+    return t.tr("New comment on your proposal #{id} {title}.", id=params["id"], title=_title(params))
 
 
 def _generic(params: Params, t: Translator) -> RichText:
     if params.get("id") is None:
-        return t.text("There is news for you.")
-    return t.text("#{id}: there is news about this proposal.", id=params["id"])
+        return t.tr("There is news for you.")
+    return t.tr("#{id}: there is news about this proposal.", id=params["id"])
 
 
 RENDERERS: dict[str, Callable[[Params, Translator], RichText]] = {

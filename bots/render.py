@@ -16,15 +16,15 @@ def proposal_link(public_url: str, proposal_id: int) -> Span:
 
 
 def votes_line(card: Card, t: Translator, threshold: int) -> RichText:
-    votes = t.plural("{n} supporter", "{n} supporters", card.votes)
+    votes = t.tr_plural("{n} supporter", "{n} supporters", card.votes)
     if card.status == Status.OPEN and card.votes < threshold:
-        needed = t.plural("{n} more needed for review", "{n} more needed for review", threshold - card.votes)
+        needed = t.tr_plural("{n} more needed for review", "{n} more needed for review", threshold - card.votes)
         return join(votes, needed, sep=" · ")
     return votes
 
 
 def card_text(card: Card, t: Translator, threshold: int, category_name: str) -> RichText:
-    head = t.text("#{id} {title}", id=card.id, title=Span(card.title, "bold"))
+    head = t.tr("#{id} {title}", id=card.id, title=Span(card.title, "bold"))
     meta = join((Span(category_name),), (Span(status_label(card.status, t)),), sep=" · ")
     return join(head, meta, votes_line(card, t, threshold))
 
@@ -32,18 +32,18 @@ def card_text(card: Card, t: Translator, threshold: int, category_name: str) -> 
 def card_buttons(card: Card, t: Translator) -> tuple[tuple[Button, ...], ...]:
     row: list[Button] = []
     if card.status == Status.OPEN:
-        row.append(Button("vote", str(card.id), t.s("👍 Support")))
-    row.append(Button("follow", str(card.id), t.s("🔔 Follow")))
-    row.append(Button("show", str(card.id), t.s("Details")))
+        row.append(Button("vote", str(card.id), t.tr_plain("👍 Support")))
+    row.append(Button("follow", str(card.id), t.tr_plain("🔔 Follow")))
+    row.append(Button("show", str(card.id), t.tr_plain("Details")))
     return (tuple(row),)
 
 
 def page_buttons(order: str, category: str, offset: int, total: int, t: Translator) -> tuple[Button, ...]:
     buttons: list[Button] = []
     if offset > 0:
-        buttons.append(Button("page", f"{order}:{category}:{max(offset - PAGE_SIZE, 0)}", t.s("◀ Previous")))
+        buttons.append(Button("page", f"{order}:{category}:{max(offset - PAGE_SIZE, 0)}", t.tr_plain("◀ Previous")))
     if offset + PAGE_SIZE < total:
-        buttons.append(Button("page", f"{order}:{category}:{offset + PAGE_SIZE}", t.s("Next ▶")))
+        buttons.append(Button("page", f"{order}:{category}:{offset + PAGE_SIZE}", t.tr_plain("Next ▶")))
     return tuple(buttons)
 
 
@@ -52,27 +52,27 @@ def detail_text(
 ) -> RichText:
     c = d.card
     parts: list[RichText] = [
-        t.text("#{id} {title}", id=c.id, title=Span(c.title, "bold")),
-        t.text("Status: {status}", status=Span(status_label(c.status, t), "bold")),
-        t.text("Category: {category} · Department: {department}", category=category_name,
+        t.tr("#{id} {title}", id=c.id, title=Span(c.title, "bold")),
+        t.tr("Status: {status}", status=Span(status_label(c.status, t), "bold")),
+        t.tr("Category: {category} · Department: {department}", category=category_name,
                department=department_name),
         votes_line(c, t, threshold),
         (Span(d.description),),
     ]
     if c.review_deadline and c.status == Status.UNDER_REVIEW:
-        parts.append(t.text("Department opinion due by {date}", date=c.review_deadline.strftime("%Y-%m-%d")))
+        parts.append(t.tr("Department opinion due by {date}", date=c.review_deadline.strftime("%Y-%m-%d")))
     review = d.review
     if review is not None:
-        parts.append((Span(t.s("Department opinion"), "bold"),))
+        parts.append((Span(t.tr_plain("Department opinion"), "bold"),))
         if review.recommendation == "reject":
-            parts.append(t.text("Not adopted: {reason}", reason=reason_label(review.reason_code or "other", t)))
+            parts.append(t.tr("Not adopted: {reason}", reason=reason_label(review.reason_code or "other", t)))
         for label, value in (
-            (t.s("Necessity"), review.necessity),
-            (t.s("Effectiveness"), review.effectiveness),
-            (t.s("Feasibility"), review.feasibility),
+            (t.tr_plain("Necessity"), review.necessity),
+            (t.tr_plain("Effectiveness"), review.effectiveness),
+            (t.tr_plain("Feasibility"), review.feasibility),
         ):
             if value:
-                parts.append(t.text("{label}: {value}", label=label, value=value))
+                parts.append(t.tr("{label}: {value}", label=label, value=value))
         if review.recommendation == "forward":
             parts.append(budget_line(t, review.budget_krw))
         if review.explanation:

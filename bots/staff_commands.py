@@ -21,15 +21,15 @@ async def queue(ctx: Ctx, _args: str) -> None:
     require_staff(ctx.actor)
     cards = await queries.review_queue(ctx.session, ctx.actor)
     if not cards:
-        ctx.reply(ctx.t.text("No proposals are waiting for your department's opinion."))
+        ctx.reply(ctx.t.tr("No proposals are waiting for your department's opinion."))
         return
     names = await category_names(ctx)
     threshold = ctx.config.rules.vote_threshold
     for card in cards:
         due = card.review_deadline.strftime("%Y-%m-%d") if card.review_deadline else "-"
         ctx.reply(join(card_text(card, ctx.t, threshold, names.get(card.category, card.category)),
-                       ctx.t.text("Opinion due by {date}", date=due)),
-                  ((Button("review", str(card.id), ctx.t.s("✍ Write opinion")),),))
+                       ctx.t.tr("Opinion due by {date}", date=due)),
+                  ((Button("review", str(card.id), ctx.t.tr_plain("✍ Write opinion")),),))
 
 
 @registry.button("review")

@@ -80,7 +80,7 @@ async def run_console(handler: InboundHandler, name: str, locale: str | None, de
                       stdin: TextIO = sys.stdin) -> None:
     chat = ConsoleChat(handler, name, locale)
     t = Translator(normalize_language(locale) or default_language)
-    print(t.s("Oasis — chatting as {name}. Type /help, a number to press a button, or Ctrl-D to leave.",
+    print(t.tr_plain("Oasis — chatting as {name}. Type /help, a number to press a button, or Ctrl-D to leave.",
               name=name), flush=True)
     loop = asyncio.get_running_loop()
     while True:

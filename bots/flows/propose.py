@@ -7,7 +7,7 @@ from typing import Any
 from bots import flows
 from bots.context import Ctx
 from bots.errors import error_text
-from bots.i18n import _, join
+from bots.i18n import N_, join
 from bots.names import categories_in_order, category_names, resolve_category
 from bots.neutral import Button, Span
 from bots.registry import registry
@@ -17,7 +17,7 @@ from core.errors import OasisError
 from core.rules import DESCRIPTION_MAX, TITLE_MAX
 
 FLOW = "propose"
-EXPIRED = _("This proposal form has expired. Send /propose to start again.")
+EXPIRED = N_("This proposal form has expired. Send /propose to start again.")
 
 
 async def begin(ctx: Ctx, title: str = "") -> None:
@@ -25,7 +25,7 @@ async def begin(ctx: Ctx, title: str = "") -> None:
         await _on_title(ctx, {}, title)
         return
     await flows.start(ctx, FLOW, "title")
-    ctx.reply(ctx.t.text(
+    ctx.reply(ctx.t.tr(
         "Let's write your proposal. First, its title (at most {limit} characters). Send /cancel to stop.",
         limit=TITLE_MAX))
 
@@ -39,7 +39,7 @@ async def on_text(ctx: Ctx, step: str, data: dict[str, Any], text: str) -> None:
     elif step == "category":
         code = await resolve_category(ctx, text)
         if code is None:
-            await _ask_category(ctx, ctx.t.text("Please choose one of the categories below."))
+            await _ask_category(ctx, ctx.t.tr("Please choose one of the categories below."))
         else:
             await _preview(ctx, {**data, "category": code})
     else:
@@ -54,7 +54,7 @@ async def _on_title(ctx: Ctx, data: dict[str, Any], text: str) -> None:
         ctx.reply(error_text(error, ctx.t))
         return
     await flows.advance(ctx, FLOW, "description", {**data, "title": title})
-    ctx.reply(ctx.t.text(
+    ctx.reply(ctx.t.tr(
         "Now describe the problem and your idea (at most {limit} characters).", limit=DESCRIPTION_MAX))
 
 
@@ -65,7 +65,7 @@ async def _on_description(ctx: Ctx, data: dict[str, Any], text: str) -> None:
         ctx.reply(error_text(error, ctx.t))
         return
     await flows.advance(ctx, FLOW, "category", {**data, "description": description})
-    await _ask_category(ctx, ctx.t.text("Which field is it about?"))
+    await _ask_category(ctx, ctx.t.tr("Which field is it about?"))
 
 
 async def _ask_category(ctx: Ctx, prompt: tuple[Span, ...]) -> None:
@@ -80,31 +80,32 @@ async def _preview(ctx: Ctx, data: dict[str, Any]) -> None:
     await flows.advance(ctx, FLOW, "preview", data)
     names = await category_names(ctx)
     text = join(
-        ctx.t.text("Please check your proposal:"),
+        ctx.t.tr("Please check your proposal:"),
         (Span(data["title"], "bold"),),
         (Span(data["description"]),),
-        ctx.t.text("Category: {category}", category=names.get(data["category"], data["category"])),
+        ctx.t.tr("Category: {category}", category=names.get(data["category"], data["category"])),
     )
-    buttons = ((Button("psubmit", "1", ctx.t.s("✅ Submit")), Button("pcancel", "1", ctx.t.s("✖ Cancel"))),)
+    buttons = ((Button("psubmit", "1", ctx.t.tr_plain("✅ Submit")),
+                Button("pcancel", "1", ctx.t.tr_plain("✖ Cancel"))),)
     ctx.reply(text, buttons)
 
 
 @registry.button("pcat")
 async def on_category(ctx: Ctx, value: str) -> None:
-    data = await flows.at_step(ctx, FLOW, ("category", "preview"), ctx.t.s(EXPIRED))
+    data = await flows.at_step(ctx, FLOW, ("category", "preview"), ctx.t.tr_plain(EXPIRED))
     if data is None:
         return
     code = await resolve_category(ctx, value)
     if code is None:
-        await _ask_category(ctx, ctx.t.text("Please choose one of the categories below."))
+        await _ask_category(ctx, ctx.t.tr("Please choose one of the categories below."))
         return
-    ctx.notice(ctx.t.s("Category chosen."))
+    ctx.notice(ctx.t.tr_plain("Category chosen."))
     await _preview(ctx, {**data, "category": code})
 
 
 @registry.button("psubmit")
 async def on_submit(ctx: Ctx, _value: str) -> None:
-    data = await flows.at_step(ctx, FLOW, ("preview",), ctx.t.s(EXPIRED))
+    data = await flows.at_step(ctx, FLOW, ("preview",), ctx.t.tr_plain(EXPIRED))
     if data is None:
         return
     await flows.leave(ctx)
@@ -114,21 +115,21 @@ async def on_submit(ctx: Ctx, _value: str) -> None:
 @registry.button("pcancel")
 async def on_cancel(ctx: Ctx, _value: str) -> None:
     await flows.leave(ctx)
-    ctx.notice(ctx.t.s("Cancelled."))
-    ctx.reply(ctx.t.text("Cancelled. Nothing was submitted."))
+    ctx.notice(ctx.t.tr_plain("Cancelled."))
+    ctx.reply(ctx.t.tr("Cancelled. Nothing was submitted."))
 
 
 async def submit_and_confirm(ctx: Ctx, title: str, description: str, category: str) -> None:
     proposal = await proposals.submit(ctx.session, ctx.actor, title=title, description=description,
                                       category=category)
     threshold = ctx.config.rules.vote_threshold
-    ctx.notice(ctx.t.s("Proposal #{id} received", id=proposal.id))
+    ctx.notice(ctx.t.tr_plain("Proposal #{id} received", id=proposal.id))
     ctx.reply(join(
-        ctx.t.text("Proposal #{id} received: {title}", id=proposal.id, title=Span(proposal.title, "bold")),
-        ctx.t.plural(
+        ctx.t.tr("Proposal #{id} received: {title}", id=proposal.id, title=Span(proposal.title, "bold")),
+        ctx.t.tr_plural(
             "When {n} person supports it, the responsible department must review it and publish its reasons.",
             "When {n} people support it, the responsible department must review it and publish its reasons.",
             threshold),
-        ctx.t.text("Share it: {link}", link=proposal_link(ctx.config.public_url, proposal.id)),
+        ctx.t.tr("Share it: {link}", link=proposal_link(ctx.config.public_url, proposal.id)),
     ))
 

@@ -7,7 +7,7 @@ from typing import Any
 from bots import flows
 from bots.context import Ctx
 from bots.errors import error_text
-from bots.i18n import _, join
+from bots.i18n import N_, join
 from bots.neutral import Button, Span
 from bots.notifications import budget_line, reason_label
 from bots.registry import registry
@@ -18,36 +18,36 @@ from core.statuses import ReasonCode
 
 FLOW = "review"
 FORWARD_STEPS = {
-    "necessity": _("Necessity: why is it needed (or not)?"),
-    "effectiveness": _("Effectiveness: what would it achieve?"),
-    "feasibility": _("Feasibility: can the city do it, and how?"),
-    "budget": _("Estimated budget in KRW (digits, or - if unknown):"),
+    "necessity": N_("Necessity: why is it needed (or not)?"),
+    "effectiveness": N_("Effectiveness: what would it achieve?"),
+    "feasibility": N_("Feasibility: can the city do it, and how?"),
+    "budget": N_("Estimated budget in KRW (digits, or - if unknown):"),
 }
 ORDER = list(FORWARD_STEPS)
-EXPIRED = _("This form has expired. Send /review <id> to start again.")
+EXPIRED = N_("This form has expired. Send /review <id> to start again.")
 
 
 async def begin(ctx: Ctx, proposal_id: int) -> None:
     proposal = await get_proposal(ctx.session, proposal_id)
     reviews.check_may_review(ctx.actor, proposal)
     await flows.start(ctx, FLOW, "recommendation", {"id": proposal_id})
-    buttons = ((Button("rrec", "forward", ctx.t.s("➡ Forward to the expert panel")),
-                Button("rrec", "reject", ctx.t.s("✖ Reject with reasons"))),)
+    buttons = ((Button("rrec", "forward", ctx.t.tr_plain("➡ Forward to the expert panel")),
+                Button("rrec", "reject", ctx.t.tr_plain("✖ Reject with reasons"))),)
     ctx.reply(join(
-        ctx.t.text("Department opinion on #{id} {title}", id=proposal.id, title=Span(proposal.title, "bold")),
-        ctx.t.text("Forward it to the expert panel, or reject it with reasons? Send /cancel to stop."),
+        ctx.t.tr("Department opinion on #{id} {title}", id=proposal.id, title=Span(proposal.title, "bold")),
+        ctx.t.tr("Forward it to the expert panel, or reject it with reasons? Send /cancel to stop."),
     ), buttons)
 
 
 async def _choose(ctx: Ctx, data: dict[str, Any], choice: str) -> None:
     if choice == "forward":
         await flows.advance(ctx, FLOW, ORDER[0], {**data, "recommendation": "forward"})
-        ctx.reply(ctx.t.text(FORWARD_STEPS[ORDER[0]]))
+        ctx.reply(ctx.t.tr(FORWARD_STEPS[ORDER[0]]))
     elif choice == "reject":
         await flows.advance(ctx, FLOW, "code", {**data, "recommendation": "reject"})
         codes = [Button("rcode", c.value, reason_label(c.value, ctx.t)) for c in ReasonCode]
         rows = tuple(tuple(codes[i:i + 2]) for i in range(0, len(codes), 2))
-        ctx.reply(ctx.t.text("Why can it not be done?"), rows)
+        ctx.reply(ctx.t.tr("Why can it not be done?"), rows)
     else:
         raise Invalid("unknown_recommendation", value=choice)
 
@@ -69,7 +69,7 @@ async def _step(ctx: Ctx, step: str, data: dict[str, Any], text: str) -> None:
         following = ORDER[ORDER.index(step) + 1] if step != ORDER[-1] else None
         if following:
             await flows.advance(ctx, FLOW, following, data)
-            ctx.reply(ctx.t.text(FORWARD_STEPS[following]))
+            ctx.reply(ctx.t.tr(FORWARD_STEPS[following]))
         else:
             await _preview(ctx, data)
     elif step == "code":
@@ -85,30 +85,30 @@ async def _step(ctx: Ctx, step: str, data: dict[str, Any], text: str) -> None:
 async def _on_code(ctx: Ctx, data: dict[str, Any], value: str) -> None:
     code = reviews.parse_reason_code(value)
     await flows.advance(ctx, FLOW, "explanation", {**data, "reason_code": code})
-    ctx.reply(ctx.t.text("Explain the reasons concretely; the citizens will read exactly this:"))
+    ctx.reply(ctx.t.tr("Explain the reasons concretely; the citizens will read exactly this:"))
 
 
 async def _preview(ctx: Ctx, data: dict[str, Any]) -> None:
     await flows.advance(ctx, FLOW, "preview", data)
-    lines = [ctx.t.text("Please check the opinion on #{id}:", id=data["id"])]
+    lines = [ctx.t.tr("Please check the opinion on #{id}:", id=data["id"])]
     if data["recommendation"] == "forward":
-        lines.append(ctx.t.text("Recommendation: forward to the expert panel"))
-        for label, key in ((_("Necessity"), "necessity"), (_("Effectiveness"), "effectiveness"),
-                           (_("Feasibility"), "feasibility")):
-            lines.append(ctx.t.text("{label}: {value}", label=ctx.t.s(label), value=data.get(key, "")))
+        lines.append(ctx.t.tr("Recommendation: forward to the expert panel"))
+        for label, key in ((N_("Necessity"), "necessity"), (N_("Effectiveness"), "effectiveness"),
+                           (N_("Feasibility"), "feasibility")):
+            lines.append(ctx.t.tr("{label}: {value}", label=ctx.t.tr_plain(label), value=data.get(key, "")))
         lines.append(budget_line(ctx.t, data.get("budget")))
     else:
-        lines.append(ctx.t.text("Recommendation: reject — {reason}",
+        lines.append(ctx.t.tr("Recommendation: reject — {reason}",
                                 reason=reason_label(data["reason_code"], ctx.t)))
         lines.append((Span(data["explanation"]),))
-    buttons = ((Button("rsubmit", str(data["id"]), ctx.t.s("✅ Publish")),
-                Button("rcancel", str(data["id"]), ctx.t.s("✖ Cancel"))),)
+    buttons = ((Button("rsubmit", str(data["id"]), ctx.t.tr_plain("✅ Publish")),
+                Button("rcancel", str(data["id"]), ctx.t.tr_plain("✖ Cancel"))),)
     ctx.reply(join(*lines), buttons)
 
 
 @registry.button("rrec")
 async def on_recommendation(ctx: Ctx, value: str) -> None:
-    data = await flows.at_step(ctx, FLOW, ("recommendation",), ctx.t.s(EXPIRED))
+    data = await flows.at_step(ctx, FLOW, ("recommendation",), ctx.t.tr_plain(EXPIRED))
     if data is None:
         return
     await _choose(ctx, data, value)
@@ -116,7 +116,7 @@ async def on_recommendation(ctx: Ctx, value: str) -> None:
 
 @registry.button("rcode")
 async def on_code(ctx: Ctx, value: str) -> None:
-    data = await flows.at_step(ctx, FLOW, ("code",), ctx.t.s(EXPIRED))
+    data = await flows.at_step(ctx, FLOW, ("code",), ctx.t.tr_plain(EXPIRED))
     if data is None:
         return
     await _on_code(ctx, data, value)
@@ -124,7 +124,7 @@ async def on_code(ctx: Ctx, value: str) -> None:
 
 @registry.button("rsubmit")
 async def on_submit(ctx: Ctx, _value: str) -> None:
-    data = await flows.at_step(ctx, FLOW, ("preview",), ctx.t.s(EXPIRED))
+    data = await flows.at_step(ctx, FLOW, ("preview",), ctx.t.tr_plain(EXPIRED))
     if data is None:
         return
     await flows.leave(ctx)
@@ -139,14 +139,14 @@ async def on_submit(ctx: Ctx, _value: str) -> None:
 @registry.button("rcancel")
 async def on_cancel(ctx: Ctx, _value: str) -> None:
     await flows.leave(ctx)
-    ctx.say(ctx.t.text("Cancelled. Nothing was published."))
+    ctx.say(ctx.t.tr("Cancelled. Nothing was published."))
 
 
 async def publish(ctx: Ctx, proposal_id: int, opinion: reviews.Opinion) -> None:
     await reviews.review(ctx.session, ctx.actor, proposal_id, opinion)
     if opinion.recommendation == "forward":
-        ctx.reply(ctx.t.text("Published: #{id} goes to the expert panel. Everyone who follows it is told.",
+        ctx.reply(ctx.t.tr("Published: #{id} goes to the expert panel. Everyone who follows it is told.",
                              id=proposal_id))
     else:
-        ctx.reply(ctx.t.text("Published: #{id} was rejected ({reason}). Everyone who follows it is told.",
+        ctx.reply(ctx.t.tr("Published: #{id} was rejected ({reason}). Everyone who follows it is told.",
                              id=proposal_id, reason=reason_label(opinion.reason_code or "other", ctx.t)))

@@ -8,10 +8,10 @@ from bots.neutral import Span, plain_text
 
 def test_commands_follow_the_surface_prefix_in_both_languages() -> None:
     msgid = "Start with /propose, see proposals with /new or /top, or send /help."
-    assert Translator("en").s(msgid) == msgid
-    slack = Translator("en", "/oasis ").s(msgid)
+    assert Translator("en").tr_plain(msgid) == msgid
+    slack = Translator("en", "/oasis ").tr_plain(msgid)
     assert slack == "Start with /oasis propose, see proposals with /oasis new or /oasis top, or send /oasis help."
-    assert "/oasis propose" in Translator("ko", "/oasis ").s(msgid)
+    assert "/oasis propose" in Translator("ko", "/oasis ").tr_plain(msgid)
 
 
 def test_user_text_urls_and_fractions_are_left_alone() -> None:
