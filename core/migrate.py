@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext, MigrationInfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import make_engine, make_sessions
@@ -22,17 +23,39 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def _upgrade_sync(url: str, revision: str) -> None:
-    command.upgrade(alembic_config(url), revision)
+def _upgrade_sync(url: str, revision: str) -> list[str]:
+    applied: list[str] = []
+
+    def record(*, step: MigrationInfo, **_context: object) -> None:
+        script = step.up_revision
+        if step.is_upgrade and script is not None:
+            doc = getattr(script, "doc", "") or ""  # a Script (the file) has a doc; a bare Revision does not
+            applied.append(f"{script.revision} {doc.strip()}".strip())
+
+    cfg = alembic_config(url)
+    cfg.attributes["on_version_apply"] = record  # read by migrations/env.py
+    command.upgrade(cfg, revision)
+    return applied
 
 
-async def upgrade(url: str, departments_file: str | None = None, revision: str = "head") -> None:
-    """Bring the schema to `revision` and load departments and categories into it."""
+async def upgrade(url: str, departments_file: str | None = None, revision: str = "head") -> list[str]:
+    """Bring the schema to `revision` and load departments and categories into it; returns the migrations
+    applied now ("0002 channels, edits and account links"), oldest first."""
     # Alembic's env runs its own event loop for the async engine: keep it off ours.
-    await asyncio.to_thread(_upgrade_sync, url, revision)
+    applied = await asyncio.to_thread(_upgrade_sync, url, revision)
     engine = make_engine(url)
     try:
         await load_reference_data(engine, departments_file)
+    finally:
+        await engine.dispose()
+    return applied
+
+
+async def current_revision(url: str) -> str | None:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
     finally:
         await engine.dispose()
 

@@ -42,6 +42,19 @@ def test_upgrade_grant_revoke(tmp_path: Path) -> None:
     assert "revoked 1 grant" in revoked.stdout
 
 
+def test_upgrade_says_what_it_applied_one_line_each_and_nothing_else(tmp_path: Path) -> None:
+    versions = sorted((Path(__file__).resolve().parents[2] / "core/migrations/versions").glob("[0-9]*.py"))
+    first = oasis(tmp_path, "db", "upgrade", OASIS_LOG_LEVEL="INFO")  # the default level, as `make run` has it
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert [line.split()[2] for line in lines[:-1]] == [v.name.split("_")[0] for v in versions]
+    assert all(line.startswith("applied migration ") for line in lines[:-1])
+    assert lines[-1] == f"database is up to date (revision {versions[-1].name.split('_')[0]})"
+    assert first.stderr == ""  # no Alembic plugin or context chatter
+    again = oasis(tmp_path, "db", "upgrade", OASIS_LOG_LEVEL="INFO")
+    assert again.stdout.splitlines() == lines[-1:] and again.stderr == ""
+
+
 def test_chat_holds_the_conversation(tmp_path: Path) -> None:
     assert oasis(tmp_path, "db", "upgrade").returncode == 0
     # /propose → title → description → category option 1 (Transport) → option 1 (Submit).
