@@ -18,8 +18,9 @@ from adapters.web.server import build_web_app, start_site
 from bots.context import BotConfig
 from bots.conversation import Conversation
 from bots.neutral import Inbound, Outbound, Sender
+from bots.redaction import Redactor, secrets_of
 from bots.settings import Settings
-from core.db import is_sqlite, make_engine, make_sessions, ping
+from core.db import INTERACTIVE, LONG, is_sqlite, make_engine, make_sessions, ping
 from core.rules import Rules
 from scheduler.dispatch import OutboxDispatcher
 from scheduler.jobs import build_scheduler
@@ -44,8 +45,13 @@ class OasisApp:
 
     def __post_init__(self) -> None:
         s = self.settings
-        self.engine = make_engine(s.oasis_database_url)
+        # The conversation waits briefly and fails fast: an unanswered event comes again. On PostgreSQL the
+        # outbox and the timed jobs get their own pool with longer limits; SQLite has one writer anyway.
+        self.engine = make_engine(s.oasis_database_url, INTERACTIVE)
         self.sessions = make_sessions(self.engine, after_outbox_commit=self._wake_dispatcher)
+        self.jobs_engine = self.engine if is_sqlite(s.oasis_database_url) else make_engine(
+            s.oasis_database_url, LONG, pool_size=5, max_overflow=5)
+        jobs_sessions = self.sessions if self.jobs_engine is self.engine else make_sessions(self.jobs_engine)
         self.rules = rules_from(s)
         self.conversation = Conversation(
             self.sessions, BotConfig(self.rules, s.oasis_public_url.rstrip("/"), s.oasis_default_language),
@@ -65,10 +71,10 @@ class OasisApp:
         elif s.slack_bot_token or s.slack_signing_secret:
             log.warning("Slack is off: set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable it")
         self.dispatcher = OutboxDispatcher(
-            self.sessions, self.senders, default_language=s.oasis_default_language,
-            public_url=s.oasis_public_url.rstrip("/"),
+            jobs_sessions, self.senders, default_language=s.oasis_default_language,
+            public_url=s.oasis_public_url.rstrip("/"), redact=Redactor(secrets_of(s)),
         )
-        self.scheduler = build_scheduler(self.sessions, self.rules, self.dispatcher)
+        self.scheduler = build_scheduler(jobs_sessions, self.rules, self.dispatcher)
         self._stop = asyncio.Event()
         self._runner: web.AppRunner | None = None
 
@@ -133,6 +139,8 @@ class OasisApp:
         if self.slack is not None:
             await self.slack.stop()
         await self.engine.dispose()
+        if self.jobs_engine is not self.engine:
+            await self.jobs_engine.dispose()
 
     async def serve_forever(self) -> None:
         await self.start()

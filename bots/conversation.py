@@ -16,7 +16,6 @@ import logging
 from collections import deque
 from collections.abc import Awaitable
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots import account_commands, citizen_commands, flows, forms, staff_commands  # noqa: F401 (registering)
@@ -27,7 +26,7 @@ from bots.names import department_name
 from bots.neutral import ButtonPress, Command, FormSubmit, Inbound, Outbound, Text, plain_text
 from bots.registry import Registry, registry
 from core.citizens import Actor, Person, enter, enter_many
-from core.db import Sessions
+from core.db import Sessions, is_database_failure
 from core.errors import OasisError
 from core.inbox import claim_event, claim_events
 
@@ -62,6 +61,11 @@ class Conversation:
         try:
             while self._waiting:
                 batch = [self._waiting.popleft() for _ in range(min(self.max_batch, len(self._waiting)))]
+                # Whoever gave up waiting (a webhook past its deadline answered 5xx) gets the event again
+                # from the platform: applying it now would take effect with nobody told.
+                batch = [(inbound, future) for inbound, future in batch if not future.done()]
+                if not batch:
+                    continue
                 if len(batch) == 1:
                     await self._settle(batch[0][1], self.single(batch[0][0]))
                 else:
@@ -90,7 +94,7 @@ class Conversation:
                 await self._route_many([ctx for ctx in contexts if ctx is not None])
                 await session.commit()
             except Exception:
-                await session.rollback()
+                await _rolled_back(session)  # each event is tried again alone, and fails alone if it must
                 contexts = []
         if not contexts:
             for inbound, future in batch:
@@ -112,7 +116,11 @@ class Conversation:
         return ctx.replies
 
     async def single(self, inbound: Inbound) -> list[Outbound] | None:
-        """One event in its own transaction."""
+        """One event in its own transaction.
+
+        If the database cannot be used, the error goes up (the adapter answers 5xx and the platform
+        delivers the event again); any other failure is rolled back and answered, and the event recorded.
+        """
         failure: OasisError | None = None
         async with self.sessions() as session:
             try:
@@ -123,15 +131,13 @@ class Conversation:
                 await self._route(ctx)
                 await session.commit()
                 committed = True
-            except OasisError as error:
-                await session.rollback()
-                failure, committed = error, False
-            except DBAPIError:
-                await session.rollback()
-                raise
-            except Exception:
-                log.exception("handler failed for %s event %s", inbound.platform, inbound.event_id)
-                await session.rollback()
+            except Exception as error:
+                if not await _rolled_back(session) or is_database_failure(error):
+                    raise
+                if isinstance(error, OasisError):
+                    failure = error
+                else:
+                    log.exception("handler failed for %s event %s", inbound.platform, inbound.event_id)
                 committed = False
         if committed:
             return await self._finish(ctx)
@@ -242,6 +248,16 @@ class Conversation:
         ctx.reply(ctx.t.tr(
             "To make a proposal, send /propose. To see proposals, send /new or /top. All commands: /help."
         ))
+
+
+async def _rolled_back(session: AsyncSession) -> bool:
+    """Roll back; False if even that failed (the connection is gone)."""
+    try:
+        await session.rollback()
+    except Exception as error:
+        log.warning("rollback failed: %s", error)
+        return False
+    return True
 
 
 def person_of(inbound: Inbound) -> Person:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
@@ -14,18 +16,53 @@ WROTE_OUTBOX = "oasis.wrote_outbox"  # session.info flag: this transaction queue
 Sessions = async_sessionmaker[AsyncSession]
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How long one use of the database may wait, in seconds: to connect, for a pooled connection, for a
+    lock (SQLite's busy handler, PostgreSQL's lock_timeout) and for one statement."""
+
+    connect: float
+    pool: float
+    lock: float
+    statement: float
+
+
+# A person is waiting and the platform re-delivers what we do not acknowledge: fail fast, answer 5xx.
+INTERACTIVE = Limits(connect=1.0, pool=1.0, lock=1.0, statement=2.0)
+# Migrations, reports, the outbox and timed jobs: nobody waits on them, and a retry costs more.
+LONG = Limits(connect=10.0, pool=30.0, lock=30.0, statement=300.0)
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def is_database_failure(error: BaseException) -> bool:
+    """True when `error` (or what caused it) means the database could not be used, as opposed to a bug:
+    a driver or SQLAlchemy database error, a refused, reset or hung connection, a timeout. The event that
+    met it must be rolled back and left unacknowledged, so the platform delivers it again."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, exc.DBAPIError | exc.DisconnectionError | exc.TimeoutError | OSError
+                      | TimeoutError | sqlite3.Error):
+            return True
+        if type(current).__module__.split(".")[0] == "asyncpg":  # driver errors not wrapped by SQLAlchemy
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def make_engine(url: str, limits: Limits = LONG, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
         # One connection: SQLite has one writer anyway, and waiting for it in asyncio's queue hands it over
         # at once, where competing connections would sleep in SQLite's busy handler.
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
-        kwargs.setdefault("pool_timeout", 60)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        kwargs.setdefault("pool_timeout", limits.pool)
+        engine = create_async_engine(url, connect_args={"timeout": limits.lock}, **kwargs)
+        busy_ms = int(limits.lock * 1000)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -35,7 +72,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={busy_ms}")
             cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")
@@ -47,7 +84,14 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 10)
-    return create_async_engine(url, **kwargs)
+    kwargs.setdefault("pool_timeout", limits.pool)
+    connect_args = {
+        "timeout": limits.connect,  # a blackholed server hangs the connect, not refuses it
+        "command_timeout": limits.statement,
+        "server_settings": {"lock_timeout": f"{int(limits.lock * 1000)}",
+                            "statement_timeout": f"{int(limits.statement * 1000)}"},
+    }
+    return create_async_engine(url, connect_args=connect_args, **kwargs)
 
 
 def make_sessions(engine: AsyncEngine, after_outbox_commit: Callable[[], None] | None = None) -> Sessions:

@@ -7,6 +7,7 @@ the event (so a crash after it loses nothing), 5xx when it could not (so Telegra
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -23,13 +24,18 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Seconds the conversation may take before the update is left to Telegram to deliver again: a hung
+# database must not hold the webhook (and the chat's updates behind it) for many seconds.
+HANDLER_DEADLINE = 1.5
 
 
 class TelegramWebhook:
     """Turns Telegram updates into calls of the conversation and sends its direct replies."""
 
-    def __init__(self, bot: Bot, secret: str | None, handler: InboundHandler, bot_username: str | None) -> None:
+    def __init__(self, bot: Bot, secret: str | None, handler: InboundHandler, bot_username: str | None, *,
+                 deadline: float = HANDLER_DEADLINE) -> None:
         self.bot = bot
+        self.deadline = deadline
         self._secret = secret
         self._handler = handler
         self._bot_username = bot_username
@@ -72,7 +78,7 @@ class TelegramWebhook:
             return
         if inbound is None:
             return
-        replies = await self._handler(inbound)
+        replies = await asyncio.wait_for(self._handler(inbound), self.deadline)
         if update.callback_query is not None:
             await self._answer(update.callback_query, replies)
         for reply in replies or ():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -12,6 +13,7 @@ log = logging.getLogger(__name__)
 Check = Callable[[], Awaitable[None]]
 MetricsSource = Callable[[], Awaitable[dict[str, float]]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+HEALTH_TIMEOUT = 1.5  # seconds: a hung database must make /healthz say 503, not hang the prober
 
 
 def build_web_app(
@@ -19,9 +21,9 @@ def build_web_app(
 ) -> web.Application:
     async def healthz(_request: web.Request) -> web.Response:
         try:
-            await health()
+            await asyncio.wait_for(health(), HEALTH_TIMEOUT)
         except Exception as exc:
-            log.warning("health check failed: %s", exc)
+            log.warning("health check failed: %r", exc)
             return web.json_response({"status": "error", "database": "unreachable"}, status=503)
         return web.json_response({"status": "ok", "database": "ok"})
 
