@@ -10,8 +10,10 @@ import os
 import signal
 import sys
 
+from bots import redaction
 from bots.settings import Settings
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 DESCRIPTION = "Oasis: citizens propose, vote and follow city policy from their messenger."
 
 
@@ -111,11 +113,9 @@ async def _chat(settings: Settings, name: str, lang: str | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=os.environ.get("OASIS_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("apscheduler", "alembic"):  # their INFO lines are set-up chatter; `db upgrade` says what it did
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.basicConfig(level=os.environ.get("OASIS_LOG_LEVEL", "INFO"), format=LOG_FORMAT)
     settings = Settings()
+    redaction.install(redaction.Redactor(redaction.secrets_of(settings)), LOG_FORMAT)
     if args.command == "db":
         from core.migrate import current_revision, upgrade
 

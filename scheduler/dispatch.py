@@ -93,12 +93,14 @@ class OutboxDispatcher:
         lease_seconds: float = 60.0,
         idle_seconds: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
+        redact: Callable[[str], str] = str,
     ) -> None:
         self.sessions, self.senders, self.public_url = sessions, dict(senders), public_url
         self.default_language, self.max_attempts, self.clock = default_language, max_attempts, clock
         self.batch, self.concurrency, self.lease_seconds = batch, concurrency, lease_seconds
         self.per_chat = per_chat  # a chat paced at ~1/s must not hold a whole batch for minutes
         self.idle_seconds = idle_seconds
+        self.redact = redact  # a send error can quote a URL with the bot token in it: never store that
         self.sent = self.failed = self.retried = 0
         self._wake = asyncio.Event()
         self._translators: dict[str, Translator] = {}
@@ -249,7 +251,7 @@ class OutboxDispatcher:
         return posted.message_id
 
     async def _retry(self, job: Job, wait: timedelta, exc: Exception, limit: int) -> datetime | None:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+        error = self.redact(f"{type(exc).__name__}: {exc}")[:500]
         if job.attempts >= limit:
             await self._fail(job, error)
             return None
@@ -261,6 +263,7 @@ class OutboxDispatcher:
         return at
 
     async def _fail(self, job: Job, error: str) -> None:
+        error = self.redact(error)
         async with self.sessions() as session, session.begin():
             await mark_failed(session, job.id, error)
         self.failed += 1
