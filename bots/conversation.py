@@ -25,6 +25,7 @@ from bots.i18n import Translator, normalize_language
 from bots.names import department_name
 from bots.neutral import ButtonPress, Command, FormSubmit, Inbound, Outbound, Text, plain_text
 from bots.registry import Registry, registry
+from bots.sanitize import excerpt, sanitize
 from core.citizens import Actor, Person, enter, enter_many
 from core.db import Sessions, is_database_failure
 from core.errors import OasisError
@@ -48,6 +49,10 @@ class Conversation:
         self._lane_tasks: set[asyncio.Task[None]] = set()
 
     async def __call__(self, inbound: Inbound, /) -> list[Outbound] | None:
+        safe = sanitize(inbound)
+        if safe is None:
+            return None
+        inbound = safe
         future: asyncio.Future[list[Outbound] | None] = asyncio.get_running_loop().create_future()
         self._waiting.append((inbound, future))
         if self._busy_lanes < self.lanes:
@@ -226,7 +231,8 @@ class Conversation:
     async def _command(self, ctx: Ctx, name: str, args: str) -> None:
         handler = self.routes.commands.get(name.lower())
         if handler is None:
-            ctx.reply(ctx.t.tr("I don't know the command /{name}. Send /help to see what I can do.", name=name))
+            ctx.reply(ctx.t.tr("I don't know the command /{name}. Send /help to see what I can do.",
+                               name=excerpt(name, 32)))
             return
         if name != "cancel":
             await flows.leave(ctx)

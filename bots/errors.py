@@ -5,6 +5,7 @@ from __future__ import annotations
 from bots.i18n import N_, Translator
 from bots.neutral import RichText
 from bots.notifications import status_label as label
+from bots.sanitize import excerpt
 from core.errors import OasisError
 
 MESSAGES: dict[str, str] = {
@@ -47,6 +48,9 @@ MESSAGES: dict[str, str] = {
 def error_text(error: OasisError, t: Translator) -> RichText:
     """Translate a domain error; status codes inside it are shown as people read them."""
     params: dict[str, object] = {"code": error.code, **error.params}  # an error may name a code it refused
+    for key, value in params.items():
+        if isinstance(value, str):
+            params[key] = excerpt(value)  # a refused value is quoted, never echoed whole
     for key in ("status", "target"):
         if key in params:
             params[key] = label(str(params[key]), t)

@@ -2,7 +2,10 @@
 
 The response code is the delivery contract with Telegram: 200 only once the handler has stored
 the event (so a crash after it loses nothing), 5xx when it could not (so Telegram re-delivers),
-403 for a wrong secret, 400 for a body that is not an update (re-delivering will not fix it).
+403 for a wrong secret, 400 for a body that is not an update (re-delivering will not fix it; this
+includes JSON nested too deeply to read). An update with values no column can hold is cleaned and stored
+by the conversation (bots/sanitize.py), or dropped with a log line and 200: a 5xx only where a retry can
+help.
 """
 
 from __future__ import annotations
@@ -55,8 +58,8 @@ class TelegramWebhook:
             if not isinstance(data, dict):
                 raise ValueError("not an object")
             update = Update.de_json(data, self.bot)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            log.warning("telegram webhook: unreadable body: %r", exc)
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            log.warning("telegram webhook: unreadable body: %s", type(exc).__name__)
             return web.Response(status=400, text="bad request")
         try:
             await self.process_update(update)
