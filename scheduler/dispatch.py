@@ -25,6 +25,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.i18n import Translator, normalize_language
+from bots.log_throttle import ThrottledLog
 from bots.neutral import Outbound, PermanentError, RetryAfter, Sender
 from bots.notifications import render, render_buttons
 from core.clock import utcnow
@@ -104,6 +105,7 @@ class OutboxDispatcher:
         self.sent = self.failed = self.retried = 0
         self._wake = asyncio.Event()
         self._translators: dict[str, Translator] = {}
+        self._failures = ThrottledLog(log)
 
     def wake(self) -> None:
         """New rows were committed: look now, not at the next idle tick."""
@@ -120,10 +122,10 @@ class OutboxDispatcher:
         while not stop.is_set():
             try:
                 processed = await self.run_once()
-            except Exception:
+            except Exception as error:
                 failures += 1
                 delay = min(2.0 ** min(failures - 1, 5), 30.0)
-                log.exception("outbox dispatch failed; retrying in %.0fs", delay)
+                self._failures.failure("outbox dispatch failed; backing off", error)
                 await self._idle(stop, delay)
                 continue
             failures = 0
@@ -160,7 +162,7 @@ class OutboxDispatcher:
 
         for result in await asyncio.gather(*(one_chat(i) for i in chats.values()), return_exceptions=True):
             if isinstance(result, BaseException):  # e.g. the database went away mid-batch: leases expire
-                log.error("outbox delivery to one chat stopped", exc_info=result)
+                self._failures.failure("outbox delivery to one chat stopped", result)
         return len(jobs)
 
     async def _claim(self) -> list[Job]:

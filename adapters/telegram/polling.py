@@ -61,8 +61,8 @@ async def run_polling(
                 break
             try:
                 await webhook.process_update(update)
-            except Exception:
-                log.exception("telegram update %s not processed; will retry", update.update_id)
+            except Exception as error:
+                webhook.failures.failure("telegram update not processed (polled again)", error)
                 await retry.wait(stop)
                 break
             retry.reset()

@@ -21,6 +21,7 @@ from telegram.error import TelegramError
 
 from adapters.telegram.parse import to_inbound
 from adapters.telegram.sender import deliver_direct
+from bots.log_throttle import ThrottledLog
 from bots.neutral import InboundHandler, Outbound, plain_text
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class TelegramWebhook:
                  deadline: float = HANDLER_DEADLINE) -> None:
         self.bot = bot
         self.deadline = deadline
+        self.failures = ThrottledLog(log)
         self._secret = secret
         self._handler = handler
         self._bot_username = bot_username
@@ -63,8 +65,8 @@ class TelegramWebhook:
             return web.Response(status=400, text="bad request")
         try:
             await self.process_update(update)
-        except Exception:
-            log.exception("telegram update %s not processed; Telegram will re-deliver", update.update_id)
+        except Exception as error:
+            self.failures.failure("telegram update not processed (Telegram will deliver it again)", error)
             return web.Response(status=500, text="error")
         return web.Response(text="ok")
 
