@@ -16,9 +16,13 @@ an answer within 3 seconds, so every request runs the same way (Bolt with
   event fail after all it is lost, which is the price of answering in time; should Slack re-deliver
   it anyway, the inbox makes the copy harmless.
 
-A request Slack retries carries the same event id or trigger_id, which the conversation's inbox
-has already stored, so it changes nothing and sends nothing. Bolt verifies the signature first
-(401 on a bad or stale one), before any of this.
+A request Slack retries carries the same event id or trigger_id (or, without one, the same body:
+`parse.interaction_id`), which the conversation's inbox has already stored, so it changes nothing
+and sends nothing.
+
+Before any of this, and before Bolt parses anything, the signature is checked on the raw body: 401
+for a bad or stale one, or a timestamp that is not a number. A signed body that is not shaped as
+Slack sends it (`parse.check`) is answered 400 with one warning line: sending it again cannot help.
 """
 
 from __future__ import annotations
@@ -26,22 +30,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import parse
 from adapters.slack.people import People
 from adapters.slack.replies import Replies
 from adapters.slack.sender import SlackSender
+from bots.log_throttle import ThrottledLog
 from bots.neutral import Inbound, InboundHandler, Outbound, Span
 
 log = logging.getLogger(__name__)
@@ -53,6 +60,7 @@ ACK_BUDGET = 2.5  # seconds: Slack's 3 s, less the time to verify, answer and cr
 Body = dict[str, Any]
 Deliver = Callable[[], Awaitable[None]]  # sends the replies once the request is answered
 T = TypeVar("T")
+_FAILURES = ThrottledLog(log)  # an outage fails every request alike: one line a minute, with a count
 
 
 def make_client(token: str, api_url: str = DEFAULT_API_URL) -> AsyncWebClient:
@@ -82,6 +90,7 @@ class SlackAdapter:
         self._budget = ack_budget
         self._drain_timeout = drain_timeout
         self._tasks: set[asyncio.Task[Any]] = set()  # work past its answer; held here so it is not collected
+        self._verifier = SignatureVerifier(signing_secret)
         self.bolt = AsyncApp(client=self.client, signing_secret=signing_secret, process_before_response=True,
                              logger=logging.getLogger("slack_bolt"))
         self.bolt.command(command)(self.on_command)
@@ -109,9 +118,30 @@ class SlackAdapter:
             self.client.session = None
 
     async def handle(self, request: web.Request) -> web.Response:
-        """The aiohttp handler mounted at POST /slack/events."""
-        response = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
+        """The aiohttp handler mounted at POST /slack/events: verify, read, check, then hand over to Bolt."""
+        raw = await request.read()
+        if not self._signed(raw, request.headers):
+            log.info("slack: unsigned or stale request refused with 401")
+            return web.Response(status=401)
+        try:
+            bolt_request = AsyncBoltRequest(body=raw.decode(), query=request.query_string,
+                                            headers=dict(request.headers))
+            parse.check(bolt_request.body)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+            reason = str(exc) if isinstance(exc, parse.Malformed) else type(exc).__name__
+            log.warning("slack: malformed request refused with 400: %s", reason)
+            return web.Response(status=400)
+        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    def _signed(self, raw: bytes, headers: Mapping[str, str]) -> bool:
+        """Slack's signature over the raw body, made within the last 5 minutes (slack_sdk checks both)."""
+        timestamp = headers.get("X-Slack-Request-Timestamp", "")
+        if not (timestamp.isascii() and timestamp.isdigit()):
+            return False
+        try:
+            return self._verifier.is_valid(raw.decode(), timestamp, headers.get("X-Slack-Signature"))
+        except (ValueError, TypeError):  # a body that is not UTF-8, a signature that is not ASCII
+            return False
 
     # -- listeners (Bolt injects arguments by name; what one returns is the HTTP answer) ------------
     async def on_command(self, ack: AsyncAck, body: Body) -> BoltResponse | None:
@@ -261,7 +291,7 @@ def _failure(task: asyncio.Task[Any]) -> BaseException | None:
 
 def _not_stored(name: str, error: BaseException) -> BoltResponse:
     """500: nothing was stored, so nothing is acknowledged (the Events API will re-deliver)."""
-    log.error("slack %s not stored, answering 500: %r", name, error, exc_info=error)
+    _FAILURES.failure("slack request not stored, answered 500 (Slack retries events)", error)
     return BoltResponse(status=500, body="")
 
 

@@ -5,11 +5,17 @@ so the caller resolves them first and passes them in.
 
 Event ids (the inbox key that makes a retried request take effect once): the Events API's own
 `event_id` for events; `trigger_id` for slash commands and interactions, which Slack makes unique
-per invocation, prefixed by kind so the inbox says what it was.
+per invocation, prefixed by kind so the inbox says what it was (`interaction_id` for the rest).
+
+`check` runs before any of them (and before Bolt routes the request): a signed body that is not shaped
+as Slack sends it raises `Malformed`, answered 400, so the readers here may index it freely.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Callable
 from typing import Any
 
 from adapters.slack.blocks import incoming_text, split_action_id
@@ -19,6 +25,13 @@ PLATFORM = "slack"
 HOME_COMMAND = "mine"
 
 Body = dict[str, Any]
+
+ID_LIMIT = 80
+"""Slack's ids (users, channels, teams, triggers, events, views, timestamps) are a few dozen characters at
+most; a longer one is forged. 80 also keeps what is made of them ("home:<user>") in 100-character columns."""
+NAME_LIMIT = 255  # Slack's maximum for the ids an app chooses: action_id, block_id, callback_id
+KEY_LIMIT = 100  # the inbox's event id column
+INT64_MAX = 2**63 - 1
 
 
 def split_command(text: str) -> Command:
@@ -30,16 +43,28 @@ def split_command(text: str) -> Command:
 
 
 def interaction_id(kind: str, body: Body) -> str:
-    """A stable id for a command or interaction; Slack sends the same trigger_id on a retry."""
-    trigger = body.get("trigger_id")
-    if trigger:
-        return f"{kind}:{trigger}"
+    """The inbox key of a command or interaction: the same for Slack's retry of a request (which carries
+    the same body; its timestamp header may differ), different for every other request.
+
+    Slack makes `trigger_id` unique per invocation. Without one, a submitted view is named by its id and
+    hash, a button press by its message, time and person, and anything else by a digest of its body.
+    """
     view = body.get("view") or {}
+    action = (body.get("actions") or [{}])[0]
+    if body.get("trigger_id"):
+        return _key(kind, body["trigger_id"])
     if kind == "view" and view.get("id"):
-        return f"{kind}:{view['id']}:{view.get('hash', '')}"
-    container = body.get("container") or {}
-    actions = body.get("actions") or [{}]
-    return f"{kind}:{container.get('message_ts', '')}:{actions[0].get('action_ts', '')}"
+        return _key(kind, view["id"], view.get("hash") or "")
+    if kind == "action" and action.get("action_ts"):
+        user = (body.get("user") or {}).get("id") or ""
+        return _key(kind, (body.get("container") or {}).get("message_ts") or "", action["action_ts"], user)
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return _key(kind, digest[:40])
+
+
+def _key(kind: str, *parts: str) -> str:
+    key = ":".join((kind, *map(str, parts)))
+    return key if len(key) <= KEY_LIMIT else f"{kind}:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def command_inbound(body: Body, who: Who, direct: bool) -> Inbound:
@@ -121,3 +146,118 @@ def view_inbound(body: Body, who: Who, chat_id: str) -> Inbound:
 def input_names(view: Body) -> list[str]:
     """The block ids of a view's inputs, in order: where form errors can be shown."""
     return [str(b["block_id"]) for b in view.get("blocks") or () if b.get("type") == "input" and b.get("block_id")]
+
+
+# -- the shape check -----------------------------------------------------------------------------------
+class Malformed(ValueError):
+    """A signed request that is not shaped as Slack sends it: 400, since sending it again cannot help."""
+
+
+def check(body: Any) -> None:
+    """Raise `Malformed` unless `body` is a request this app serves, shaped as the readers above and Bolt's
+    routing expect: a slash command, an event, a button press, a modal, or Slack's URL or SSL check."""
+    if not isinstance(body, dict):
+        raise Malformed("the body is not an object")
+    kinds: list[Any] = [key for key in ("command", "ssl_check") if key in body]
+    if "type" in body or not kinds:
+        kinds.append(body.get("type"))
+    if not all(isinstance(kind, str) and kind in _CHECKS for kind in kinds):
+        raise Malformed("not a kind of request this app serves")
+    if "event" in body:
+        _object(body, "event")  # Bolt looks into it on every request
+    for kind in kinds:
+        _CHECKS[kind](body)
+
+
+def _object(parent: Body, key: str, *, required: bool = True) -> Body:
+    value = parent.get(key)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise Malformed(f"{key} is not an object")
+    return value
+
+
+def _id(parent: Body, key: str, *, required: bool = True, limit: int = ID_LIMIT) -> None:
+    """Printable ASCII of at most `limit` characters, as all of Slack's ids are; a required one is not blank."""
+    value = parent.get(key)
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or len(value) > limit or not (value.isascii() and value.isprintable()) \
+            or (required and not value.strip()):
+        raise Malformed(f"{key} is not an id")
+
+
+def _text(parent: Body, key: str) -> None:
+    if parent.get(key) is not None and not isinstance(parent[key], str):
+        raise Malformed(f"{key} is not text")
+
+
+def _command(body: Body) -> None:
+    if not all(isinstance(value, str) for value in body.values()):
+        raise Malformed("a command is a form: every value is text")
+    for key in ("user_id", "channel_id"):
+        _id(body, key)
+    for key in ("team_id", "trigger_id"):
+        _id(body, key, required=False)
+
+
+def _event(body: Body) -> None:
+    _id(body, "event_id")
+    event = _object(body, "event")
+    _id(event, "type", limit=NAME_LIMIT)
+    if event["type"] in ("message", "app_home_opened"):  # the events this app listens to
+        _id(event, "channel")
+        _id(event, "user", required=event["type"] == "app_home_opened")
+        _id(event, "thread_ts", required=False)
+        _text(event, "text")
+
+
+def _person(body: Body) -> None:
+    user = _object(body, "user")
+    _id(user, "id")
+    _text(user, "name")
+    _id(body, "trigger_id", required=False)
+
+
+def _actions(body: Body) -> None:
+    _person(body)
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions or not all(isinstance(a, dict) for a in actions):
+        raise Malformed("actions is not a list of objects")
+    _id(actions[0], "action_id", limit=NAME_LIMIT)  # the one Bolt and this module read
+    _id(actions[0], "type", limit=NAME_LIMIT)
+    _id(actions[0], "action_ts")
+    _text(actions[0], "value")
+    container, channel, message = (_object(body, key, required=False) for key in ("container", "channel", "message"))
+    for parent, key in ((container, "message_ts"), (container, "channel_id"), (channel, "id"),
+                        (message, "ts"), (message, "thread_ts")):
+        _id(parent, key, required=False)
+
+
+def _view(body: Body) -> None:
+    _person(body)
+    view = _object(body, "view")
+    for key in ("type", "callback_id"):  # Bolt routes by both
+        _id(view, key, limit=NAME_LIMIT)
+    _id(view, "id")
+    _id(view, "hash", required=False)
+    _text(view, "private_metadata")
+    metadata = view.get("private_metadata") or ""
+    if metadata.isdecimal() and (len(metadata) > 19 or int(metadata) > INT64_MAX):
+        raise Malformed("private_metadata is a number beyond 64 bits")  # Oasis keeps ids there
+    for inputs in _object(_object(view, "state", required=False), "values", required=False).values():
+        if not isinstance(inputs, dict) or not all(isinstance(state, dict) for state in inputs.values()):
+            raise Malformed("view.state.values is not an object of objects")
+        for state in inputs.values():
+            _text(state, "value")
+            _text(_object(state, "selected_option", required=False), "value")
+    blocks = view.get("blocks") or []
+    if not isinstance(blocks, list) or not all(isinstance(block, dict) for block in blocks):
+        raise Malformed("view.blocks is not a list of objects")
+
+
+_CHECKS: dict[str, Callable[[Body], None]] = {
+    "command": _command, "event_callback": _event, "block_actions": _actions, "view_submission": _view,
+    "view_closed": _view, "url_verification": lambda body: None, "ssl_check": lambda body: None,
+}

@@ -15,7 +15,7 @@ import json
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
 
@@ -150,6 +150,29 @@ def view_submission(user: str, view: dict[str, Any], values: dict[str, str | Non
     return _interaction(payload)
 
 
+def interaction(payload: Any) -> SlackRequest:
+    """An interactivity request whose `payload` is any JSON value (hostile tests send arrays and strings)."""
+    return SlackRequest(urlencode({"payload": json.dumps(payload)}), FORM)
+
+
+def json_request(body: Any) -> SlackRequest:
+    """An Events API request with any JSON body."""
+    return SlackRequest(json.dumps(body), "application/json")
+
+
+def without(request: SlackRequest, *fields: str) -> SlackRequest:
+    """A form request (a slash command) with `fields` left out, e.g. the trigger_id."""
+    kept = [(k, v) for k, v in parse_qsl(request.body, keep_blank_values=True) if k not in fields]
+    return SlackRequest(urlencode(kept), request.content_type)
+
+
+def raw_headers(body: bytes, timestamp: str, secret: str = SIGNING_SECRET,
+                content_type: str = "application/json") -> dict[str, str]:
+    """Headers signed over raw bytes and any timestamp text, as a forger with the secret could make them."""
+    digest = hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+    return {"Content-Type": content_type, "X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": f"v0={digest}"}
+
+
 class SlackPoster:
     """Posts requests to our /slack/events as Slack would; returns (status, body)."""
 
@@ -160,4 +183,9 @@ class SlackPoster:
                    retry_num: int | None = None) -> tuple[int, str]:
         headers = signed_headers(request, secret or self.secret, timestamp, retry_num)
         async with self.http.post(self.url, data=request.body.encode(), headers=headers) as response:
+            return response.status, await response.text()
+
+    async def post_raw(self, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+        """Post bytes with exactly these headers (unsigned, forged or malformed ones too)."""
+        async with self.http.post(self.url, data=body, headers=headers) as response:
             return response.status, await response.text()

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs
 
+import pytest
+
 from adapters.slack.parse import (
+    Malformed,
     action_channel,
     action_inbound,
+    check,
     command_inbound,
     home_inbound,
     input_names,
@@ -80,8 +84,88 @@ def test_button_press() -> None:
 
 def test_interaction_id_without_trigger() -> None:
     assert interaction_id("view", {"view": {"id": "V1", "hash": "h"}}) == "view:V1:h"
-    assert interaction_id("action", {"container": {"message_ts": "1.2"}, "actions": [{"action_ts": "3.4"}]}) \
-        == "action:1.2:3.4"
+    press = {"container": {"message_ts": "1.2"}, "actions": [{"action_ts": "3.4"}], "user": {"id": "U1"}}
+    assert interaction_id("action", press) == "action:1.2:3.4:U1"
+    assert interaction_id("action", {**press, "user": {"id": "U2"}}) == "action:1.2:3.4:U2"
+
+
+def untriggered(user: str, text: str = "vote 1", channel: str = "C1") -> dict:
+    body = form(rq.slash_command(user, text, channel))
+    del body["trigger_id"]
+    return body
+
+
+def test_commands_without_trigger_id_are_told_apart_by_their_body() -> None:
+    keys = [interaction_id("command", untriggered(user)) for user in ("U1", "U2", "U3")]
+    assert len(set(keys)) == 3 and all(k.startswith("command:") and len(k) <= 100 for k in keys)
+    assert interaction_id("command", untriggered("U1")) == keys[0]  # a retry carries the same body
+    assert interaction_id("command", untriggered("U1", "vote 2")) != keys[0]
+    assert interaction_id("command", untriggered("U1", channel="C2")) != keys[0]
+    assert command_inbound(untriggered("U1"), WHO, direct=False).event_id == keys[0]
+
+
+def test_keys_fit_the_inbox_column() -> None:
+    view = {"view": {"id": "V" * 80, "hash": "h" * 80}}
+    key = interaction_id("view", view)
+    assert len(key) <= 100 and key.startswith("view:") and key == interaction_id("view", view)
+    assert key != interaction_id("view", {"view": {"id": "V" * 80, "hash": "x" * 80}})
+
+
+def test_check_accepts_what_slack_sends() -> None:
+    view = {"id": "V1", "hash": "1.2", "type": "modal", "callback_id": "review", "private_metadata": "12",
+            "blocks": [{"type": "input", "block_id": "b", "element": {"type": "static_select", "action_id": "b",
+                                                                       "options": []}}]}
+    for request in (rq.slash_command("U1", "vote 5", "C9"), rq.message_im("U1", "hi", "DU1", thread_ts="1.2"),
+                    rq.message_im("U1", "x", "DU1", subtype="message_changed"),
+                    rq.app_home_opened("U1", "DU1"), rq.view_submission("U1", view, {"b": None}),
+                    rq.block_actions("U1", "vote#2", "12", channel="C1", message_ts="1.5"),
+                    rq.block_actions("U1", "follow#0", "3", channel=None, message_ts=None)):
+        body = form(request) if request.content_type == rq.FORM else json.loads(request.body)
+        check(body)
+    bot_message = json.loads(rq.message_im("U1", "x", "DU1", bot_id="B1").body)
+    del bot_message["event"]["user"]  # bots write without a user: ignored, not refused
+    check(bot_message)
+    check({"type": "url_verification", "challenge": "c", "token": "t"})
+    check({"ssl_check": "1", "token": "t"})
+
+
+def test_check_refuses_what_slack_never_sends() -> None:
+    command = form(rq.slash_command("U1", "vote 5", "C9"))
+    event = json.loads(rq.message_im("U1", "hi", "DU1").body)
+    press = form(rq.block_actions("U1", "vote#2", "12", channel="C1", message_ts="1.5"))
+    view = {"id": "V1", "hash": "1.2", "type": "modal", "callback_id": "review", "private_metadata": "12",
+            "blocks": []}
+    submit = form(rq.view_submission("U1", view, {}))
+    check(submit)
+    long = "U" * 300
+    malformed = [
+        [press], "payload", None, {}, {"type": "shortcut"}, {"type": ["block_actions"]},
+        {**command, "user_id": long}, {**command, "channel_id": ""}, {**command, "trigger_id": "T" * 300},
+        {**command, "text": ["vote"]}, {k: v for k, v in command.items() if k != "user_id"},
+        {**command, "user_id": "U1\x00"}, {**command, "channel_id": "Cä"}, {**command, "user_id": " "},
+        {**event, "event": "message"}, {k: v for k, v in event.items() if k != "event_id"},
+        {**event, "event": {k: v for k, v in event["event"].items() if k != "channel"}},
+        {**event, "event": {**event["event"], "user": long}}, {**event, "event_id": long},
+        {**command, "event": None},
+        {**press, "actions": []}, {**press, "actions": {"0": press["actions"][0]}}, {**press, "actions": ["x"]},
+        {**press, "actions": [{**press["actions"][0], "action_id": 5}]}, {**press, "user": "U1"},
+        {**press, "user": {"id": long}}, {**press, "channel": {"id": long}}, {**press, "trigger_id": long},
+        {**press, "container": "C1"}, {**press, "message": {"ts": ["1"]}},
+        {**submit, "view": {**submit["view"], "state": {"values": "x"}}},
+        {**submit, "view": {**submit["view"], "state": "x"}},
+        {**submit, "view": {**submit["view"], "state": {"values": {"b": {"a": "x"}}}}},
+        {**submit, "view": {**submit["view"], "private_metadata": str(2**63)}},
+        {**submit, "view": {**submit["view"], "private_metadata": "9" * 5000}},
+        {**submit, "view": {**submit["view"], "private_metadata": 12}},
+        {**submit, "view": {**submit["view"], "callback_id": None}}, {**submit, "view": []},
+        {**submit, "view": {k: v for k, v in submit["view"].items() if k != "type"}},
+        {**submit, "view": {**submit["view"], "blocks": "x"}},
+    ]
+    for body in malformed:
+        with pytest.raises(Malformed):
+            check(body)
+    check({**submit, "view": {**submit["view"], "private_metadata": str(2**63 - 1)}})
+    check({**submit, "view": {**submit["view"], "private_metadata": "not a number"}})  # the form refuses it
 
 
 def test_view_submission() -> None:
