@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -53,17 +54,21 @@ class OasisApp:
             s.oasis_database_url, LONG, pool_size=5, max_overflow=5)
         jobs_sessions = self.sessions if self.jobs_engine is self.engine else make_sessions(self.jobs_engine)
         self.rules = rules_from(s)
+        durable = frozenset({"telegram"} if s.telegram_bot_token else ())  # see bots/replies.py
         self.conversation = Conversation(
-            self.sessions, BotConfig(self.rules, s.oasis_public_url.rstrip("/"), s.oasis_default_language),
+            self.sessions, BotConfig(self.rules, s.oasis_public_url.rstrip("/"), s.oasis_default_language,
+                                     durable_replies=durable),
             # SQLite has one writer (and one pooled connection); PostgreSQL can apply a few batches at once.
             lanes=1 if is_sqlite(s.oasis_database_url) else 4,
         )
         self.senders: dict[str, Sender] = {}
         self.telegram_bot = None
+        self.telegram_sender: TelegramSender | None = None
         self.telegram_webhook: TelegramWebhook | None = None
         if s.telegram_bot_token:
             self.telegram_bot = make_bot(s.telegram_bot_token, s.telegram_api_base_url)
-            self.senders["telegram"] = TelegramSender(self.telegram_bot, s.telegram_max_messages_per_second)
+            self.telegram_sender = TelegramSender(self.telegram_bot, s.telegram_max_messages_per_second)
+            self.senders["telegram"] = self.telegram_sender
         self.slack: SlackAdapter | None = None
         if s.slack_bot_token and s.slack_signing_secret:
             self.slack = SlackAdapter(s.slack_bot_token, s.slack_signing_secret, self.handle, api_url=s.slack_api_url)
@@ -73,13 +78,15 @@ class OasisApp:
         self.dispatcher = OutboxDispatcher(
             jobs_sessions, self.senders, default_language=s.oasis_default_language,
             public_url=s.oasis_public_url.rstrip("/"), redact=Redactor(secrets_of(s)),
+            give_up=timedelta(hours=s.oasis_outbox_give_up_hours),
         )
-        self.scheduler = build_scheduler(jobs_sessions, self.rules, self.dispatcher)
+        self.scheduler = build_scheduler(jobs_sessions, self.rules, self.dispatcher, inbox_days=s.oasis_inbox_days)
         self._stop = asyncio.Event()
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
         s = self.settings
+        await self.dispatcher.release_held_replies()  # before any event can store new ones
         routes: list[tuple[str, str, object]] = []
         if self.telegram_bot is not None:
             if s.telegram_webhook_url and not s.telegram_webhook_secret:
@@ -87,7 +94,8 @@ class OasisApp:
             await self.telegram_bot.initialize()
             username = self.telegram_bot.username
             self.telegram_webhook = TelegramWebhook(self.telegram_bot, s.telegram_webhook_secret,
-                                                    self.handle, username)
+                                                    self.handle, username, sender=self.telegram_sender,
+                                                    receipts=self.dispatcher)
             if s.telegram_webhook_url:
                 routes.append(("POST", WEBHOOK_PATH, self.telegram_webhook.handle))
         if self.slack is not None:
@@ -122,12 +130,19 @@ class OasisApp:
         values["oasis_outbox_sent_total"] = self.dispatcher.sent
         values["oasis_outbox_failed_total"] = self.dispatcher.failed
         values["oasis_outbox_retried_total"] = self.dispatcher.retried
+        values["oasis_outbox_maybe_sent_total"] = self.dispatcher.maybe_sent
+        values["oasis_outbox_toasts_replaced_total"] = self.dispatcher.toasts_replaced
+        if self.telegram_webhook is not None:
+            values["oasis_telegram_toasts_lost_total"] = self.telegram_webhook.toasts_lost
         return values
 
     async def stop(self) -> None:
         self._stop.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.telegram_webhook is not None:  # answers already stored: let them go out (else the outbox will)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.telegram_webhook.drain(), timeout=5)
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
                 await asyncio.wait_for(task, timeout=5)

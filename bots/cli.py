@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+from datetime import datetime
 
 from bots import redaction
 from bots.settings import Settings
@@ -33,9 +34,34 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("account", help="platform:user_id, e.g. telegram:12345, slack:U012ABC, console:alice")
         p.add_argument("role", help="official, moderator, panel_internal, panel_external or admin")
         p.add_argument("--department", help="department code (officials only), e.g. transport")
+    outbox = sub.add_parser("outbox", help="the queue of messages to send")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
+    retry = outbox_sub.add_parser("retry", help="send failed messages again (after an incident is over)")
+    retry.add_argument("--since", type=_moment, metavar="YYYY-MM-DDTHH:MM",
+                       help="only messages written at or after this time (UTC); default: every failed one")
     demo = sub.add_parser("demo", help="add sample proposals, votes and comments to try things out")
     demo.add_argument("--force", action="store_true", help="add them even if proposals already exist")
     return parser
+
+
+def _moment(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a time like 2026-11-29T14:30: {value!r}") from error
+
+
+async def _retry_outbox(settings: Settings, since: datetime | None) -> str:
+    from core.db import make_engine, make_sessions
+    from core.outbox import requeue_failed
+
+    engine = make_engine(settings.oasis_database_url)
+    try:
+        async with make_sessions(engine)() as session, session.begin():
+            count = await requeue_failed(session, since.replace(tzinfo=None) if since else None)
+    finally:
+        await engine.dispose()
+    return f"re-queued {count} failed message(s); a running server sends them within seconds"
 
 
 def _split_account(account: str) -> tuple[str, str]:
@@ -130,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "chat":
         logging.getLogger().setLevel(logging.ERROR)  # keep the terminal for the conversation
         asyncio.run(_chat(settings, args.name, args.lang))
+    elif args.command == "outbox":
+        print(asyncio.run(_retry_outbox(settings, args.since)))
     elif args.command == "demo":
         from bots.demo import load_demo
 

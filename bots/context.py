@@ -21,6 +21,8 @@ class BotConfig:
     rules: Rules
     public_url: str
     default_language: str
+    durable_replies: frozenset[str] = frozenset()
+    """Platforms whose direct replies are kept in the outbox with their event (bots/replies.py)."""
 
 
 @dataclass

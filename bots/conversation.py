@@ -23,8 +23,9 @@ from bots.context import BotConfig, Ctx
 from bots.errors import error_text
 from bots.i18n import Translator, normalize_language
 from bots.names import department_name
-from bots.neutral import ButtonPress, Command, FormSubmit, Inbound, Outbound, Text, plain_text
+from bots.neutral import ButtonPress, Command, FormSubmit, Inbound, Outbound, StorageUnavailable, Text, plain_text
 from bots.registry import Registry, registry
+from bots.replies import durable, persist
 from bots.sanitize import excerpt, sanitize
 from core.citizens import Actor, Person, enter, enter_many
 from core.db import Sessions, is_database_failure
@@ -60,7 +61,12 @@ class Conversation:
             lane = asyncio.create_task(self._lane())
             self._lane_tasks.add(lane)
             lane.add_done_callback(self._lane_tasks.discard)
-        return await future
+        try:
+            return await future
+        except Exception as error:
+            if is_database_failure(error):
+                raise StorageUnavailable(f"{type(error).__name__}: {str(error)[:200]}") from error
+            raise
 
     async def _lane(self) -> None:
         try:
@@ -97,6 +103,9 @@ class Conversation:
             try:
                 contexts = await self._open_many(session, [inbound for inbound, _ in batch])
                 await self._route_many([ctx for ctx in contexts if ctx is not None])
+                for ctx in contexts:
+                    if ctx is not None:
+                        await self._keep_replies(ctx)
                 await session.commit()
             except Exception:
                 await _rolled_back(session)  # each event is tried again alone, and fails alone if it must
@@ -118,7 +127,24 @@ class Conversation:
                 # The event's own change is committed; the review sweep finishes what this began.
                 log.exception("after-commit step failed for %s event %s", ctx.inbound.platform,
                               ctx.inbound.event_id)
+        if ctx.after_commit and self._durable(ctx) and any(durable(r) for r in ctx.replies):
+            try:  # replies the after-commit steps added: kept in a transaction of their own
+                async with self.sessions() as session, session.begin():
+                    ctx.replies = await persist(session, ctx.inbound.platform, ctx.inbound.event_id,
+                                                        ctx.replies)
+            except Exception as error:  # still sent directly, only not kept
+                log.warning("replies after the commit of %s event %s not kept: %r", ctx.inbound.platform,
+                            ctx.inbound.event_id, error)
         return ctx.replies
+
+    def _durable(self, ctx: Ctx) -> bool:
+        return ctx.inbound.platform in self.config.durable_replies
+
+    async def _keep_replies(self, ctx: Ctx) -> None:
+        """The replies become outbox rows in the event's own transaction (bots/replies.py)."""
+        if self._durable(ctx):
+            ctx.replies = await persist(ctx.session, ctx.inbound.platform, ctx.inbound.event_id,
+                                                ctx.replies)
 
     async def single(self, inbound: Inbound) -> list[Outbound] | None:
         """One event in its own transaction.
@@ -134,6 +160,7 @@ class Conversation:
                     await session.rollback()
                     return None
                 await self._route(ctx)
+                await self._keep_replies(ctx)
                 await session.commit()
                 committed = True
             except Exception as error:
@@ -209,6 +236,7 @@ class Conversation:
                 ctx.notice(plain_text(text)[:190])
             else:
                 ctx.reply(text)
+            await self._keep_replies(ctx)
             return ctx.replies
 
     async def _route(self, ctx: Ctx) -> None:

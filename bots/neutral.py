@@ -138,6 +138,13 @@ class Outbound:
     """Open this form instead of sending text (only where the inbound event allowed forms)."""
     form_errors: tuple[tuple[str, str], ...] = ()
     """Refuse a form submission: (field name, translated message) pairs, shown beside the fields."""
+    outbox_id: int | None = None
+    """The outbox row that keeps this reply (bots/replies.py): report the send to `ReplyReceipts`."""
+
+
+class StorageUnavailable(Exception):
+    """The conversation could not reach its database: nothing was stored, so answer the platform 5xx and
+    let it deliver the event again."""
 
 
 class DeliveryError(Exception):
@@ -152,6 +159,11 @@ class RetryAfter(DeliveryError):
 
 class TransientError(DeliveryError):
     """Network trouble or a 5xx: try again later with backoff."""
+
+
+class MaybeSent(TransientError):
+    """The request was fully written but no answer came: the platform may have sent it. The outbox
+    waits longer before trying again, as the platform offers no idempotency key to ask with."""
 
 
 class PermanentError(DeliveryError):
@@ -176,3 +188,17 @@ class InboundHandler(Protocol):
     """
 
     async def __call__(self, inbound: Inbound, /) -> list[Outbound] | None: ...
+
+
+class ReplyReceipts(Protocol):
+    """Where an adapter reports what became of the replies it sent itself (`Outbound.outbox_id`)."""
+
+    async def delivered(self, platform: str, reply: Outbound, message_id: str | None) -> None: ...
+
+    async def undelivered(self, platform: str, reply: Outbound, error: Exception) -> None:
+        """Leave it to the outbox: retried after the platform's wait, paced, counted, never dropped."""
+        ...
+
+    async def toast_lost(self, platform: str, chat_id: str, thread_id: str | None, text: str) -> None:
+        """A button's answer could not be shown: send its words as a short message instead."""
+        ...

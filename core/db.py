@@ -28,7 +28,7 @@ class Limits:
 
 
 # A person is waiting and the platform re-delivers what we do not acknowledge: fail fast, answer 5xx.
-INTERACTIVE = Limits(connect=1.0, pool=1.0, lock=1.0, statement=2.0)
+INTERACTIVE = Limits(connect=1.0, pool=1.0, lock=1.0, statement=1.0)
 # Migrations, reports, the outbox and timed jobs: nobody waits on them, and a retry costs more.
 LONG = Limits(connect=10.0, pool=30.0, lock=30.0, statement=300.0)
 

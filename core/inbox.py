@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
@@ -26,3 +28,10 @@ async def claim_events(session: AsyncSession, events: Sequence[tuple[str, str]])
     rows = await connection.execute(stmt, [{"platform": p, "event_id": e, "received_at": now}
                                            for p, e in dict.fromkeys(events)])
     return {(platform, event_id) for platform, event_id in rows.all()}
+
+
+async def prune(session: AsyncSession, older_than: datetime) -> int:
+    """Forget events received before `older_than`: long after any platform re-delivers them (Slack
+    retries within minutes, Telegram within a day), so the table does not grow for ever."""
+    result = await session.execute(delete(InboxEvent).where(InboxEvent.received_at < older_than))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -168,6 +168,7 @@ class InboxEvent(Base):
     """Platform event ids already applied: a re-delivery finds its row and changes nothing."""
 
     __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_received_at", "received_at"),)
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

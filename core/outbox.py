@@ -15,6 +15,7 @@ from core.models import Follow, OutboxMessage, PostedMessage
 from core.upsert import insert_ignore
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+REPLY = "reply"  # the kind of a direct reply kept with its event (bots/replies.py)
 
 
 def _mark_written(session: AsyncSession) -> None:
@@ -53,6 +54,32 @@ async def notify_channel(
                               message_ref=message_ref, edit_ref=edit_ref, event_key=event_key, kind=kind,
                               params=params, next_attempt_at=now, created_at=now))
     await session.flush()
+
+
+async def queue_reply(session: AsyncSession, platform: str, chat_id: str, event_key: str, params: dict[str, Any],
+                      *, hold_seconds: float, attempts: int = 1) -> int:
+    """A direct reply kept with its event. It counts as claimed once (the adapter sends it first) and
+    comes due for the dispatcher only after `hold_seconds`, should the adapter not report back (so the
+    dispatcher is not woken for it)."""
+    now = utcnow()
+    row = OutboxMessage(citizen_id=None, channel_platform=platform, channel_id=chat_id, event_key=event_key,
+                        kind=REPLY, params=params, attempts=attempts, created_at=now,
+                        next_attempt_at=now + timedelta(seconds=hold_seconds))
+    session.add(row)
+    await session.flush()
+    return row.id
+
+
+async def release_held_replies(session: AsyncSession) -> int:
+    """At start-up: replies held for an adapter of a process that is gone (it crashed between storing an
+    event and sending its answer) are due now."""
+    now = utcnow()
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.kind == REPLY, OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at > now)
+        .values(next_attempt_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def remember_message(session: AsyncSession, ref: str, platform: str, chat_id: str, message_id: str) -> None:
@@ -99,17 +126,25 @@ async def notify_followers(
 async def claim_due(
     session: AsyncSession, *, limit: int = 100, lease_seconds: float = 60.0, now: datetime | None = None
 ) -> list[OutboxMessage]:
-    """Take due rows and lease them; a crashed sender's rows come due again when the lease ends."""
+    """Take due rows and lease them; a crashed sender's rows come due again when the lease ends.
+
+    Direct replies come first (someone is waiting for them), then notices, each in id order.
+    """
     now = now or utcnow()
-    query = (
-        select(OutboxMessage)
-        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list((await session.scalars(query)).all())
+    rows: list[OutboxMessage] = []
+    for replies in (True, False):
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now,
+                   (OutboxMessage.kind == REPLY) if replies else (OutboxMessage.kind != REPLY))
+            .order_by(OutboxMessage.id)
+            .limit(limit - len(rows))
+        )
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows.extend((await session.scalars(query)).all())
+        if len(rows) >= limit:
+            break
     lease_until = now + timedelta(seconds=lease_seconds)
     for row in rows:
         row.attempts += 1
@@ -136,6 +171,17 @@ async def mark_failed(session: AsyncSession, message_id: int, error: str) -> Non
     await session.execute(
         update(OutboxMessage).where(OutboxMessage.id == message_id).values(status=FAILED, last_error=error)
     )
+
+
+async def requeue_failed(session: AsyncSession, since: datetime | None = None) -> int:
+    """After an incident: failed rows (written at or after `since`) are pending again, due now, with a
+    fresh give-up window; their last error stays for the record until they are sent."""
+    now = utcnow()
+    query = update(OutboxMessage).where(OutboxMessage.status == FAILED)
+    if since is not None:
+        query = query.where(OutboxMessage.created_at >= since)
+    result = await session.execute(query.values(status=PENDING, attempts=0, next_attempt_at=now, created_at=now))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def counts(session: AsyncSession) -> dict[str, int]:

@@ -7,9 +7,15 @@ Order: a person's notices arrive as written. A chat's rows go one at a time in i
 postpones the rest with it; a row is held back while an earlier row of its citizen is pending (retrying,
 or leased elsewhere). PostgreSQL claims take an advisory lock so two instances never split a chat.
 
-Attempts (a claim counts one): errors back off 1, 2, 4 … 300 s and fail at `max_attempts`; a 429 waits
-what the platform asked and fails only at 3 × `max_attempts`, as rate limits are normal under load and
-must not burn a message's budget, yet stay bounded. Rows postponed untried get their attempt back.
+Retries are bounded by time, not by count (an outage of hours must not use up a message): errors back
+off 1, 2, 4 … 300 s, a 429 waits what the platform asked, a send that may have gone out (the request
+was written, no answer came) waits `MAYBE_SENT_PAUSE`, and a row is marked failed only once the next try
+would fall beyond `give_up` after it was written (OASIS_OUTBOX_GIVE_UP_HOURS). A permanent refusal
+fails at once. Attempts are counted for the record; rows postponed untried get their attempt back.
+
+Fast lane: direct replies (kind "reply", bots/replies.py) are claimed before notices, and the adapter
+that sent one itself reports the outcome here (`ReplyReceipts`), so a reply it could not send is
+retried, paced and counted like any notice.
 """
 
 from __future__ import annotations
@@ -24,9 +30,10 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bots import replies
 from bots.i18n import Translator, normalize_language
 from bots.log_throttle import ThrottledLog
-from bots.neutral import Outbound, PermanentError, RetryAfter, Sender
+from bots.neutral import MaybeSent, Outbound, PermanentError, RetryAfter, Sender, Span
 from bots.notifications import render, render_buttons
 from core.clock import utcnow
 from core.db import Sessions
@@ -39,6 +46,8 @@ from core.outbox import (
     mark_failed,
     mark_retry,
     mark_sent,
+    queue_reply,
+    release_held_replies,
     remember_message,
 )
 from core.recipients import Recipient, resolve_recipients
@@ -46,7 +55,8 @@ from core.recipients import Recipient, resolve_recipients
 log = logging.getLogger(__name__)
 
 BACKOFF_CAP_SECONDS = 300.0
-RATE_LIMIT_ATTEMPTS_FACTOR = 3
+MAYBE_SENT_PAUSE = timedelta(seconds=60)
+DEFAULT_GIVE_UP = timedelta(hours=24)
 HOLD_BACK_MAX = timedelta(seconds=2)  # a blocker leased by another instance is usually done by then
 CLAIM_LOCK_KEY = 0x6F61736973  # arbitrary constant for pg_advisory_xact_lock ("oasis")
 
@@ -64,12 +74,13 @@ class Job:
     """(platform, channel id) for a row addressed to a channel rather than a person."""
     message_ref: str | None = None
     edit_ref: str | None = None
+    created_at: datetime | None = None
 
     @classmethod
     def of(cls, row: OutboxMessage) -> Job:
         channel = (row.channel_platform, row.channel_id) if row.channel_platform and row.channel_id else None
         return cls(row.id, row.citizen_id, row.kind, row.params if isinstance(row.params, dict) else {},
-                   row.attempts, channel, row.message_ref, row.edit_ref)
+                   row.attempts, channel, row.message_ref, row.edit_ref, row.created_at)
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -87,7 +98,7 @@ class OutboxDispatcher:
         *,
         default_language: str,
         public_url: str,
-        max_attempts: int = 8,
+        give_up: timedelta = DEFAULT_GIVE_UP,
         batch: int = 100,
         concurrency: int = 32,
         per_chat: int = 10,
@@ -97,15 +108,16 @@ class OutboxDispatcher:
         redact: Callable[[str], str] = str,
     ) -> None:
         self.sessions, self.senders, self.public_url = sessions, dict(senders), public_url
-        self.default_language, self.max_attempts, self.clock = default_language, max_attempts, clock
+        self.default_language, self.give_up, self.clock = default_language, give_up, clock
         self.batch, self.concurrency, self.lease_seconds = batch, concurrency, lease_seconds
         self.per_chat = per_chat  # a chat paced at ~1/s must not hold a whole batch for minutes
         self.idle_seconds = idle_seconds
         self.redact = redact  # a send error can quote a URL with the bot token in it: never store that
-        self.sent = self.failed = self.retried = 0
+        self.sent = self.failed = self.retried = self.maybe_sent = 0
         self._wake = asyncio.Event()
         self._translators: dict[str, Translator] = {}
         self._failures = ThrottledLog(log)
+        self.toasts_replaced = 0
 
     def wake(self) -> None:
         """New rows were committed: look now, not at the next idle tick."""
@@ -115,6 +127,16 @@ class OutboxDispatcher:
         """Rows per status (pending, sent, failed) for metrics."""
         async with self.sessions() as session:
             return await counts(session)
+
+    async def release_held_replies(self) -> None:
+        """At start-up, before events are taken: answers a crashed process stored but did not report as
+        sent are the dispatcher's now (else they would wait out their hold)."""
+        try:
+            async with self.sessions() as session, session.begin():
+                if released := await release_held_replies(session):
+                    log.info("outbox: %d answers stored before a restart are sent now", released)
+        except Exception as error:
+            self._failures.failure("outbox start-up", error)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dispatch until `stop` is set; errors are logged and backed off, never fatal."""
@@ -220,27 +242,65 @@ class OutboxDispatcher:
     async def _deliver(self, job: Job, recipient: Recipient) -> datetime | None:
         """Send one row and record the outcome; returns the retry time if it is to be tried again."""
         sender = self.senders[recipient.platform]
-        lang = self.language_for(recipient)
-        t = self._translators.setdefault(lang, Translator(lang))
-        message = Outbound(chat_id=recipient.chat_id, text=render(job.kind, job.params, t, self.public_url),
-                           buttons=render_buttons(job.kind, job.params, t),
-                           edit_message_id=await self._edit_target(job, recipient))
+        if job.kind == replies.KIND:  # worded when it was written, in the language of that moment
+            message = replies.decode(job.params, recipient.chat_id)
+        else:
+            lang = self.language_for(recipient)
+            t = self._translators.setdefault(lang, Translator(lang))
+            message = Outbound(chat_id=recipient.chat_id, text=render(job.kind, job.params, t, self.public_url),
+                               buttons=render_buttons(job.kind, job.params, t),
+                               edit_message_id=await self._edit_target(job, recipient))
         try:
             message_id = await asyncio.wait_for(sender.send(message), timeout=self.lease_seconds)
-        except RetryAfter as exc:
-            wait = timedelta(seconds=max(exc.seconds, 0.0))
-            return await self._retry(job, wait, exc, self.max_attempts * RATE_LIMIT_ATTEMPTS_FACTOR)
-        except PermanentError as exc:  # blocked bot, chat gone: trying again cannot help
-            return await self._retry(job, timedelta(0), exc, limit=0)
-        except Exception as exc:  # TransientError, timeouts, and anything a sender did not foresee
-            wait = timedelta(seconds=backoff_seconds(job.attempts))
-            return await self._retry(job, wait, exc, self.max_attempts)
-        async with self.sessions() as session, session.begin():
-            await mark_sent(session, job.id, recipient.platform)
-            if job.message_ref and message_id:
-                await remember_message(session, job.message_ref, recipient.platform, recipient.chat_id, message_id)
-        self.sent += 1
+        except Exception as exc:  # DeliveryErrors, timeouts, and anything a sender did not foresee
+            return await self._after_failure(job, exc)
+        await self._record_sent(job, recipient.platform, recipient.chat_id, message_id)
         return None
+
+    async def _record_sent(self, job: Job, platform: str, chat_id: str, message_id: str | None) -> None:
+        async with self.sessions() as session, session.begin():
+            await mark_sent(session, job.id, platform)
+            if job.message_ref and message_id:
+                await remember_message(session, job.message_ref, platform, chat_id, message_id)
+        self.sent += 1
+
+    async def _after_failure(self, job: Job, exc: Exception) -> datetime | None:
+        """Retry after the wait the failure calls for, unless that falls beyond the give-up time."""
+        if isinstance(exc, PermanentError):  # blocked bot, chat gone: trying again cannot help
+            await self._fail(job, f"{type(exc).__name__}: {exc}")
+            return None
+        if isinstance(exc, RetryAfter):
+            wait = timedelta(seconds=max(exc.seconds, 0.0))
+        elif isinstance(exc, MaybeSent | TimeoutError):
+            self.maybe_sent += 1
+            wait = MAYBE_SENT_PAUSE
+        else:
+            wait = timedelta(seconds=backoff_seconds(job.attempts))
+        return await self._retry(job, wait, exc)
+
+    # -- replies the adapters sent themselves (bots.neutral.ReplyReceipts) -----------------------------
+    async def delivered(self, platform: str, reply: Outbound, message_id: str | None) -> None:
+        if reply.outbox_id is not None:
+            job = Job(reply.outbox_id, None, replies.KIND, {}, 1, (platform, reply.chat_id))
+            await self._record_sent(job, platform, reply.chat_id, message_id)
+
+    async def undelivered(self, platform: str, reply: Outbound, error: Exception) -> None:
+        if reply.outbox_id is None:
+            return
+        async with self.sessions() as session:
+            row = await session.get(OutboxMessage, reply.outbox_id)
+            job = Job.of(row) if row is not None and row.status == PENDING else None
+        if job is not None:
+            await self._after_failure(job, error)
+            self.wake()
+
+    async def toast_lost(self, platform: str, chat_id: str, thread_id: str | None, text: str) -> None:
+        message = Outbound(chat_id=chat_id, text=(Span(text),), thread_id=thread_id)
+        async with self.sessions() as session, session.begin():
+            await queue_reply(session, platform, chat_id, f"toast:{utcnow().timestamp()}", replies.encode(message),
+                              hold_seconds=0, attempts=0)
+        self.toasts_replaced += 1
+        self.wake()
 
     async def _edit_target(self, job: Job, recipient: Recipient) -> str | None:
         """The message to edit for this row, if it names one we posted to the same chat; else send anew."""
@@ -252,16 +312,16 @@ class OutboxDispatcher:
             return None
         return posted.message_id
 
-    async def _retry(self, job: Job, wait: timedelta, exc: Exception, limit: int) -> datetime | None:
+    async def _retry(self, job: Job, wait: timedelta, exc: Exception) -> datetime | None:
         error = self.redact(f"{type(exc).__name__}: {exc}")[:500]
-        if job.attempts >= limit:
-            await self._fail(job, error)
-            return None
         at = self.clock() + wait
+        if job.created_at is not None and at > job.created_at + self.give_up:
+            await self._fail(job, f"gave up after {self.give_up}: {error}")
+            return None
         async with self.sessions() as session, session.begin():
             await mark_retry(session, job.id, at, error)
         self.retried += 1
-        log.info("outbox row %s: %s; retry at %s (attempt %s)", job.id, error, at, job.attempts)
+        self._failures.failure("outbox send failed; retried later", exc)
         return at
 
     async def _fail(self, job: Job, error: str) -> None:

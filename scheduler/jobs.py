@@ -9,18 +9,21 @@ its status, so only one transaction moves it and only that one writes the notice
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from core.clock import utcnow
 from core.db import Sessions
+from core.inbox import prune
 from core.rules import Rules
 from core.votes import due_for_review, start_review_if_due
 
 log = logging.getLogger(__name__)
 
 REVIEW_SWEEP_SECONDS = 30
+INBOX_PRUNE_HOURS = 6
 
 
 class Wakeable(Protocol):
@@ -46,9 +49,26 @@ async def sweep_reviews(sessions: Sessions, rules: Rules) -> int:
     return moved
 
 
-def build_scheduler(sessions: Sessions, rules: Rules, dispatcher: Wakeable) -> AsyncIOScheduler:
+async def prune_inbox(sessions: Sessions, keep_days: int, now: datetime | None = None) -> int:
+    """Forget platform events older than `keep_days` (OASIS_INBOX_DAYS); returns how many went."""
+    cutoff = (now or utcnow()) - timedelta(days=keep_days)
+    async with sessions() as session, session.begin():
+        pruned = await prune(session, cutoff)
+    if pruned:
+        log.info("inbox: forgot %d events received before %s", pruned, cutoff.date())
+    return pruned
+
+
+def build_scheduler(sessions: Sessions, rules: Rules, dispatcher: Wakeable, *,
+                    inbox_days: int = 30) -> AsyncIOScheduler:
     """The process's scheduler with its jobs added; the caller starts it inside the running loop."""
     scheduler = AsyncIOScheduler(timezone=UTC)
+
+    async def inbox_pruning() -> None:
+        await prune_inbox(sessions, inbox_days)
+
+    scheduler.add_job(inbox_pruning, "interval", hours=INBOX_PRUNE_HOURS, id="inbox_pruning", max_instances=1,
+                      coalesce=True, next_run_time=datetime.now(UTC) + timedelta(minutes=1))
 
     async def review_sweep() -> None:
         if await sweep_reviews(sessions, rules):

@@ -13,13 +13,14 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable
 
+import httpx
 from telegram import Bot, LinkPreviewOptions, Message
 from telegram import error as tg
 from telegram.constants import ParseMode
 
 from adapters.telegram.markup import keyboard, split_for_telegram, to_html
 from adapters.telegram.pacing import ChatPacer
-from bots.neutral import DeliveryError, Outbound, PermanentError, RetryAfter, TransientError
+from bots.neutral import DeliveryError, MaybeSent, Outbound, PermanentError, RetryAfter, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,14 @@ class TelegramSender:
         async def turn() -> None:
             await self.pacer.wait_turn(message.chat_id)
 
+        return await self._send(message, turn)
+
+    async def send_now(self, message: Outbound) -> str | None:
+        """An answer to someone who just wrote: only the bot-wide limit applies (a person does not write
+        faster than their chat's limit; a 429 here leaves the retry to the paced outbox)."""
+        return await self._send(message, self.pacer.bot_wide.acquire)
+
+    async def _send(self, message: Outbound, turn: Callable[[], Awaitable[None]]) -> str | None:
         try:
             return await deliver(self._bot, message, link_previews=self._link_previews, before_each=turn)
         except tg.RetryAfter as exc:
@@ -133,6 +142,8 @@ def neutral_error(exc: tg.TelegramError) -> DeliveryError:
         return PermanentError(f"group moved to supergroup {exc.new_chat_id}")
     if isinstance(exc, tg.Forbidden | tg.BadRequest):  # blocked, kicked, chat not found, bad markup
         return PermanentError(exc.message)
+    if isinstance(exc, tg.TimedOut) and isinstance(exc.__cause__, httpx.ReadTimeout):
+        return MaybeSent(f"no answer within the read timeout: {exc.message}")  # it may have been sent
     if isinstance(exc, tg.TimedOut | tg.NetworkError):
         return TransientError(exc.message)
     # InvalidToken, Conflict, unknown: an operator problem, not this message's; retry with backoff.

@@ -14,36 +14,50 @@ import asyncio
 import hmac
 import json
 import logging
+import time
 
 from aiohttp import web
 from telegram import Bot, CallbackQuery, Update
 from telegram.error import TelegramError
 
-from adapters.telegram.parse import to_inbound
-from adapters.telegram.sender import deliver_direct
+from adapters.telegram.parse import PLATFORM, to_inbound
+from adapters.telegram.sender import TelegramSender, deliver_direct
 from bots.log_throttle import ThrottledLog
-from bots.neutral import InboundHandler, Outbound, plain_text
+from bots.neutral import Inbound, InboundHandler, Outbound, ReplyReceipts, StorageUnavailable, plain_text
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-# Seconds the conversation may take before the update is left to Telegram to deliver again: a hung
-# database must not hold the webhook (and the chat's updates behind it) for many seconds.
-HANDLER_DEADLINE = 1.5
+ANSWER_TIMEOUT = 5.0  # a button's spinner: past this the person has given up on the toast anyway
+# Seconds the conversation may take before the update is left to Telegram to deliver again. A burst is
+# given time (HANDLER_DEADLINE) as long as the conversation keeps finishing events; when it has finished
+# none for TROUBLE_DEADLINE, or the database failed in the last TROUBLE_SECONDS, a request gives up after
+# TROUBLE_DEADLINE, so a hung database never holds the webhook (and the chat's updates behind it).
+HANDLER_DEADLINE = 10.0
+TROUBLE_DEADLINE = 1.5
+TROUBLE_SECONDS = 30.0
 
 
 class TelegramWebhook:
     """Turns Telegram updates into calls of the conversation and sends its direct replies."""
 
     def __init__(self, bot: Bot, secret: str | None, handler: InboundHandler, bot_username: str | None, *,
-                 deadline: float = HANDLER_DEADLINE) -> None:
+                 deadline: float = HANDLER_DEADLINE, trouble_deadline: float = TROUBLE_DEADLINE,
+                 sender: TelegramSender | None = None,
+                 receipts: ReplyReceipts | None = None) -> None:
         self.bot = bot
-        self.deadline = deadline
+        self.deadline, self.trouble_deadline = deadline, trouble_deadline
+        self._trouble_until = 0.0
+        self._last_progress = time.monotonic()
         self.failures = ThrottledLog(log)
         self._secret = secret
         self._handler = handler
         self._bot_username = bot_username
+        self._sender = sender
+        self._receipts = receipts
+        self._deliveries: set[asyncio.Task[None]] = set()
+        self.toasts_lost = 0
 
     def add_routes(self, app: web.Application) -> None:
         """Mount `handle` at POST /telegram/webhook."""
@@ -71,7 +85,8 @@ class TelegramWebhook:
         return web.Response(text="ok")
 
     async def process_update(self, update: Update) -> None:
-        """Hand the update to the conversation, then answer it; raises if the handler raised.
+        """Hand the update to the conversation; raises if the handler raised. The answer (the button's
+        toast, the replies) goes out right after, in the background: the update is stored by then.
 
         An update we cannot parse is logged and skipped: re-delivering it would fail the same way
         and hold up the updates behind it.
@@ -83,17 +98,70 @@ class TelegramWebhook:
             return
         if inbound is None:
             return
-        replies = await asyncio.wait_for(self._handler(inbound), self.deadline)
-        if update.callback_query is not None:
-            await self._answer(update.callback_query, replies)
-        for reply in replies or ():
-            if plain_text(reply.text).strip():
-                await deliver_direct(self.bot, reply)
+        replies = await self._converse(inbound)
+        if update.callback_query is None and not replies:
+            return
+        task = asyncio.create_task(self._answer(update.callback_query, replies or []))
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
 
-    async def _answer(self, query: CallbackQuery, replies: list[Outbound] | None) -> None:
-        """Stop the button's spinner first, with the first toast any reply carries."""
-        notice = next((r.notice for r in replies or () if r.notice), None)
+    async def _converse(self, inbound: Inbound) -> list[Outbound] | None:
+        """The conversation's answer, or TimeoutError past the deadline that applies (module constants)."""
+        work = asyncio.ensure_future(self._handler(inbound))
+        started = time.monotonic()
         try:
-            await self.bot.answer_callback_query(query.id, text=notice)
-        except TelegramError as exc:  # e.g. "query is too old" after a slow re-delivery
+            while True:
+                done, _ = await asyncio.wait({work}, timeout=0.1)
+                now = time.monotonic()
+                if done:
+                    self._last_progress = now
+                    return work.result()
+                waited = now - started
+                troubled = now < self._trouble_until or now - self._last_progress >= self.trouble_deadline
+                if waited >= self.deadline or (troubled and waited >= self.trouble_deadline):
+                    raise TimeoutError(f"no answer from the conversation within {waited:.1f} s")
+        except Exception as error:
+            if isinstance(error, TimeoutError | StorageUnavailable):
+                self._trouble_until = time.monotonic() + TROUBLE_SECONDS
+            raise
+        finally:
+            work.cancel()
+
+    async def drain(self) -> None:
+        """Wait for the answers still going out (at shutdown, bounded by the caller; tests wait here)."""
+        while self._deliveries:
+            await asyncio.wait(set(self._deliveries))
+
+    async def _answer(self, query: CallbackQuery | None, replies: list[Outbound]) -> None:
+        """Stop the button's spinner first, with the first toast any reply carries; then the messages,
+        in order (a chat's sends queue in its pacer)."""
+        try:
+            if query is not None:
+                await self._toast(query, next((r.notice for r in replies if r.notice), None), replies)
+            for reply in replies:
+                if plain_text(reply.text).strip():
+                    await self._send(reply)
+        except Exception as error:  # nothing here may fail silently, nor take the server down
+            self.failures.failure("telegram answer", error)
+
+    async def _toast(self, query: CallbackQuery, notice: str | None, replies: list[Outbound]) -> None:
+        try:
+            await asyncio.wait_for(self.bot.answer_callback_query(query.id, text=notice), ANSWER_TIMEOUT)
+        except (TelegramError, TimeoutError) as exc:  # e.g. "query is too old", a 429, a slow API
             log.warning("answerCallbackQuery %s failed: %r", query.id, exc)
+            self.toasts_lost += 1
+            chat = query.message.chat if query.message is not None else None
+            if notice and chat is not None and self._receipts is not None:
+                thread = next((r.thread_id for r in replies if r.notice), None)
+                await self._receipts.toast_lost(PLATFORM, str(chat.id), thread, notice)
+
+    async def _send(self, reply: Outbound) -> None:
+        if reply.outbox_id is None or self._sender is None or self._receipts is None:
+            await deliver_direct(self.bot, reply)
+            return
+        try:
+            message_id = await self._sender.send_now(reply)
+        except Exception as error:  # the outbox retries it after the wait Telegram asked for
+            await self._receipts.undelivered(PLATFORM, reply, error)
+        else:
+            await self._receipts.delivered(PLATFORM, reply, message_id)

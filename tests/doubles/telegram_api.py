@@ -58,6 +58,7 @@ class TelegramApiDouble:
         self._messages: dict[tuple[Any, int], dict[str, Any]] = {}
         self._next_message_id = 1
         self._failures: dict[str, list[tuple[int, str, int | None]]] = {}
+        self._outage: tuple[int, set[str], int] | None = None
         self._updates: list[dict[str, Any]] = []
         self._tick = asyncio.Event()
         self._closing = False
@@ -106,6 +107,11 @@ class TelegramApiDouble:
             )
         failure = (status, description, retry_after if status == 429 else None)
         self._failures.setdefault(method.lower(), []).extend([failure] * times)
+
+    def outage(self, status: int | None, methods: tuple[str, ...] = ("sendMessage",), retry_after: int = 1) -> None:
+        """Fail every call of `methods` with `status` until called again with None (an outage of any
+        length, where `fail_next` fails a counted number of calls)."""
+        self._outage = (status, {m.lower() for m in methods}, retry_after) if status is not None else None
 
     def push_update(self, update: dict[str, Any]) -> None:
         """Queue an update for getUpdates (long polling wakes up at once)."""
@@ -172,6 +178,10 @@ class TelegramApiDouble:
         return True
 
     def _maybe_fail(self, method: str) -> None:
+        if self._outage is not None and method.lower() in self._outage[1]:
+            status, _, retry_after = self._outage
+            raise ApiError(status, f"Too Many Requests: retry after {retry_after}" if status == 429 else
+                           _DEFAULT_DESCRIPTIONS.get(status, "Error"), retry_after if status == 429 else None)
         queue = self._failures.get(method.lower())
         if queue:
             raise ApiError(*queue.pop(0))

@@ -50,7 +50,10 @@ class Client:
     async def post(self, update: dict[str, Any], secret: str | None = SECRET) -> int:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         async with self.http.post(self.url, json=update, headers=headers) as response:
-            return response.status
+            status = response.status
+        if self.app.telegram_webhook is not None:  # the answers go out just after the acknowledgement
+            await self.app.telegram_webhook.drain()
+        return status
 
     def next_id(self) -> int:
         return next(self.ids)

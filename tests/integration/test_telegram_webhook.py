@@ -17,6 +17,7 @@ from tests.doubles.telegram_api import TelegramApiDouble
 from tests.doubles.telegram_updates import BOT_USERNAME, callback_update, join_update, message_update
 
 SECRET = "s3cret-token_1"
+WEBHOOK = web.AppKey("webhook", TelegramWebhook)
 
 
 class FakeConversation:
@@ -44,7 +45,8 @@ def conversation() -> FakeConversation:
 @pytest.fixture
 async def client(bot: Bot, conversation: FakeConversation) -> AsyncIterator[TestClient[Any, Any]]:
     app = web.Application()
-    TelegramWebhook(bot, SECRET, conversation, BOT_USERNAME).add_routes(app)
+    app[WEBHOOK] = TelegramWebhook(bot, SECRET, conversation, BOT_USERNAME)
+    app[WEBHOOK].add_routes(app)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 
@@ -52,6 +54,8 @@ async def client(bot: Bot, conversation: FakeConversation) -> AsyncIterator[Test
 async def post(client: TestClient[Any, Any], body: object, secret: str | None = SECRET) -> int:
     headers = {SECRET_HEADER: secret} if secret is not None else {}
     response = await client.post("/telegram/webhook", json=body, headers=headers)
+    if WEBHOOK in client.app:  # the answer goes out just after the acknowledgement: wait for it
+        await client.app[WEBHOOK].drain()
     return response.status
 
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -100,7 +101,7 @@ async def outbox(sessions: Sessions) -> list[OutboxMessage]:
         return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
 
 
-def dispatcher(sessions: Sessions, sender: FakeSender, clock: Clock, **kw: int) -> OutboxDispatcher:
+def dispatcher(sessions: Sessions, sender: FakeSender, clock: Clock, **kw: Any) -> OutboxDispatcher:
     return OutboxDispatcher(sessions, {sender.platform: sender}, default_language="ko", public_url=URL,
                             clock=clock, **kw)
 
@@ -153,36 +154,39 @@ async def test_retry_after_reschedules_the_chat_and_delivers_later(sessions: Ses
     assert [r.status for r in await outbox(sessions)] == ["sent", "sent"]
 
 
-async def test_rate_limits_get_a_larger_but_bounded_budget(sessions: Sessions) -> None:
+async def test_rate_limits_are_waited_out_for_as_long_as_the_give_up_time(sessions: Sessions) -> None:
     cid = await person(sessions, "100")
     await queue(sessions, cid, 1)
     sender, clock = FakeSender(), Clock()
-    sender.fail("100", *[RetryAfter(1) for _ in range(10)])
-    d = dispatcher(sessions, sender, clock, max_attempts=2)
-    for _ in range(10):
+    sender.fail("100", *[RetryAfter(30) for _ in range(40)])  # 20 minutes of 429s
+    d = dispatcher(sessions, sender, clock, give_up=timedelta(hours=1))
+    for _ in range(41):
         await d.run_once()
-        clock.advance(2)
+        clock.advance(31)
     (row,) = await outbox(sessions)
-    assert row.status == "failed" and row.attempts == 6  # 3 × max_attempts
-    assert (d.retried, d.failed) == (5, 1)
+    assert row.status == "sent" and row.attempts == 41  # every attempt counted, none used up the message
+    assert (d.retried, d.failed) == (40, 0)
 
 
-async def test_transient_errors_back_off_then_fail(sessions: Sessions) -> None:
+async def test_transient_errors_back_off_capped_and_fail_only_past_the_give_up_time(sessions: Sessions) -> None:
     cid = await person(sessions, "100")
     await queue(sessions, cid, 1)
     sender, clock = FakeSender(), Clock()
-    sender.fail("100", *[TransientError("502 Bad Gateway") for _ in range(5)])
-    d = dispatcher(sessions, sender, clock, max_attempts=3)
+    sender.fail("100", *[TransientError("502 Bad Gateway") for _ in range(100)])
+    d = dispatcher(sessions, sender, clock, give_up=timedelta(minutes=30))
     delays = []
-    for _ in range(3):
+    for _ in range(20):
         start = clock()
         await d.run_once()
         (row,) = await outbox(sessions)
+        if row.status != "pending":
+            break
         delays.append((row.next_attempt_at - start).total_seconds())
-        clock.advance(10)
-    assert delays[0] >= 1 and delays[1] >= 2
-    assert row.status == "failed" and row.attempts == 3
-    assert row.last_error == "TransientError: 502 Bad Gateway"
+        clock.advance(delays[-1] + 0.01)
+    assert [round(x) for x in delays[:5]] == [1, 2, 4, 8, 16] and max(delays) <= 300.5
+    assert row.status == "failed" and sum(delays) <= 30 * 60 + 1  # it gave up at the 30-minute mark
+    assert row.last_error is not None and row.last_error.endswith("TransientError: 502 Bad Gateway")
+    assert row.last_error.startswith("gave up after 0:30:00")
     assert await d.pending_counts() == {"failed": 1}
     assert [backoff_seconds(n) for n in (1, 2, 3, 9, 10, 50)] == [1, 2, 4, 256, 300, 300]
 
