@@ -24,7 +24,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := 1
 export UV_NO_PROGRESS := 1
 
-.PHONY: run test lint lock lock-upgrade lock-check test-latest migrate clean catalogs
+.PHONY: run test lint lock lock-upgrade lock-check test-latest migrate clean catalogs fuzz
 
 $(UV_STAMP):
 	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
@@ -52,6 +52,10 @@ lint: lock-check $(STAMP)
 
 test: lint
 	$(BIN)/pytest -q
+
+# The hostile-input suite with 10,000 generated requests per handler (`make test` runs a short profile).
+fuzz: $(STAMP)
+	OASIS_FUZZ=1 $(BIN)/pytest -q tests/property
 
 # Resolve the locks again after editing pyproject.toml, keeping every pin that still fits.
 lock: $(UV_STAMP)
