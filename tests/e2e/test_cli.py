@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -53,6 +54,23 @@ def test_upgrade_says_what_it_applied_one_line_each_and_nothing_else(tmp_path: P
     assert first.stderr == ""  # no Alembic plugin or context chatter
     again = oasis(tmp_path, "db", "upgrade", OASIS_LOG_LEVEL="INFO")
     assert again.stdout.splitlines() == lines[-1:] and again.stderr == ""
+
+
+def test_outbox_retry_requeues_failed_messages(tmp_path: Path) -> None:
+    assert oasis(tmp_path, "db", "upgrade").returncode == 0
+    db = sqlite3.connect(tmp_path / "cli.db")
+    db.execute("INSERT INTO citizens (display_name, created_at) VALUES ('a', '2026-11-29 10:00:00')")
+    for n, created in enumerate(("2026-11-28 09:00:00", "2026-11-29 11:00:00")):
+        db.execute("INSERT INTO outbox (citizen_id, event_key, kind, params, status, attempts, next_attempt_at, "
+                   "created_at) VALUES (1, ?, 'new_comment', '{}', 'failed', 8, ?, ?)", (f"e{n}", created, created))
+    db.commit()
+    since = oasis(tmp_path, "outbox", "retry", "--since", "2026-11-29T00:00")
+    assert since.returncode == 0 and "re-queued 1 failed message(s)" in since.stdout
+    assert db.execute("SELECT status FROM outbox ORDER BY id").fetchall() == [("failed",), ("pending",)]
+    assert "re-queued 1 failed" in oasis(tmp_path, "outbox", "retry").stdout
+    bad = oasis(tmp_path, "outbox", "retry", "--since", "yesterday")
+    assert bad.returncode != 0 and "2026-11-29T14:30" in bad.stderr
+    db.close()
 
 
 def test_chat_holds_the_conversation(tmp_path: Path) -> None:
