@@ -9,7 +9,8 @@ import logging
 import os
 import signal
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from bots import redaction
 from bots.settings import Settings
@@ -38,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
     retry = outbox_sub.add_parser("retry", help="send failed messages again (after an incident is over)")
     retry.add_argument("--since", type=_moment, metavar="YYYY-MM-DDTHH:MM",
-                       help="only messages written at or after this time (UTC); default: every failed one")
+                       help="only messages written at or after this time (ISO 8601; without an offset, in "
+                            "OASIS_TIMEZONE); default: every failed one")
     demo = sub.add_parser("demo", help="add sample proposals, votes and comments to try things out")
     demo.add_argument("--force", action="store_true", help="add them even if proposals already exist")
     return parser
@@ -51,6 +53,12 @@ def _moment(value: str) -> datetime:
         raise argparse.ArgumentTypeError(f"not a time like 2026-11-29T14:30: {value!r}") from error
 
 
+def _as_utc(moment: datetime, zone: str) -> datetime:
+    """Naive UTC, as the database keeps times; a time without an offset is read in OASIS_TIMEZONE."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(zone))
+    return aware.astimezone(UTC).replace(tzinfo=None)
+
+
 async def _retry_outbox(settings: Settings, since: datetime | None) -> str:
     from core.db import make_engine, make_sessions
     from core.outbox import requeue_failed
@@ -58,7 +66,7 @@ async def _retry_outbox(settings: Settings, since: datetime | None) -> str:
     engine = make_engine(settings.oasis_database_url)
     try:
         async with make_sessions(engine)() as session, session.begin():
-            count = await requeue_failed(session, since.replace(tzinfo=None) if since else None)
+            count = await requeue_failed(session, _as_utc(since, settings.oasis_timezone) if since else None)
     finally:
         await engine.dispose()
     return f"re-queued {count} failed message(s); a running server sends them within seconds"

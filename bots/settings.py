@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     oasis_review_days: int = Field(default=14, ge=1)
     oasis_support_days: int = Field(default=0, ge=0)
     oasis_default_language: str = "ko"
+    oasis_timezone: str = "Asia/Seoul"
     oasis_departments_file: str | None = None
     oasis_outbox_give_up_hours: float = Field(default=24.0, gt=0)
     oasis_inbox_days: int = Field(default=30, ge=1)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -60,3 +61,13 @@ async def fresh_database(url: str) -> tuple[AsyncEngine, Sessions]:
     await upgrade(url)
     engine = make_engine(url)
     return engine, make_sessions(engine)
+
+
+async def count_rows(url: str, table: Any) -> int:
+    """How many rows `table` holds now, through a connection of its own."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(table)) or 0)
+    finally:
+        await engine.dispose()

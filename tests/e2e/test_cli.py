@@ -64,10 +64,11 @@ def test_outbox_retry_requeues_failed_messages(tmp_path: Path) -> None:
         db.execute("INSERT INTO outbox (citizen_id, event_key, kind, params, status, attempts, next_attempt_at, "
                    "created_at) VALUES (1, ?, 'new_comment', '{}', 'failed', 8, ?, ?)", (f"e{n}", created, created))
     db.commit()
-    since = oasis(tmp_path, "outbox", "retry", "--since", "2026-11-29T00:00")
+    since = oasis(tmp_path, "outbox", "retry", "--since", "2026-11-29T00:00")  # KST: 28 Nov, 15:00 UTC
     assert since.returncode == 0 and "re-queued 1 failed message(s)" in since.stdout
     assert db.execute("SELECT status FROM outbox ORDER BY id").fetchall() == [("failed",), ("pending",)]
-    assert "re-queued 1 failed" in oasis(tmp_path, "outbox", "retry").stdout
+    assert "re-queued 1 failed" in oasis(tmp_path, "outbox", "retry", "--since", "2026-11-28T08:59Z").stdout
+    assert "re-queued 0 failed" in oasis(tmp_path, "outbox", "retry").stdout
     bad = oasis(tmp_path, "outbox", "retry", "--since", "yesterday")
     assert bad.returncode != 0 and "2026-11-29T14:30" in bad.stderr
     db.close()

@@ -7,7 +7,6 @@ outage pass in seconds; sends are real PTB calls to the Bot API double.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,27 +16,16 @@ from sqlalchemy import func, select
 from adapters.telegram.sender import TelegramSender
 from adapters.telegram.setup import make_bot
 from core.citizens import ensure_identity
-from core.clock import utcnow
 from core.db import Sessions
 from core.models import OutboxMessage
 from core.outbox import notify
 from scheduler.dispatch import MAYBE_SENT_PAUSE, OutboxDispatcher
+from tests.clock import Clock
 from tests.dbutil import fresh_database, sqlite_url
 from tests.doubles.telegram_api import TelegramApiDouble
 
 TOKEN = "123456:OUTAGE"
 PEOPLE = 60
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += timedelta(seconds=seconds)
 
 
 @pytest.fixture

@@ -16,11 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import func, select
 
-from core.db import make_engine
 from core.models import Citizen, InboxEvent
-from tests.dbutil import fresh_database
+from tests.dbutil import count_rows, fresh_database
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.doubles.telegram_updates import message_update
 
@@ -84,7 +82,7 @@ async def test_kill_9_mid_burst_loses_no_answer(db_url: str, tmp_path: Path) -> 
                 statuses = await asyncio.gather(*burst)
                 acknowledged = sum(status == 200 for status in statuses)
                 assert 0 < acknowledged < PEOPLE
-                committed = await count(db_url, InboxEvent)  # acknowledged, or stored just before the kill
+                committed = await count_rows(db_url, InboxEvent)  # acknowledged, or stored just before the kill
                 assert committed >= acknowledged
 
                 proc = await start(db_url, api, port, log)
@@ -101,14 +99,6 @@ async def test_kill_9_mid_burst_loses_no_answer(db_url: str, tmp_path: Path) -> 
     # A second copy only where the kill cut a send between Telegram taking it and our record of it: never
     # for an event stored after the restart (its re-delivery sends nothing).
     assert max(answers) <= 2 and sum(a - 1 for a in answers) <= committed, (answers, committed)
-    assert await count(db_url, InboxEvent) == PEOPLE
-    assert await count(db_url, Citizen) == PEOPLE
+    assert await count_rows(db_url, InboxEvent) == PEOPLE
+    assert await count_rows(db_url, Citizen) == PEOPLE
 
-
-async def count(db_url: str, table: Any) -> int:
-    engine = make_engine(db_url)
-    try:
-        async with engine.connect() as conn:
-            return int(await conn.scalar(select(func.count()).select_from(table)) or 0)
-    finally:
-        await engine.dispose()

@@ -23,12 +23,10 @@ import pytest
 import pytest_asyncio
 from hypothesis import example, given
 from hypothesis import strategies as st
-from sqlalchemy import func, select
 
 from bots.app import OasisApp
-from core.db import make_engine
 from core.models import InboxEvent
-from tests.dbutil import fresh_database, postgres_url_or_skip, sqlite_url
+from tests.dbutil import count_rows, fresh_database, postgres_url_or_skip, sqlite_url
 from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.slack_requests import SIGNING_SECRET, raw_headers, slash_command
 from tests.doubles.telegram_api import TelegramApiDouble
@@ -104,15 +102,6 @@ async def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             await app.stop()
 
 
-async def inbox_size(url: str) -> int:
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return int(await conn.scalar(select(func.count()).select_from(InboxEvent)) or 0)
-    finally:
-        await engine.dispose()
-
-
 def assert_escaped(telegram: TelegramApiDouble, slack: SlackApiDouble) -> None:
     for method, params in telegram.calls:
         if method in ("sendMessage", "editMessageText"):
@@ -136,7 +125,7 @@ async def test_telegram_updates_of_any_shape(world: Any, caplog: pytest.LogCaptu
                                              update: dict[str, Any], secret: str | None) -> None:
     app, telegram, slack, url = world
     logging.getLogger("httpx").setLevel(logging.WARNING)  # as `oasis run` has it (bots/redaction.py)
-    before = await inbox_size(url) if secret != SECRET else 0
+    before = await count_rows(url, InboxEvent) if secret != SECRET else 0
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
     async with aiohttp.ClientSession() as http, http.post(
             f"http://127.0.0.1:{app.port}/telegram/webhook", data=json.dumps(update), headers=headers) as response:
@@ -145,7 +134,7 @@ async def test_telegram_updates_of_any_shape(world: Any, caplog: pytest.LogCaptu
     await app.telegram_webhook.drain()
     assert status < 500, update
     if secret != SECRET:
-        assert status == 403 and await inbox_size(url) == before
+        assert status == 403 and await count_rows(url, InboxEvent) == before
     assert_escaped(telegram, slack)
     assert_no_secret(caplog)
 
@@ -185,14 +174,14 @@ async def test_slack_requests_of_any_shape(world: Any, caplog: pytest.LogCapture
         headers = {**raw_headers(raw, now, content_type=content_type), "X-Slack-Request-Timestamp": "1e9"}
     else:
         headers = {"Content-Type": content_type}
-    before = await inbox_size(url) if signing != "good" else 0
+    before = await count_rows(url, InboxEvent) if signing != "good" else 0
     async with aiohttp.ClientSession() as http, http.post(
             f"http://127.0.0.1:{app.port}/slack/events", data=raw, headers=headers) as response:
         status = response.status
     await asyncio.sleep(0)  # replies go out in the background: let them start
     assert status < 500, raw[:300]
     if signing != "good":
-        assert status == 401 and await inbox_size(url) == before
+        assert status == 401 and await count_rows(url, InboxEvent) == before
     assert_escaped(telegram, slack)
     assert_no_secret(caplog)
 
@@ -202,4 +191,4 @@ async def test_the_generated_traffic_reached_the_conversation(world: Any) -> Non
     _app, telegram, slack, url = world
     assert sum(m == "sendMessage" for m, _ in telegram.calls) >= 5
     assert any(m in ("chat.postMessage", "chat.postEphemeral", "views.open") for m, _ in slack.calls)
-    assert await inbox_size(url) >= 20
+    assert await count_rows(url, InboxEvent) >= 20

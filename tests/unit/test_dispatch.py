@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +14,12 @@ from sqlalchemy import select
 
 from bots.neutral import Outbound, PermanentError, RetryAfter, TransientError, plain_text
 from core.citizens import ensure_identity
-from core.clock import utcnow
 from core.db import Sessions
 from core.models import OutboxMessage
 from core.outbox import claim_due, notify
 from core.recipients import Recipient
 from scheduler.dispatch import OutboxDispatcher, backoff_seconds
+from tests.clock import Clock
 from tests.dbutil import fresh_database, sqlite_url
 
 URL = "https://oasis.example"
@@ -61,19 +61,6 @@ class FakeSender:
     def numbers(self, chat_id: str) -> list[str]:
         """The `#<id>` each message to this chat mentions, in the order sent."""
         return [re.findall(r"#\d+", text)[0] for text in self.texts(chat_id)]
-
-
-class Clock:
-    """Real time plus an offset the test can advance, so retries come due without sleeping."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += timedelta(seconds=seconds)
 
 
 @pytest.fixture
