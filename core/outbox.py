@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.db import WROTE_OUTBOX
-from core.models import Follow, OutboxMessage, PostedMessage
+from core.models import Follow, Identity, OutboxMessage, PostedMessage
+from core.recipients import USER_ID_IS_CHAT
 from core.upsert import insert_ignore
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -123,12 +124,28 @@ async def notify_followers(
     await session.execute(insert(OutboxMessage).from_select(cols, query))
 
 
+def sendable_by(platforms: Collection[str]) -> ColumnElement[bool]:
+    """Rows a dispatcher with senders for `platforms` should take: a channel on one of them, or a citizen
+    reachable on one of them, or a citizen reachable nowhere (to mark failed). A row for someone only
+    reachable elsewhere is left to the process that can send there (`oasis chat` beside `oasis run`)."""
+    reachable = or_(Identity.direct_chat_id.is_not(None), Identity.platform.in_(USER_ID_IS_CHAT))
+    of_row = Identity.citizen_id == OutboxMessage.citizen_id
+    here = exists().where(of_row, reachable, Identity.platform.in_(list(platforms)))
+    anywhere = exists().where(of_row, reachable)
+    return or_(
+        and_(OutboxMessage.citizen_id.is_(None), OutboxMessage.channel_platform.in_(list(platforms))),
+        and_(OutboxMessage.citizen_id.is_not(None), or_(here, ~anywhere)),
+    )
+
+
 async def claim_due(
-    session: AsyncSession, *, limit: int = 100, lease_seconds: float = 60.0, now: datetime | None = None
+    session: AsyncSession, *, limit: int = 100, lease_seconds: float = 60.0, now: datetime | None = None,
+    platforms: Collection[str] | None = None,
 ) -> list[OutboxMessage]:
     """Take due rows and lease them; a crashed sender's rows come due again when the lease ends.
 
-    Direct replies come first (someone is waiting for them), then notices, each in id order.
+    Direct replies come first (someone is waiting for them), then notices, each in id order. With
+    `platforms`, only rows this dispatcher can send (`sendable_by`).
     """
     now = now or utcnow()
     rows: list[OutboxMessage] = []
@@ -140,6 +157,8 @@ async def claim_due(
             .order_by(OutboxMessage.id)
             .limit(limit - len(rows))
         )
+        if platforms is not None:
+            query = query.where(sendable_by(platforms))
         if session.bind is not None and session.bind.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows.extend((await session.scalars(query)).all())

@@ -107,7 +107,8 @@ class OutboxDispatcher:
         clock: Callable[[], datetime] = utcnow,
         redact: Callable[[str], str] = str,
     ) -> None:
-        self.sessions, self.senders, self.public_url = sessions, dict(senders), public_url
+        # The live mapping, not a copy: a surface added later (`oasis chat`'s console) is served too.
+        self.sessions, self.senders, self.public_url = sessions, senders, public_url
         self.default_language, self.give_up, self.clock = default_language, give_up, clock
         self.batch, self.concurrency, self.lease_seconds = batch, concurrency, lease_seconds
         self.per_chat = per_chat  # a chat paced at ~1/s must not hold a whole batch for minutes
@@ -192,7 +193,8 @@ class OutboxDispatcher:
         async with self.sessions() as session, session.begin():
             if session.bind is not None and session.bind.dialect.name == "postgresql":
                 await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
-            rows = await claim_due(session, limit=self.batch, lease_seconds=self.lease_seconds, now=now)
+            rows = await claim_due(session, limit=self.batch, lease_seconds=self.lease_seconds, now=now,
+                                   platforms=list(self.senders))
             held = await self._hold_back(session, rows, now)
             return [Job.of(r) for r in rows if r.id not in held]
 

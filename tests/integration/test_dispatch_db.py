@@ -193,3 +193,21 @@ async def resolve_one(sessions: Sessions, cid: int, platforms: set[str]) -> Reci
         got = await resolve_recipient(session, cid, platforms)
     assert got is not None
     return got
+
+
+async def test_a_dispatcher_takes_only_rows_it_can_send_so_chat_and_run_share_a_database(
+        sessions: Sessions) -> None:
+    async with sessions() as session, session.begin():
+        on_telegram = (await ensure_identity(session, "telegram", "501")).citizen_id
+        on_console = (await ensure_identity(session, "console", "alice", direct_chat_id="alice")).citizen_id
+        unreachable = (await ensure_identity(session, "web", "w1")).citizen_id  # no chat anywhere
+        for cid in (on_telegram, on_console, unreachable):
+            await notify(session, [cid], f"e:{cid}", "new_comment", {"id": 1, "title": "P1", "comment_id": 1})
+    senders: dict[str, FakeSender] = {"telegram": FakeSender("telegram")}
+    run = OutboxDispatcher(sessions, senders, default_language="en", public_url=URL)  # like `oasis run`
+    assert await run.run_once() == 2  # the Telegram person's row and the unreachable one, not the console's
+    assert await statuses(sessions) == ["sent", "pending", "failed"]
+    senders["console"] = FakeSender("console")  # added after the dispatcher was built, as `oasis chat` does
+    assert await run.run_once() == 1
+    assert await statuses(sessions) == ["sent", "sent", "failed"]
+    assert [m.chat_id for m in senders["console"].sent] == ["alice"]
