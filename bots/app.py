@@ -18,7 +18,8 @@ from adapters.telegram.webhook import TelegramWebhook
 from adapters.web.server import build_web_app, start_site
 from bots.context import BotConfig
 from bots.conversation import Conversation
-from bots.neutral import Inbound, Outbound, Sender
+from bots.neutral import Inbound, Reply
+from bots.ports import Sender
 from bots.redaction import Redactor, secrets_of
 from bots.settings import Settings
 from core.db import INTERACTIVE, LONG, is_sqlite, make_engine, make_sessions, ping
@@ -112,7 +113,7 @@ class OasisApp:
         self.tasks.append(asyncio.create_task(self.dispatcher.run(self._stop)))
         self.scheduler.start()
 
-    async def handle(self, inbound: Inbound, /) -> list[Outbound] | None:
+    async def handle(self, inbound: Inbound, /) -> list[Reply] | None:
         return await self.conversation(inbound)
 
     def _wake_dispatcher(self) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.i18n import Translator
-from bots.neutral import Button, ButtonPress, Form, Inbound, Outbound, RichText
+from bots.neutral import Button, ButtonPress, Form, Inbound, Message, OpenForm, RefuseForm, Reply, RichText, Toast
 from core.citizens import Actor
 from core.db import Sessions
 from core.rules import Rules
@@ -33,7 +33,7 @@ class Ctx:
     actor: Actor
     t: Translator
     config: BotConfig
-    replies: list[Outbound] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
     after_commit: list[AfterCommit] = field(default_factory=list)
 
     @property
@@ -53,16 +53,16 @@ class Ctx:
         edit_message_id: str | None = None,
     ) -> None:
         self.replies.append(
-            Outbound(chat_id=self.chat_id, text=text, buttons=buttons,
-                     thread_id=self.inbound.where.thread_id, edit_message_id=edit_message_id)
+            Message(chat_id=self.chat_id, text=text, buttons=buttons,
+                    thread_id=self.inbound.where.thread_id, edit_message_id=edit_message_id)
         )
 
     def open_form(self, form: Form) -> None:
-        self.replies.append(Outbound(chat_id=self.chat_id, text=(), form=form))
+        self.replies.append(OpenForm(chat_id=self.chat_id, form=form))
 
     def refuse_form(self, errors: dict[str, str]) -> None:
         """Show these messages beside the fields; nothing else is sent."""
-        self.replies = [Outbound(chat_id=self.chat_id, text=(), form_errors=tuple(errors.items()))]
+        self.replies = [RefuseForm(chat_id=self.chat_id, errors=tuple(errors.items()))]
 
     def say(self, text: RichText) -> None:
         """A short confirmation: a toast for a button press, a message otherwise."""
@@ -75,6 +75,5 @@ class Ctx:
         """A toast answering a button press; nothing for other events (their replies say it all)."""
         if not isinstance(self.inbound.payload, ButtonPress):
             return
-        self.replies = [r for r in self.replies if r.notice is None]
-        self.replies.insert(0, Outbound(chat_id=self.chat_id, text=(), notice=text,
-                                        thread_id=self.inbound.where.thread_id))
+        self.replies = [r for r in self.replies if not isinstance(r, Toast)]
+        self.replies.insert(0, Toast(chat_id=self.chat_id, text=text, thread_id=self.inbound.where.thread_id))

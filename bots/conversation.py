@@ -23,7 +23,8 @@ from bots.context import BotConfig, Ctx
 from bots.errors import error_text
 from bots.i18n import Translator, normalize_language
 from bots.names import department_name
-from bots.neutral import ButtonPress, Command, FormSubmit, Inbound, Outbound, StorageUnavailable, Text, plain_text
+from bots.neutral import ButtonPress, Command, FormSubmit, Inbound, Reply, Text, plain_text
+from bots.ports import StorageUnavailable
 from bots.registry import Registry, registry
 from bots.replies import durable, persist
 from bots.sanitize import excerpt, sanitize
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 
 
 class Conversation:
-    """Implements bots.neutral.InboundHandler for every adapter."""
+    """Implements bots.ports.InboundHandler for every adapter."""
 
     def __init__(self, sessions: Sessions, config: BotConfig, routes: Registry = registry, *,
                  lanes: int = 1, max_batch: int = 50) -> None:
@@ -45,16 +46,16 @@ class Conversation:
         self.routes = routes
         self.lanes = lanes
         self.max_batch = max_batch
-        self._waiting: deque[tuple[Inbound, asyncio.Future[list[Outbound] | None]]] = deque()
+        self._waiting: deque[tuple[Inbound, asyncio.Future[list[Reply] | None]]] = deque()
         self._busy_lanes = 0
         self._lane_tasks: set[asyncio.Task[None]] = set()
 
-    async def __call__(self, inbound: Inbound, /) -> list[Outbound] | None:
+    async def __call__(self, inbound: Inbound, /) -> list[Reply] | None:
         safe = sanitize(inbound)
         if safe is None:
             return None
         inbound = safe
-        future: asyncio.Future[list[Outbound] | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[list[Reply] | None] = asyncio.get_running_loop().create_future()
         self._waiting.append((inbound, future))
         if self._busy_lanes < self.lanes:
             self._busy_lanes += 1
@@ -85,8 +86,8 @@ class Conversation:
             self._busy_lanes -= 1
 
     @staticmethod
-    async def _settle(future: asyncio.Future[list[Outbound] | None],
-                      work: Awaitable[list[Outbound] | None]) -> None:
+    async def _settle(future: asyncio.Future[list[Reply] | None],
+                      work: Awaitable[list[Reply] | None]) -> None:
         try:
             result = await work
         except Exception as exc:
@@ -96,7 +97,7 @@ class Conversation:
             if not future.done():
                 future.set_result(result)
 
-    async def _group(self, batch: list[tuple[Inbound, asyncio.Future[list[Outbound] | None]]]) -> None:
+    async def _group(self, batch: list[tuple[Inbound, asyncio.Future[list[Reply] | None]]]) -> None:
         """Apply a batch in one transaction; on any failure fall back to one transaction per event."""
         contexts: list[Ctx | None] = []
         async with self.sessions() as session:
@@ -117,7 +118,7 @@ class Conversation:
         for (_, future), ctx in zip(batch, contexts, strict=True):
             await self._settle(future, self._finish(ctx))
 
-    async def _finish(self, ctx: Ctx | None) -> list[Outbound] | None:
+    async def _finish(self, ctx: Ctx | None) -> list[Reply] | None:
         if ctx is None:
             return None
         for job in ctx.after_commit:
@@ -146,7 +147,7 @@ class Conversation:
             ctx.replies = await persist(ctx.session, ctx.inbound.platform, ctx.inbound.event_id,
                                                 ctx.replies)
 
-    async def single(self, inbound: Inbound) -> list[Outbound] | None:
+    async def single(self, inbound: Inbound) -> list[Reply] | None:
         """One event in its own transaction.
 
         If the database cannot be used, the error goes up (the adapter answers 5xx and the platform
@@ -219,7 +220,7 @@ class Conversation:
             await self.routes.batch_buttons[action](list(run))
             run.clear()
 
-    async def _answer_failure(self, inbound: Inbound, failure: OasisError | None) -> list[Outbound]:
+    async def _answer_failure(self, inbound: Inbound, failure: OasisError | None) -> list[Reply]:
         async with self.sessions() as session, session.begin():
             ctx = await self._open(session, inbound)
             if ctx is None:

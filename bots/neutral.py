@@ -1,6 +1,7 @@
 """The seam between platforms and the conversation: small, boring, platform-free value types.
 
-Adapters turn platform input into an `Inbound` and turn an `Outbound` into platform calls.
+Adapters turn platform input into an `Inbound` and turn a `Reply` (a `Message`, `Toast`, `OpenForm` or
+`RefuseForm`) into platform calls.
 Text travels as `Span`s so that each adapter escapes user text for its own markup (HTML for
 Telegram, mrkdwn for Slack, nothing for the terminal) and the conversation never formats.
 """
@@ -8,7 +9,7 @@ Telegram, mrkdwn for Slack, nothing for the terminal) and the conversation never
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal
 
 Style = Literal["plain", "bold", "italic", "code", "link"]
 
@@ -124,7 +125,7 @@ class Form:
 
 
 @dataclass(frozen=True, slots=True)
-class Outbound:
+class Message:
     """One message to send: where, what (already translated), buttons in rows, or an edit."""
 
     chat_id: str
@@ -132,73 +133,34 @@ class Outbound:
     buttons: tuple[tuple[Button, ...], ...] = ()
     thread_id: str | None = None
     edit_message_id: str | None = None
-    notice: str | None = None
-    """Short toast for a button press (Telegram's answerCallbackQuery text); not a message."""
-    form: Form | None = None
-    """Open this form instead of sending text (only where the inbound event allowed forms)."""
-    form_errors: tuple[tuple[str, str], ...] = ()
-    """Refuse a form submission: (field name, translated message) pairs, shown beside the fields."""
     outbox_id: int | None = None
     """The outbox row that keeps this reply (bots/replies.py): report the send to `ReplyReceipts`."""
 
 
-class StorageUnavailable(Exception):
-    """The conversation could not reach its database: nothing was stored, so answer the platform 5xx and
-    let it deliver the event again."""
+@dataclass(frozen=True, slots=True)
+class Toast:
+    """A short answer to a button press (Telegram's answerCallbackQuery text); not a message."""
+
+    chat_id: str
+    text: str
+    thread_id: str | None = None
 
 
-class DeliveryError(Exception):
-    """Raised by a `Sender`; tells the outbox what to do next."""
+@dataclass(frozen=True, slots=True)
+class OpenForm:
+    """Open this form (only where the inbound event allowed forms: `Inbound.forms`)."""
+
+    chat_id: str
+    form: Form
 
 
-class RetryAfter(DeliveryError):
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"retry after {seconds}s")
-        self.seconds = seconds
+@dataclass(frozen=True, slots=True)
+class RefuseForm:
+    """Refuse a form submission: (field name, translated message) pairs, shown beside the fields."""
+
+    chat_id: str
+    errors: tuple[tuple[str, str], ...]
 
 
-class TransientError(DeliveryError):
-    """Network trouble or a 5xx: try again later with backoff."""
-
-
-class MaybeSent(TransientError):
-    """The request was fully written but no answer came: the platform may have sent it. The outbox
-    waits longer before trying again, as the platform offers no idempotency key to ask with."""
-
-
-class PermanentError(DeliveryError):
-    """The platform will never accept this (blocked bot, chat gone): mark failed now."""
-
-
-class Sender(Protocol):
-    """What the outbox dispatcher needs from a platform adapter."""
-
-    platform: str
-
-    async def send(self, message: Outbound) -> str | None:
-        """Deliver one message, pacing for the platform's limits; return its id, raise DeliveryError."""
-        ...
-
-
-class InboundHandler(Protocol):
-    """The conversation as adapters see it: store the event, apply it once, return direct replies.
-
-    Returns None when the event was already processed (a platform re-delivery): send nothing.
-    Raises on storage failure so that the adapter answers 5xx and the platform re-delivers.
-    """
-
-    async def __call__(self, inbound: Inbound, /) -> list[Outbound] | None: ...
-
-
-class ReplyReceipts(Protocol):
-    """Where an adapter reports what became of the replies it sent itself (`Outbound.outbox_id`)."""
-
-    async def delivered(self, platform: str, reply: Outbound, message_id: str | None) -> None: ...
-
-    async def undelivered(self, platform: str, reply: Outbound, error: Exception) -> None:
-        """Leave it to the outbox: retried after the platform's wait, paced, counted, never dropped."""
-        ...
-
-    async def toast_lost(self, platform: str, chat_id: str, thread_id: str | None, text: str) -> None:
-        """A button's answer could not be shown: send its words as a short message instead."""
-        ...
+Reply = Message | Toast | OpenForm | RefuseForm
+"""What the conversation answers to one event; each surface matches the four kinds exhaustively."""

@@ -8,24 +8,24 @@ any notice. A re-delivered event finds its inbox row and writes nothing, so noth
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.neutral import Button, Outbound, Span
+from bots.neutral import Button, Message, Reply, Span
 from core.outbox import REPLY, queue_reply
 
 KIND = REPLY
 HOLD_SECONDS = 30.0  # the adapter's own attempt comes first; then the dispatcher takes over
 
 
-def durable(reply: Outbound) -> bool:
+def durable(reply: Reply) -> bool:
     """A message with text; toasts, forms and form errors belong to the request and go with its answer."""
-    return reply.form is None and not reply.form_errors and reply.outbox_id is None and \
-        any(span.text.strip() for span in reply.text)
+    return isinstance(reply, Message) and reply.outbox_id is None and any(span.text.strip() for span in reply.text)
 
 
-def encode(reply: Outbound) -> dict[str, Any]:
+def encode(reply: Message) -> dict[str, Any]:
     return {
         "spans": [[s.text, s.style, s.url] for s in reply.text],
         "buttons": [[[b.action, b.value, b.label] for b in row] for row in reply.buttons],
@@ -34,8 +34,8 @@ def encode(reply: Outbound) -> dict[str, Any]:
     }
 
 
-def decode(params: dict[str, Any], chat_id: str) -> Outbound:
-    return Outbound(
+def decode(params: dict[str, Any], chat_id: str) -> Message:
+    return Message(
         chat_id=chat_id,
         text=tuple(Span(str(text), style, url) for text, style, url in params.get("spans", [])),
         buttons=tuple(tuple(Button(str(a), str(v), str(label)) for a, v, label in row)
@@ -45,17 +45,13 @@ def decode(params: dict[str, Any], chat_id: str) -> Outbound:
     )
 
 
-async def persist(session: AsyncSession, platform: str, event_id: str, replies: list[Outbound]) -> list[Outbound]:
+async def persist(session: AsyncSession, platform: str, event_id: str, replies: list[Reply]) -> list[Reply]:
     """Write each durable reply as an outbox row; returns the replies, those rows' ids attached."""
-    out: list[Outbound] = []
+    out: list[Reply] = []
     for index, reply in enumerate(replies):
-        if durable(reply):
+        if isinstance(reply, Message) and durable(reply):
             row_id = await queue_reply(session, platform, reply.chat_id, f"reply:{index}:{event_id}"[:100],
                                        encode(reply), hold_seconds=HOLD_SECONDS)
-            reply = Outbound(**{**_fields(reply), "outbox_id": row_id})
+            reply = replace(reply, outbox_id=row_id)
         out.append(reply)
     return out
-
-
-def _fields(reply: Outbound) -> dict[str, Any]:
-    return {name: getattr(reply, name) for name in reply.__dataclass_fields__}

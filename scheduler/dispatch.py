@@ -33,8 +33,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bots import replies
 from bots.i18n import Translator, normalize_language
 from bots.log_throttle import ThrottledLog
-from bots.neutral import MaybeSent, Outbound, PermanentError, RetryAfter, Sender, Span
+from bots.neutral import Message, Span
 from bots.notifications import render, render_buttons
+from bots.ports import MaybeSent, PermanentError, RetryAfter, Sender
 from core.clock import utcnow
 from core.db import Sessions
 from core.models import OutboxMessage
@@ -249,7 +250,7 @@ class OutboxDispatcher:
         else:
             lang = self.language_for(recipient)
             t = self._translators.setdefault(lang, Translator(lang))
-            message = Outbound(chat_id=recipient.chat_id, text=render(job.kind, job.params, t, self.public_url),
+            message = Message(chat_id=recipient.chat_id, text=render(job.kind, job.params, t, self.public_url),
                                buttons=render_buttons(job.kind, job.params, t),
                                edit_message_id=await self._edit_target(job, recipient))
         try:
@@ -280,13 +281,13 @@ class OutboxDispatcher:
             wait = timedelta(seconds=backoff_seconds(job.attempts))
         return await self._retry(job, wait, exc)
 
-    # -- replies the adapters sent themselves (bots.neutral.ReplyReceipts) -----------------------------
-    async def delivered(self, platform: str, reply: Outbound, message_id: str | None) -> None:
+    # -- replies the adapters sent themselves (bots.ports.ReplyReceipts) -----------------------------
+    async def delivered(self, platform: str, reply: Message, message_id: str | None) -> None:
         if reply.outbox_id is not None:
             job = Job(reply.outbox_id, None, replies.KIND, {}, 1, (platform, reply.chat_id))
             await self._record_sent(job, platform, reply.chat_id, message_id)
 
-    async def undelivered(self, platform: str, reply: Outbound, error: Exception) -> None:
+    async def undelivered(self, platform: str, reply: Message, error: Exception) -> None:
         if reply.outbox_id is None:
             return
         async with self.sessions() as session:
@@ -297,7 +298,7 @@ class OutboxDispatcher:
             self.wake()
 
     async def toast_lost(self, platform: str, chat_id: str, thread_id: str | None, text: str) -> None:
-        message = Outbound(chat_id=chat_id, text=(Span(text),), thread_id=thread_id)
+        message = Message(chat_id=chat_id, text=(Span(text),), thread_id=thread_id)
         async with self.sessions() as session, session.begin():
             await queue_reply(session, platform, chat_id, f"toast:{utcnow().timestamp()}", replies.encode(message),
                               hold_seconds=0, attempts=0)

@@ -9,22 +9,42 @@ from collections.abc import Callable
 from typing import TextIO
 
 from bots.i18n import Translator, normalize_language
-from bots.neutral import Button, ButtonPress, Command, Inbound, InboundHandler, Outbound, Text, Where, Who
+from bots.neutral import (
+    Button,
+    ButtonPress,
+    Command,
+    Inbound,
+    Message,
+    OpenForm,
+    RefuseForm,
+    Reply,
+    Text,
+    Toast,
+    Where,
+    Who,
+)
+from bots.ports import InboundHandler
 
 PLATFORM = "console"
 
 
-def render(message: Outbound, numbered: list[Button]) -> str:
-    """Plain text; each button gets the next number, which the person types to press it."""
-    lines = ["".join(span.text if span.style != "link" else (span.url or span.text) for span in message.text)]
-    for row in message.buttons:
+def render(reply: Reply, numbered: list[Button]) -> str:
+    """Plain text; each button gets the next number, which the person types to press it. A toast is shown
+    in parentheses; the terminal has no forms (the conversation offers them only where `Inbound.forms`)."""
+    match reply:
+        case Toast():
+            return f"({reply.text})" if reply.text else ""
+        case OpenForm() | RefuseForm():
+            return ""
+        case Message():
+            pass
+    lines = ["".join(span.text if span.style != "link" else (span.url or span.text) for span in reply.text)]
+    for row in reply.buttons:
         options = []
         for button in row:
             numbered.append(button)
             options.append(f"[{len(numbered)}] {button.label}")
         lines.append("  ".join(options))
-    if message.notice and not message.text:
-        lines = [f"({message.notice})"]
     return "\n".join(line for line in lines if line)
 
 
@@ -71,7 +91,7 @@ class ConsoleSender:
     def __init__(self, out: TextIO = sys.stdout) -> None:
         self.out = out
 
-    async def send(self, message: Outbound) -> str | None:
+    async def send(self, message: Message) -> str | None:
         print(f"📬 [{message.chat_id}] " + render(message, []), file=self.out, flush=True)
         return None
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bots.neutral import Button, Form, FormField, Outbound, RichText, Span, plain_text
+from bots.neutral import Button, Form, FormField, Message, RichText, Span, plain_text
 
 Block = dict[str, Any]
 
@@ -146,7 +146,7 @@ def _count_buttons(blocks: Iterable[Block]) -> int:
     return sum(len(b["elements"]) for b in blocks if b["type"] == "actions")
 
 
-def message_blocks(messages: Sequence[Outbound]) -> list[Block]:
+def message_blocks(messages: Sequence[Message]) -> list[Block]:
     """Several replies as one Slack message: each one's text and buttons, a divider between them."""
     blocks: list[Block] = []
     for message in messages:
@@ -157,9 +157,9 @@ def message_blocks(messages: Sequence[Outbound]) -> list[Block]:
     return blocks
 
 
-def group_messages(messages: Sequence[Outbound], limit: int = MAX_MESSAGE_BLOCKS) -> list[list[Outbound]]:
+def group_messages(messages: Sequence[Message], limit: int = MAX_MESSAGE_BLOCKS) -> list[list[Message]]:
     """Consecutive replies merged while they fit in one message; an edit always stands alone."""
-    groups: list[list[Outbound]] = []
+    groups: list[list[Message]] = []
     size = 0
     for message in messages:
         own = len(message_blocks([message])) + 1
@@ -174,7 +174,7 @@ def group_messages(messages: Sequence[Outbound], limit: int = MAX_MESSAGE_BLOCKS
     return groups
 
 
-def home_view(messages: Sequence[Outbound]) -> Block:
+def home_view(messages: Sequence[Message]) -> Block:
     """The App Home tab built from replies (cards with their buttons), within Slack's block limit."""
     blocks: list[Block] = []
     for message in messages:

@@ -49,7 +49,8 @@ from adapters.slack.people import People
 from adapters.slack.replies import Replies
 from adapters.slack.sender import SlackSender
 from bots.log_throttle import ThrottledLog
-from bots.neutral import Inbound, InboundHandler, Outbound, Span
+from bots.neutral import Inbound, Message, RefuseForm, Reply, Span
+from bots.ports import InboundHandler
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +201,7 @@ class SlackAdapter:
         name = request_name("view", body)
         user = str((body.get("user") or {}).get("id", ""))
 
-        async def stage() -> list[Outbound]:
+        async def stage() -> list[Reply]:
             who = await self.people.who(user, str((body.get("user") or {}).get("name") or ""))
             inbound = parse.view_inbound(body, who, await self._dm_or_user(user))
             return await self._handler(inbound) or []
@@ -225,7 +226,7 @@ class SlackAdapter:
         self._keep(self._logged(name, self.replies.to_user(user, replies)))
         return None
 
-    async def _handler(self, inbound: Inbound) -> list[Outbound] | None:
+    async def _handler(self, inbound: Inbound) -> list[Reply] | None:
         """The conversation, told that commands are typed here as `/oasis <command>`."""
         return await self._converse(replace(inbound, command_prefix=self._command_prefix))
 
@@ -295,19 +296,20 @@ def _not_stored(name: str, error: BaseException) -> BoltResponse:
     return BoltResponse(status=500, body="")
 
 
-def form_errors(replies: list[Outbound], inputs: list[str]) -> dict[str, str]:
+def form_errors(replies: list[Reply], inputs: list[str]) -> dict[str, str]:
     """{block id: message} for a refused submission; an error for an unknown input goes on the first one."""
     errors: dict[str, str] = {}
     for reply in replies:
-        for name, message in reply.form_errors:
-            key = name if name in inputs or not inputs else inputs[0]
-            errors[key] = f"{errors[key]} {message}" if key in errors else message
+        if isinstance(reply, RefuseForm):
+            for name, message in reply.errors:
+                key = name if name in inputs or not inputs else inputs[0]
+                errors[key] = f"{errors[key]} {message}" if key in errors else message
     return errors
 
 
-def _errors_as_messages(replies: list[Outbound], user: str) -> list[Outbound]:
-    out = [r for r in replies if not r.form_errors]
+def _errors_as_messages(replies: list[Reply], user: str) -> list[Reply]:
+    out: list[Reply] = [r for r in replies if not isinstance(r, RefuseForm)]
     for reply in replies:
-        for _name, message in reply.form_errors:
-            out.append(Outbound(chat_id=user, text=(Span(message),)))
+        if isinstance(reply, RefuseForm):
+            out.extend(Message(chat_id=user, text=(Span(message),)) for _name, message in reply.errors)
     return out

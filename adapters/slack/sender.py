@@ -1,4 +1,4 @@
-"""Neutral `Outbound` → Slack messages, for the outbox (paced, errors mapped) and for direct replies.
+"""Neutral `Message` → Slack messages, for the outbox (paced, errors mapped) and for direct replies.
 
 The outbox must know what to do after a failure, so Slack's answers are mapped to the neutral errors:
 a 429 becomes RetryAfter with Slack's Retry-After, errors about the channel or user being gone become
@@ -18,7 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.pacing import Limiters, TokenBucket
 from adapters.slack.blocks import fallback_text, message_blocks
 from adapters.slack.people import People
-from bots.neutral import DeliveryError, Outbound, PermanentError, RetryAfter, Span, TransientError, plain_text
+from bots.neutral import Message, Span, plain_text
+from bots.ports import DeliveryError, PermanentError, RetryAfter, TransientError
 
 PLATFORM = "slack"
 
@@ -64,13 +65,13 @@ def neutral_error(exc: SlackApiError) -> DeliveryError:
     return TransientError(error or f"HTTP {exc.response.status_code}")
 
 
-def content(messages: list[Outbound]) -> dict[str, Any]:
+def content(messages: list[Message]) -> dict[str, Any]:
     """The text and blocks of one Slack message made of one or more replies."""
     text = fallback_text((Span("\n".join(plain_text(m.text) for m in messages)),))
     return {"text": text or " ", "blocks": message_blocks(messages)}
 
 
-async def post(client: AsyncWebClient, channel: str, messages: list[Outbound]) -> str:
+async def post(client: AsyncWebClient, channel: str, messages: list[Message]) -> str:
     """Post (or, for an edit, update) one message in `channel`; returns its ts. Raises SlackApiError."""
     first = messages[0]
     body = content(messages)
@@ -86,7 +87,7 @@ async def post(client: AsyncWebClient, channel: str, messages: list[Outbound]) -
     return str(response.get("ts") or "")
 
 
-async def post_ephemeral(client: AsyncWebClient, channel: str, user: str, messages: list[Outbound]) -> None:
+async def post_ephemeral(client: AsyncWebClient, channel: str, user: str, messages: list[Message]) -> None:
     """Only `user` sees it: replies to a command typed in a shared channel do not spam the channel."""
     await client.chat_postEphemeral(channel=channel, user=user, **content(messages))
 
@@ -101,7 +102,7 @@ class SlackSender:
         self.people = people
         self.pacer = Limiters(lambda _channel: TokenBucket(rate, burst))
 
-    async def send(self, message: Outbound) -> str | None:
+    async def send(self, message: Message) -> str | None:
         """Send (or edit) one message, waiting only on this channel's limit; returns Slack's ts."""
         channel = message.chat_id
         try:

@@ -1,4 +1,4 @@
-"""Telegram adapter: updates → Inbound, Outbound → paced messages, webhook or long polling."""
+"""Telegram adapter: updates → Inbound, replies → paced messages, webhook or long polling."""
 
 from adapters.telegram.markup import keyboard, split_for_telegram, to_html
 from adapters.telegram.parse import to_inbound

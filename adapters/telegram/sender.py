@@ -1,4 +1,4 @@
-"""Neutral `Outbound` → Telegram messages: paced sending for the outbox, and direct replies.
+"""Neutral `Message` → Telegram messages: paced sending for the outbox, and direct replies.
 
 The outbox needs to know what to do after a failure, so Telegram's exceptions are mapped to the
 neutral ones: RetryAfter (wait what Telegram asked), TransientError (back off), PermanentError
@@ -14,13 +14,15 @@ import warnings
 from collections.abc import Awaitable, Callable
 
 import httpx
-from telegram import Bot, LinkPreviewOptions, Message
+from telegram import Bot, LinkPreviewOptions
+from telegram import Message as TelegramMessage
 from telegram import error as tg
 from telegram.constants import ParseMode
 
 from adapters.telegram.markup import keyboard, split_for_telegram, to_html
 from adapters.telegram.pacing import ChatPacer
-from bots.neutral import DeliveryError, MaybeSent, Outbound, PermanentError, RetryAfter, TransientError
+from bots.neutral import Message
+from bots.ports import DeliveryError, MaybeSent, PermanentError, RetryAfter, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ class TelegramSender:
         self._link_previews = link_previews
         self.pacer = ChatPacer(max_per_second)
 
-    async def send(self, message: Outbound) -> str | None:
+    async def send(self, message: Message) -> str | None:
         """Send (or edit) one message, waiting only on this chat's and the bot's limits."""
 
         async def turn() -> None:
@@ -45,12 +47,12 @@ class TelegramSender:
 
         return await self._send(message, turn)
 
-    async def send_now(self, message: Outbound) -> str | None:
+    async def send_now(self, message: Message) -> str | None:
         """An answer to someone who just wrote: only the bot-wide limit applies (a person does not write
         faster than their chat's limit; a 429 here leaves the retry to the paced outbox)."""
         return await self._send(message, self.pacer.bot_wide.acquire)
 
-    async def _send(self, message: Outbound, turn: Callable[[], Awaitable[None]]) -> str | None:
+    async def _send(self, message: Message, turn: Callable[[], Awaitable[None]]) -> str | None:
         try:
             return await deliver(self._bot, message, link_previews=self._link_previews, before_each=turn)
         except tg.RetryAfter as exc:
@@ -63,7 +65,7 @@ class TelegramSender:
             raise PermanentError(str(exc)) from exc
 
 
-async def deliver_direct(bot: Bot, message: Outbound, *, max_wait: float = 30.0) -> str | None:
+async def deliver_direct(bot: Bot, message: Message, *, max_wait: float = 30.0) -> str | None:
     """Send a direct reply now (not paced by the outbox); log failures instead of raising.
 
     A RetryAfter is waited out and the send retried once, unless the wait exceeds `max_wait`
@@ -86,7 +88,7 @@ async def deliver_direct(bot: Bot, message: Outbound, *, max_wait: float = 30.0)
 
 async def deliver(
     bot: Bot,
-    message: Outbound,
+    message: Message,
     *,
     link_previews: bool = False,
     before_each: Callable[[], Awaitable[None]] | None = None,
@@ -120,7 +122,7 @@ async def deliver(
                 if "not modified" not in exc.message.lower():
                     raise
                 edited = True  # same text and buttons already: the edit is done
-            last_id = str(edited.message_id) if isinstance(edited, Message) else message.edit_message_id
+            last_id = str(edited.message_id) if isinstance(edited, TelegramMessage) else message.edit_message_id
             continue
         sent = await bot.send_message(
             chat_id,

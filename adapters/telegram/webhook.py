@@ -23,7 +23,8 @@ from telegram.error import TelegramError
 from adapters.telegram.parse import PLATFORM, to_inbound
 from adapters.telegram.sender import TelegramSender, deliver_direct
 from bots.log_throttle import ThrottledLog
-from bots.neutral import Inbound, InboundHandler, Outbound, ReplyReceipts, StorageUnavailable, plain_text
+from bots.neutral import Inbound, Message, OpenForm, RefuseForm, Reply, Toast, plain_text
+from bots.ports import InboundHandler, ReplyReceipts, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class TelegramWebhook:
         self._deliveries.add(task)
         task.add_done_callback(self._deliveries.discard)
 
-    async def _converse(self, inbound: Inbound) -> list[Outbound] | None:
+    async def _converse(self, inbound: Inbound) -> list[Reply] | None:
         """The conversation's answer, or TimeoutError past the deadline that applies (module constants)."""
         work = asyncio.ensure_future(self._handler(inbound))
         started = time.monotonic()
@@ -132,30 +133,33 @@ class TelegramWebhook:
         while self._deliveries:
             await asyncio.wait(set(self._deliveries))
 
-    async def _answer(self, query: CallbackQuery | None, replies: list[Outbound]) -> None:
-        """Stop the button's spinner first, with the first toast any reply carries; then the messages,
-        in order (a chat's sends queue in its pacer)."""
+    async def _answer(self, query: CallbackQuery | None, replies: list[Reply]) -> None:
+        """Stop the button's spinner first, with the first toast among the replies; then the messages,
+        in order. Forms have no Telegram shape: the conversation offers them only where `Inbound.forms`."""
         try:
+            toast = next((r for r in replies if isinstance(r, Toast)), None)
             if query is not None:
-                await self._toast(query, next((r.notice for r in replies if r.notice), None), replies)
+                await self._toast(query, toast)
             for reply in replies:
-                if plain_text(reply.text).strip():
-                    await self._send(reply)
+                match reply:
+                    case Message() if plain_text(reply.text).strip():
+                        await self._send(reply)
+                    case Message() | Toast() | OpenForm() | RefuseForm():
+                        pass
         except Exception as error:  # nothing here may fail silently, nor take the server down
             self.failures.failure("telegram answer", error)
 
-    async def _toast(self, query: CallbackQuery, notice: str | None, replies: list[Outbound]) -> None:
+    async def _toast(self, query: CallbackQuery, toast: Toast | None) -> None:
         try:
-            await asyncio.wait_for(self.bot.answer_callback_query(query.id, text=notice), ANSWER_TIMEOUT)
+            await asyncio.wait_for(self.bot.answer_callback_query(query.id, text=toast.text if toast else None),
+                                   ANSWER_TIMEOUT)
         except (TelegramError, TimeoutError) as exc:  # e.g. "query is too old", a 429, a slow API
             log.warning("answerCallbackQuery %s failed: %r", query.id, exc)
             self.toasts_lost += 1
-            chat = query.message.chat if query.message is not None else None
-            if notice and chat is not None and self._receipts is not None:
-                thread = next((r.thread_id for r in replies if r.notice), None)
-                await self._receipts.toast_lost(PLATFORM, str(chat.id), thread, notice)
+            if toast is not None and self._receipts is not None:
+                await self._receipts.toast_lost(PLATFORM, toast.chat_id, toast.thread_id, toast.text)
 
-    async def _send(self, reply: Outbound) -> None:
+    async def _send(self, reply: Message) -> None:
         if reply.outbox_id is None or self._sender is None or self._receipts is None:
             await deliver_direct(self.bot, reply)
             return

@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 
 from bots.context import BotConfig
 from bots.conversation import Conversation
-from bots.neutral import ButtonPress, Command, Inbound, Payload, Text, Where, Who, plain_text
+from bots.neutral import ButtonPress, Command, Inbound, Payload, Text, Where, Who
 from core.db import make_engine, make_sessions
 from core.rules import Rules
 from tests.dbutil import fresh_database, sqlite_url
 from tests.integration import factories as f
+from tests.replies import words
 
 COMMANDS = ["start", "help", "propose", "cancel", "new", "top", "list", "show", "vote", "unvote", "comment",
             "follow", "unfollow", "withdraw", "mine", "lang", "queue", "review", "link", "notify", "nonsense"]
@@ -57,7 +58,7 @@ async def test_every_input_gets_an_answer(database: str, payloads: list[Payload]
             replies = await conversation(Inbound("telegram", f"e{next(_events)}", who, Where("42"), payload))
             assert replies, f"no answer to {payload!r}"
             for reply in replies:
-                text = plain_text(reply.text) or reply.notice or ("form" if reply.form else "")
+                text = words(reply)
                 assert text.strip(), f"an empty answer to {payload!r}"
                 assert "went wrong on our side" not in text, payload
     finally:

@@ -6,10 +6,23 @@ import itertools
 
 from bots.context import BotConfig
 from bots.conversation import Conversation
-from bots.neutral import ButtonPress, Command, FormSubmit, Inbound, Outbound, Payload, Text, Where, Who, plain_text
+from bots.neutral import (
+    ButtonPress,
+    Command,
+    FormSubmit,
+    Inbound,
+    OpenForm,
+    Payload,
+    RefuseForm,
+    Reply,
+    Text,
+    Where,
+    Who,
+)
 from core.db import Sessions
 from core.rules import Rules
 from tests.integration import factories as f
+from tests.replies import words
 
 _events = itertools.count(1)
 
@@ -17,15 +30,15 @@ _events = itertools.count(1)
 def talk(conversation: Conversation, user: str, *, forms: bool = False):  # type: ignore[no-untyped-def]
     who = Who("telegram", user, user.title(), "en")
 
-    async def send(payload: Payload) -> list[Outbound]:
+    async def send(payload: Payload) -> list[Reply]:
         inbound = Inbound("telegram", f"e{next(_events)}", who, Where(user), payload, forms=forms)
         return await conversation(inbound) or []
 
     return send
 
 
-def said(replies: list[Outbound]) -> str:
-    return " | ".join(plain_text(r.text) or (r.notice or "") for r in replies)
+def said(replies: list[Reply]) -> str:
+    return " | ".join(words(r) for r in replies)
 
 
 async def test_guided_proposal_can_be_cancelled_and_stale_buttons_expire(sessions: Sessions) -> None:
@@ -52,10 +65,10 @@ async def test_forms_where_the_surface_has_them(sessions: Sessions) -> None:
     conversation = Conversation(sessions, BotConfig(Rules(), "https://oasis.test", "en"))
     carol = talk(conversation, "carol", forms=True)
     opened = await carol(Command("propose"))
-    assert opened[0].form is not None and [x.name for x in opened[0].form.fields] == [
+    assert isinstance(opened[0], OpenForm) and [x.name for x in opened[0].form.fields] == [
         "title", "description", "category"]
     refused = await carol(FormSubmit("propose", {"title": " ", "description": "", "category": "transport"}))
-    assert dict(refused[0].form_errors).keys() == {"title", "description"}
+    assert isinstance(refused[0], RefuseForm) and dict(refused[0].errors).keys() == {"title", "description"}
     accepted = await carol(FormSubmit("propose", {"title": "Benches", "description": "More benches.",
                                                   "category": "transport"}))
     assert "Proposal #1 received" in said(accepted)
@@ -72,12 +85,12 @@ async def test_review_form_is_refused_to_citizens_and_checks_reasons(sessions: S
     citizen = talk(conversation, "dave", forms=True)
     assert "Only officials" in said(await citizen(ButtonPress("review", str(pid))))
     staff = talk(conversation, official.user_id, forms=True)
-    form = (await staff(ButtonPress("review", str(pid))))[0].form
-    assert form is not None and form.state == str(pid)
+    opened = (await staff(ButtonPress("review", str(pid))))[0]
+    assert isinstance(opened, OpenForm) and opened.form.state == str(pid)
     no_reason = await staff(FormSubmit("review", {"recommendation": "reject", "explanation": "No."}, str(pid)))
-    assert dict(no_reason[0].form_errors).keys() == {"reason_code"}
+    assert isinstance(no_reason[0], RefuseForm) and dict(no_reason[0].errors).keys() == {"reason_code"}
     no_text = await staff(FormSubmit("review", {"recommendation": "reject", "reason_code": "law"}, str(pid)))
-    assert dict(no_text[0].form_errors).keys() == {"explanation"}
+    assert isinstance(no_text[0], RefuseForm) and dict(no_text[0].errors).keys() == {"explanation"}
     typed = talk(conversation, official.user_id)
     assert 'Unknown reason code "nonsense"' in said(await typed(Command("review", f"{pid} reject nonsense No.")))
     done = await staff(FormSubmit("review", {"recommendation": "reject", "reason_code": "law",

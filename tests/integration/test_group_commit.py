@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bots.context import BotConfig
 from bots.conversation import Conversation
-from bots.neutral import ButtonPress, Command, Inbound, Outbound, Where, Who
+from bots.neutral import ButtonPress, Command, Inbound, Reply, Toast, Where, Who
 from core.citizens import Person, enter_many, grant_role
 from core.db import Sessions
 from core.inbox import claim_events
@@ -22,8 +22,8 @@ def press(n: int, proposal_id: int, *, event: str | None = None) -> Inbound:
     return Inbound("telegram", event or f"ev-{n}", who, Where(who.user_id), ButtonPress("vote", str(proposal_id)))
 
 
-def notices(replies: list[Outbound] | None) -> str:
-    return " ".join(r.notice or "" for r in replies or [])
+def notices(replies: list[Reply] | None) -> str:
+    return " ".join(r.text for r in replies or [] if isinstance(r, Toast))
 
 
 async def test_a_storm_of_presses_is_stored_exactly(sessions: Sessions) -> None:

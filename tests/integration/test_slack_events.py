@@ -15,7 +15,21 @@ import aiohttp
 from aiohttp import web
 
 from adapters.slack import SLACK_PATH, SlackAdapter
-from bots.neutral import ButtonPress, Command, Form, FormField, FormSubmit, Inbound, Outbound, Span, Text
+from bots.neutral import (
+    ButtonPress,
+    Command,
+    Form,
+    FormField,
+    FormSubmit,
+    Inbound,
+    Message,
+    OpenForm,
+    RefuseForm,
+    Reply,
+    Span,
+    Text,
+    Toast,
+)
 from tests.doubles import slack_requests as rq
 from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.slack_wire import message_text
@@ -28,12 +42,12 @@ DM = SlackApiDouble.dm_of(USER)
 class Conversation:
     """Records events; answers with `answer(inbound)` (None = a re-delivery)."""
 
-    answer: Callable[[Inbound], list[Outbound] | None] = lambda i: [Outbound(i.where.chat_id, (Span("ok"),))]
+    answer: Callable[[Inbound], list[Reply] | None] = lambda i: [Message(i.where.chat_id, (Span("ok"),))]
     seen: list[Inbound] = field(default_factory=list)
     delay: float = 0.0
     failure: Exception | None = None  # raised instead of answering, as the conversation does on a storage error
 
-    async def __call__(self, inbound: Inbound, /) -> list[Outbound] | None:
+    async def __call__(self, inbound: Inbound, /) -> list[Reply] | None:
         self.seen.append(inbound)
         await asyncio.sleep(self.delay)
         if self.failure is not None:
@@ -105,7 +119,7 @@ async def test_dm_messages_become_text_but_bots_and_edits_are_ignored() -> None:
 
 
 async def test_button_press_and_the_notice_as_an_ephemeral_message() -> None:
-    conversation = Conversation(answer=lambda i: [Outbound(i.where.chat_id, (), notice="Followed #3")])
+    conversation = Conversation(answer=lambda i: [Toast(i.where.chat_id, "Followed #3")])
     async with adapter(conversation) as (api, slack):
         await slack.post(rq.slash_command(USER, "help", DM))  # makes the DM known
         press = rq.block_actions(USER, "follow#4", "3", channel=DM, message_ts="123.456", trigger_id="9.9.t")
@@ -123,13 +137,13 @@ FORM = Form("propose", "A very long modal title over 24 chars", "Send", (
 ), state="42")
 
 
-def form_then(errors: tuple[tuple[str, str], ...]) -> Callable[[Inbound], list[Outbound]]:
-    def answer(inbound: Inbound) -> list[Outbound]:
+def form_then(errors: tuple[tuple[str, str], ...]) -> Callable[[Inbound], list[Reply]]:
+    def answer(inbound: Inbound) -> list[Reply]:
         if isinstance(inbound.payload, FormSubmit):
             if errors:
-                return [Outbound(inbound.where.chat_id, (), form_errors=errors)]
-            return [Outbound(inbound.where.chat_id, (Span("Proposal #9 received"),))]
-        return [Outbound(inbound.where.chat_id, (), form=FORM)]
+                return [RefuseForm(inbound.where.chat_id, errors)]
+            return [Message(inbound.where.chat_id, (Span("Proposal #9 received"),))]
+        return [OpenForm(inbound.where.chat_id, FORM)]
     return answer
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from adapters.slack import SlackSender, make_client
 from adapters.slack.people import People
-from bots.neutral import Button, Outbound, PermanentError, RetryAfter, Span, TransientError
+from bots.neutral import Button, Message, Span
+from bots.ports import PermanentError, RetryAfter, TransientError
 from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.slack_wire import buttons, message_text
 
@@ -20,8 +21,8 @@ def sender_for(api: SlackApiDouble, **kwargs: float) -> SlackSender:
     return SlackSender(client, People(client), **kwargs)  # type: ignore[arg-type]
 
 
-def note(chat: str, text: str = "Hello *world* <b>", **kwargs: object) -> Outbound:
-    return Outbound(chat_id=chat, text=(Span(text),), **kwargs)  # type: ignore[arg-type]
+def note(chat: str, text: str = "Hello *world* <b>", **kwargs: object) -> Message:
+    return Message(chat_id=chat, text=(Span(text),), **kwargs)  # type: ignore[arg-type]
 
 
 async def test_user_ids_get_a_dm_opened_once_and_ts_is_returned() -> None:

@@ -11,7 +11,7 @@ from telegram import Bot
 from adapters.telegram.polling import run_polling
 from adapters.telegram.setup import make_bot, start_webhook_mode
 from adapters.telegram.webhook import TelegramWebhook
-from bots.neutral import Command, Inbound, Outbound, Span, Text
+from bots.neutral import Command, Inbound, Message, Span, Text
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.doubles.telegram_updates import BOT_USERNAME, message_update
 
@@ -25,13 +25,13 @@ class FlakyConversation:
         self.seen: list[str] = []
         self.fail_once = fail_once or set()
 
-    async def __call__(self, inbound: Inbound) -> list[Outbound] | None:
+    async def __call__(self, inbound: Inbound) -> list[Message] | None:
         self.seen.append(inbound.event_id)
         if inbound.event_id in self.fail_once:
             self.fail_once.discard(inbound.event_id)
             raise RuntimeError("storage hiccup")
         said = inbound.payload.text if isinstance(inbound.payload, Text) else "?"
-        return [Outbound(inbound.where.chat_id, (Span(f"you said {said}"),))]
+        return [Message(inbound.where.chat_id, (Span(f"you said {said}"),))]
 
 
 
@@ -133,7 +133,7 @@ async def test_webhook_mode_refuses_a_secret_telegram_would_reject(bot: Bot, sec
 async def test_commands_arrive_through_polling_too(bot: Bot, api: TelegramApiDouble) -> None:
     seen: list[Inbound] = []
 
-    async def conversation(inbound: Inbound) -> list[Outbound] | None:
+    async def conversation(inbound: Inbound) -> list[Message] | None:
         seen.append(inbound)
         return []
 

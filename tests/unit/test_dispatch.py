@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bots.neutral import Outbound, PermanentError, RetryAfter, TransientError, plain_text
+from bots.neutral import Message, plain_text
+from bots.ports import PermanentError, RetryAfter, TransientError
 from core.citizens import ensure_identity
 from core.db import Sessions
 from core.models import OutboxMessage
@@ -31,7 +32,7 @@ class FakeSender:
     def __init__(self, platform: str = "telegram", delay: float = 0.0) -> None:
         self.platform = platform
         self.delay = delay
-        self.sent: list[Outbound] = []
+        self.sent: list[Message] = []
         self.errors: dict[str, list[Exception]] = {}
         self.in_flight: dict[str, int] = {}
         self.max_in_flight_per_chat = 0
@@ -40,7 +41,7 @@ class FakeSender:
     def fail(self, chat_id: str, *errors: Exception) -> None:
         self.errors.setdefault(chat_id, []).extend(errors)
 
-    async def send(self, message: Outbound) -> str | None:
+    async def send(self, message: Message) -> str | None:
         chat = message.chat_id
         self.in_flight[chat] = self.in_flight.get(chat, 0) + 1
         self.max_in_flight_per_chat = max(self.max_in_flight_per_chat, self.in_flight[chat])

@@ -15,7 +15,7 @@ from adapters.slack.blocks import (
     rich_text_blocks,
     split_action_id,
 )
-from bots.neutral import Button, Form, FormField, Outbound, Span
+from bots.neutral import Button, Form, FormField, Message, Span
 
 
 def elements(blocks: list[dict]) -> list[dict]:
@@ -67,8 +67,8 @@ def test_action_ids_are_unique_within_a_message_and_parse_back() -> None:
     assert split_action_id("page") == "page"
     assert split_action_id("a#b") == "a#b"
     merged = message_blocks([
-        Outbound("D1", (Span("#1"),), ((Button("vote", "1", "Support"), Button("follow", "1", "Follow")),)),
-        Outbound("D1", (Span("#2"),), ((Button("vote", "2", "Support"),),)),
+        Message("D1", (Span("#1"),), ((Button("vote", "1", "Support"), Button("follow", "1", "Follow")),)),
+        Message("D1", (Span("#2"),), ((Button("vote", "2", "Support"),),)),
     ])
     ids = [e["action_id"] for b in merged if b["type"] == "actions" for e in b["elements"]]
     assert ids == ["vote#0", "follow#1", "vote#2"]
@@ -83,16 +83,16 @@ def test_buttons_respect_slack_limits() -> None:
 
 
 def test_replies_are_merged_except_edits_and_other_threads() -> None:
-    a, b = Outbound("D1", (Span("a"),)), Outbound("D1", (Span("b"),))
-    edit = Outbound("D1", (Span("e"),), edit_message_id="1.2")
-    threaded = Outbound("D1", (Span("t"),), thread_id="5.6")
+    a, b = Message("D1", (Span("a"),)), Message("D1", (Span("b"),))
+    edit = Message("D1", (Span("e"),), edit_message_id="1.2")
+    threaded = Message("D1", (Span("t"),), thread_id="5.6")
     assert group_messages([a, b, edit, a, threaded]) == [[a, b], [edit], [a], [threaded]]
-    many = [Outbound("D1", (Span(str(i)),), ((Button("v", str(i), "V"),),)) for i in range(30)]
+    many = [Message("D1", (Span(str(i)),), ((Button("v", str(i), "V"),),)) for i in range(30)]
     assert [len(g) for g in group_messages(many)] == [16, 14]
 
 
 def test_home_view_stays_within_100_blocks() -> None:
-    cards = [Outbound("home:U1", (Span(f"#{i}"),), ((Button("vote", str(i), "Support"),),)) for i in range(60)]
+    cards = [Message("home:U1", (Span(f"#{i}"),), ((Button("vote", str(i), "Support"),),)) for i in range(60)]
     view = home_view(cards)
     assert view["type"] == "home" and len(view["blocks"]) <= 100
 

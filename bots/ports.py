@@ -1,0 +1,71 @@
+"""The seams' behaviour, apart from the values that cross them (bots/neutral.py): what the conversation
+is to an adapter, what a platform sender is to the outbox, how an adapter reports the replies it sent,
+and the errors that tell the outbox and the adapters what to do next."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bots.neutral import Inbound, Message, Reply
+
+
+class StorageUnavailable(Exception):
+    """The conversation could not reach its database: nothing was stored, so answer the platform 5xx and
+    let it deliver the event again."""
+
+
+class DeliveryError(Exception):
+    """Raised by a `Sender`; tells the outbox what to do next."""
+
+
+class RetryAfter(DeliveryError):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class TransientError(DeliveryError):
+    """Network trouble or a 5xx: try again later with backoff."""
+
+
+class MaybeSent(TransientError):
+    """The request was fully written but no answer came: the platform may have sent it. The outbox
+    waits longer before trying again, as the platform offers no idempotency key to ask with."""
+
+
+class PermanentError(DeliveryError):
+    """The platform will never accept this (blocked bot, chat gone): mark failed now."""
+
+
+class Sender(Protocol):
+    """What the outbox dispatcher needs from a platform adapter."""
+
+    platform: str
+
+    async def send(self, message: Message) -> str | None:
+        """Deliver one message, pacing for the platform's limits; return its id, raise DeliveryError."""
+        ...
+
+
+class InboundHandler(Protocol):
+    """The conversation as adapters see it: store the event, apply it once, return direct replies.
+
+    Returns None when the event was already processed (a platform re-delivery): send nothing.
+    Raises on storage failure so that the adapter answers 5xx and the platform re-delivers.
+    """
+
+    async def __call__(self, inbound: Inbound, /) -> list[Reply] | None: ...
+
+
+class ReplyReceipts(Protocol):
+    """Where an adapter reports what became of the replies it sent itself (`Message.outbox_id`)."""
+
+    async def delivered(self, platform: str, reply: Message, message_id: str | None) -> None: ...
+
+    async def undelivered(self, platform: str, reply: Message, error: Exception) -> None:
+        """Leave it to the outbox: retried after the platform's wait, paced, counted, never dropped."""
+        ...
+
+    async def toast_lost(self, platform: str, chat_id: str, thread_id: str | None, text: str) -> None:
+        """A button's answer could not be shown: send its words as a short message instead."""
+        ...
