@@ -14,7 +14,7 @@ from adapters.slack import SLACK_PATH, SlackAdapter
 from adapters.telegram.polling import run_polling
 from adapters.telegram.sender import TelegramSender
 from adapters.telegram.setup import make_bot, start_webhook_mode
-from adapters.telegram.webhook import TelegramWebhook
+from adapters.telegram.webhook import WEBHOOK_PATH, TelegramWebhook
 from adapters.web.server import build_web_app, start_site
 from bots.context import BotConfig
 from bots.conversation import Conversation
@@ -28,8 +28,6 @@ from scheduler.dispatch import OutboxDispatcher
 from scheduler.jobs import build_scheduler
 
 log = logging.getLogger(__name__)
-
-WEBHOOK_PATH = "/telegram/webhook"
 
 
 def rules_from(settings: Settings) -> Rules:
@@ -167,3 +165,11 @@ class OasisApp:
 
     def request_stop(self) -> None:
         self._stop.set()
+
+    async def stopped(self) -> None:
+        """Returns once a stop was requested (a signal, or `request_stop`)."""
+        await self._stop.wait()
+
+    def add_sender(self, sender: Sender) -> None:
+        """Another surface's sender (`oasis chat`'s terminal): the outbox sends its people's rows too."""
+        self.senders[sender.platform] = sender

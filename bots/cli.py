@@ -124,7 +124,7 @@ async def _run(settings: Settings) -> None:
     if app.slack is not None:
         print("Slack: events, commands and interactivity at POST /slack/events", flush=True)
     try:
-        await app._stop.wait()
+        await app.stopped()
     finally:
         await app.stop()
 
@@ -134,7 +134,7 @@ async def _chat(settings: Settings, name: str, lang: str | None) -> None:
     from bots.app import OasisApp
 
     app = OasisApp(settings)
-    app.senders["console"] = ConsoleSender()
+    app.add_sender(ConsoleSender())
     stop = asyncio.Event()
     dispatch = asyncio.create_task(app.dispatcher.run(stop))
     try:
