@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bots.i18n import N_, Translator
 from bots.neutral import RichText
-from bots.notifications import status_label as label
+from bots.outbox_render import status_label as label
 from bots.sanitize import excerpt
 from core.errors import OasisError
 

@@ -9,7 +9,7 @@ from bots.context import Ctx
 from bots.errors import error_text
 from bots.names import categories_in_order
 from bots.neutral import Form, FormField, plain_text
-from bots.notifications import reason_label
+from bots.outbox_render import reason_label
 from bots.registry import registry
 from core import proposals, reviews
 from core.errors import Invalid, OasisError

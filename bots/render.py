@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bots.i18n import Translator, join
 from bots.neutral import Button, RichText, Span
-from bots.notifications import budget_line, reason_label, status_label
+from bots.outbox_render import budget_line, reason_label, status_label
 from core.queries import Card, Detail
 from core.statuses import Status
 

@@ -34,7 +34,7 @@ from bots import replies
 from bots.i18n import Translator, normalize_language
 from bots.log_throttle import ThrottledLog
 from bots.neutral import Message, Span
-from bots.notifications import render, render_buttons
+from bots.outbox_render import render, render_buttons
 from bots.ports import MaybeSent, PermanentError, RetryAfter, Sender
 from core.clock import utcnow
 from core.db import Sessions

@@ -9,7 +9,7 @@ from bots.context import Ctx
 from bots.errors import error_text
 from bots.i18n import N_, join
 from bots.neutral import Button, Span
-from bots.notifications import budget_line, reason_label
+from bots.outbox_render import budget_line, reason_label
 from bots.registry import registry
 from core import reviews
 from core.errors import Invalid, OasisError

@@ -8,7 +8,7 @@ import pytest
 
 from bots.i18n import Translator
 from bots.neutral import RichText, Span, plain_text
-from bots.notifications import REASON_LABELS, STATUS_LABELS, reason_label, render, status_label
+from bots.outbox_render import REASON_LABELS, STATUS_LABELS, reason_label, render, status_label
 from core.statuses import ReasonCode, Status
 
 URL = "https://oasis.example"
