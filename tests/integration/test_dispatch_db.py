@@ -24,7 +24,7 @@ from core.votes import vote
 from scheduler.dispatch import OutboxDispatcher
 from scheduler.jobs import build_scheduler, sweep_reviews
 from tests.dbutil import fresh_database, postgres_url_or_skip, sqlite_url
-from tests.unit.test_dispatch import FakeSender
+from tests.fakes import FakeSender
 
 URL = "https://oasis.example"
 
