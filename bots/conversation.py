@@ -132,7 +132,7 @@ class Conversation:
             try:  # replies the after-commit steps added: kept in a transaction of their own
                 async with self.sessions() as session, session.begin():
                     ctx.replies = await persist(session, ctx.inbound.platform, ctx.inbound.event_id,
-                                                        ctx.replies)
+                                                ctx.replies)
             except Exception as error:  # still sent directly, only not kept
                 log.warning("replies after the commit of %s event %s not kept: %r", ctx.inbound.platform,
                             ctx.inbound.event_id, error)
@@ -144,8 +144,7 @@ class Conversation:
     async def _keep_replies(self, ctx: Ctx) -> None:
         """The replies become outbox rows in the event's own transaction (bots/replies.py)."""
         if self._durable(ctx):
-            ctx.replies = await persist(ctx.session, ctx.inbound.platform, ctx.inbound.event_id,
-                                                ctx.replies)
+            ctx.replies = await persist(ctx.session, ctx.inbound.platform, ctx.inbound.event_id, ctx.replies)
 
     async def single(self, inbound: Inbound) -> list[Reply] | None:
         """One event in its own transaction.

@@ -251,8 +251,8 @@ class OutboxDispatcher:
             lang = self.language_for(recipient)
             t = self._translators.setdefault(lang, Translator(lang))
             message = Message(chat_id=recipient.chat_id, text=render(job.kind, job.params, t, self.public_url),
-                               buttons=render_buttons(job.kind, job.params, t),
-                               edit_message_id=await self._edit_target(job, recipient))
+                              buttons=render_buttons(job.kind, job.params, t),
+                              edit_message_id=await self._edit_target(job, recipient))
         try:
             message_id = await asyncio.wait_for(sender.send(message), timeout=self.lease_seconds)
         except Exception as exc:  # DeliveryErrors, timeouts, and anything a sender did not foresee
