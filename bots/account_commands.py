@@ -5,15 +5,17 @@ from __future__ import annotations
 from bots.context import Ctx
 from bots.i18n import join
 from bots.neutral import Span
-from bots.registry import registry
+from bots.router import Router
 from core import linking, votes
 from core.errors import Invalid
 from core.linking import CODE_LIFETIME
 
+router = Router("account")
+
 PLATFORM_NAMES = {"telegram": "Telegram", "slack": "Slack", "console": "terminal", "web": "web chat"}
 
 
-@registry.command("link")
+@router.command("link")
 async def link(ctx: Ctx, args: str) -> None:
     code = args.strip()
     if not code:
@@ -47,7 +49,7 @@ async def link(ctx: Ctx, args: str) -> None:
     ))
 
 
-@registry.command("notify")
+@router.command("notify")
 async def notify(ctx: Ctx, args: str) -> None:
     words = args.split()
     if len(words) == 2 and words[0].lower() == "via":

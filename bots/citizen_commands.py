@@ -9,12 +9,14 @@ from bots.flows import propose as propose_flow
 from bots.i18n import LANGUAGES, N_, Translator, join
 from bots.names import category_names, department_name, resolve_category
 from bots.neutral import Button, Span
-from bots.registry import registry
 from bots.render import PAGE_SIZE, card_buttons, card_text, detail_text, page_buttons
+from bots.router import Router
 from core import proposals, queries, votes
 from core.citizens import set_language
 from core.errors import Invalid, OasisError
 from core.statuses import Role
+
+router = Router("citizen")
 
 OASIS_NAME = N_("Oasis of 10 Million Imagination")
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English", "ja": "日本語", "zh": "中文"}
@@ -29,7 +31,7 @@ def parse_id(text: str) -> int:
     return int(digits)
 
 
-@registry.command("start")
+@router.command("start")
 async def start(ctx: Ctx, args: str) -> None:
     if args.strip().startswith("p") and args.strip()[1:].isdigit():
         await show(ctx, args.strip()[1:])
@@ -48,7 +50,7 @@ async def start(ctx: Ctx, args: str) -> None:
     ), buttons)
 
 
-@registry.command("help")
+@router.command("help")
 async def help_(ctx: Ctx, _args: str) -> None:
     lines = [
         ctx.t.tr("What I can do:"),
@@ -73,7 +75,7 @@ async def help_(ctx: Ctx, _args: str) -> None:
     ctx.reply(join(*lines))
 
 
-@registry.command("propose")
+@router.command("propose")
 async def propose(ctx: Ctx, args: str) -> None:
     if ctx.inbound.forms and not args.strip():
         ctx.open_form(await forms.propose_form(ctx))
@@ -81,7 +83,7 @@ async def propose(ctx: Ctx, args: str) -> None:
     await propose_flow.begin(ctx, args)
 
 
-@registry.command("cancel")
+@router.command("cancel")
 async def cancel(ctx: Ctx, _args: str) -> None:
     if await flows.leave(ctx):
         ctx.reply(ctx.t.tr("Cancelled. Nothing was submitted."))
@@ -106,17 +108,17 @@ async def _send_page(ctx: Ctx, order: str, category: str, offset: int) -> None:
               (pages,) if pages else ())
 
 
-@registry.command("new")
+@router.command("new")
 async def new(ctx: Ctx, _args: str) -> None:
     await _send_page(ctx, "new", "", 0)
 
 
-@registry.command("top")
+@router.command("top")
 async def top(ctx: Ctx, _args: str) -> None:
     await _send_page(ctx, "top", "", 0)
 
 
-@registry.command("list")
+@router.command("list")
 async def list_(ctx: Ctx, args: str) -> None:
     category = ""
     if args.strip():
@@ -127,7 +129,7 @@ async def list_(ctx: Ctx, args: str) -> None:
     await _send_page(ctx, "list", category, 0)
 
 
-@registry.button("page")
+@router.button("page")
 async def page(ctx: Ctx, value: str) -> None:
     order, _, rest = value.partition(":")
     category, _, offset = rest.partition(":")
@@ -135,8 +137,8 @@ async def page(ctx: Ctx, value: str) -> None:
                      int(offset) if offset.isdigit() else 0)
 
 
-@registry.command("show")
-@registry.button("show")
+@router.command("show")
+@router.button("show")
 async def show(ctx: Ctx, args: str) -> None:
     d = await queries.detail(ctx.session, parse_id(args))
     names = await category_names(ctx)
@@ -145,13 +147,13 @@ async def show(ctx: Ctx, args: str) -> None:
                           ctx.config.public_url), card_buttons(d.card, ctx.t))
 
 
-@registry.command("vote")
-@registry.button("vote")
+@router.command("vote")
+@router.button("vote")
 async def vote(ctx: Ctx, args: str) -> None:
     _answer_vote(ctx, await votes.vote(ctx.session, ctx.actor, parse_id(args), ctx.config.rules))
 
 
-@registry.batch_button("vote")
+@router.batch_button("vote")
 async def vote_presses(presses: list[tuple[Ctx, str]]) -> None:
     """Many Support presses in one go: one multi-row insert instead of a transaction each."""
     asked: list[tuple[Ctx, int]] = []
@@ -204,8 +206,8 @@ def _vote_counted(ctx: Ctx, pid: int, needed: int) -> None:
     ctx.say(join(ctx.t.tr("You support #{id}.", id=pid), more, sep=" "))
 
 
-@registry.command("unvote")
-@registry.button("unvote")
+@router.command("unvote")
+@router.button("unvote")
 async def unvote(ctx: Ctx, args: str) -> None:
     result = await votes.unvote(ctx.session, ctx.actor, parse_id(args), ctx.config.rules)
     if result.changed:
@@ -214,7 +216,7 @@ async def unvote(ctx: Ctx, args: str) -> None:
         ctx.reply(ctx.t.tr("You were not supporting #{id}.", id=result.proposal_id))
 
 
-@registry.command("comment")
+@router.command("comment")
 async def comment(ctx: Ctx, args: str) -> None:
     pid = parse_id(args)
     _, _, body = args.strip().partition(" ")
@@ -222,8 +224,8 @@ async def comment(ctx: Ctx, args: str) -> None:
     ctx.reply(ctx.t.tr("Your comment on #{id} was added.", id=pid))
 
 
-@registry.command("follow")
-@registry.button("follow")
+@router.command("follow")
+@router.button("follow")
 async def follow(ctx: Ctx, args: str) -> None:
     pid = parse_id(args)
     created = await proposals.follow(ctx.session, ctx.actor, pid)
@@ -231,8 +233,8 @@ async def follow(ctx: Ctx, args: str) -> None:
     ctx.say(ctx.t.tr(msg, id=pid))
 
 
-@registry.command("unfollow")
-@registry.button("unfollow")
+@router.command("unfollow")
+@router.button("unfollow")
 async def unfollow(ctx: Ctx, args: str) -> None:
     pid = parse_id(args)
     removed = await proposals.unfollow(ctx.session, ctx.actor, pid)
@@ -240,13 +242,13 @@ async def unfollow(ctx: Ctx, args: str) -> None:
     ctx.say(ctx.t.tr(msg, id=pid))
 
 
-@registry.command("withdraw")
+@router.command("withdraw")
 async def withdraw(ctx: Ctx, args: str) -> None:
     proposal = await proposals.withdraw(ctx.session, ctx.actor, parse_id(args))
     ctx.reply(ctx.t.tr("#{id} was withdrawn.", id=proposal.id))
 
 
-@registry.command("mine")
+@router.command("mine")
 async def mine(ctx: Ctx, _args: str) -> None:
     cards = await queries.my_cards(ctx.session, ctx.actor.citizen_id)
     if not cards:
@@ -259,8 +261,8 @@ async def mine(ctx: Ctx, _args: str) -> None:
                   card_buttons(card, ctx.t))
 
 
-@registry.command("lang")
-@registry.button("lang")
+@router.command("lang")
+@router.button("lang")
 async def lang(ctx: Ctx, args: str) -> None:
     code = args.strip().lower()
     if code not in LANGUAGES:

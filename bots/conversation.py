@@ -18,15 +18,16 @@ from collections.abc import Awaitable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots import account_commands, citizen_commands, flows, forms, staff_commands  # noqa: F401 (registering)
+from bots import flows
 from bots.context import BotConfig, Ctx
 from bots.errors import error_text
 from bots.i18n import Translator, normalize_language
 from bots.names import department_name
 from bots.neutral import ButtonPress, Command, FormSubmit, Inbound, Reply, Text, plain_text
 from bots.ports import StorageUnavailable
-from bots.registry import Registry, registry
 from bots.replies import durable, persist
+from bots.router import Router
+from bots.routes import root_router
 from bots.sanitize import excerpt, sanitize
 from core.citizens import Actor, Person, enter, enter_many
 from core.db import Sessions, is_database_failure
@@ -39,11 +40,11 @@ log = logging.getLogger(__name__)
 class Conversation:
     """Implements bots.ports.InboundHandler for every adapter."""
 
-    def __init__(self, sessions: Sessions, config: BotConfig, routes: Registry = registry, *,
+    def __init__(self, sessions: Sessions, config: BotConfig, routes: Router | None = None, *,
                  lanes: int = 1, max_batch: int = 50) -> None:
         self.sessions = sessions
         self.config = config
-        self.routes = routes
+        self.routes = routes or root_router()
         self.lanes = lanes
         self.max_batch = max_batch
         self._waiting: deque[tuple[Inbound, asyncio.Future[list[Reply] | None]]] = deque()
@@ -267,7 +268,7 @@ class Conversation:
         await handler(ctx, args)
 
     async def _text(self, ctx: Ctx, text: str) -> None:
-        if await flows.continue_flow(ctx, text):
+        if await flows.continue_flow(ctx, text, self.routes.flows):
             return
         if not ctx.inbound.where.direct:
             return

@@ -10,12 +10,14 @@ from bots.errors import error_text
 from bots.names import categories_in_order
 from bots.neutral import Form, FormField, plain_text
 from bots.outbox_render import reason_label
-from bots.registry import registry
+from bots.router import Router
 from core import proposals, reviews
 from core.errors import Invalid, OasisError
 from core.proposals import get_proposal
 from core.rules import DESCRIPTION_MAX, TITLE_MAX
 from core.statuses import ReasonCode
+
+router = Router("forms")
 
 PROPOSE, REVIEW = "propose", "review"
 
@@ -104,5 +106,5 @@ async def on_review(ctx: Ctx, fields: dict[str, str]) -> None:
         _refuse(ctx, error, "recommendation")
 
 
-registry.forms[PROPOSE] = on_propose
-registry.forms[REVIEW] = on_review
+router.form(PROPOSE)(on_propose)
+router.form(REVIEW)(on_review)

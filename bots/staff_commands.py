@@ -9,14 +9,16 @@ from bots.flows import review as review_flow
 from bots.i18n import join
 from bots.names import category_names
 from bots.neutral import Button
-from bots.registry import registry
 from bots.render import card_text
+from bots.router import Router
 from core import queries, reviews
 from core.citizens import require_staff
 from core.errors import Invalid
 
+router = Router("staff")
 
-@registry.command("queue")
+
+@router.command("queue")
 async def queue(ctx: Ctx, _args: str) -> None:
     require_staff(ctx.actor)
     cards = await queries.review_queue(ctx.session, ctx.actor)
@@ -32,7 +34,7 @@ async def queue(ctx: Ctx, _args: str) -> None:
                   ((Button("review", str(card.id), ctx.t.tr_plain("✍ Write opinion")),),))
 
 
-@registry.button("review")
+@router.button("review")
 async def review_button(ctx: Ctx, value: str) -> None:
     if ctx.inbound.forms:
         ctx.open_form(await forms.review_form(ctx, parse_id(value)))
@@ -40,7 +42,7 @@ async def review_button(ctx: Ctx, value: str) -> None:
     await review_flow.begin(ctx, parse_id(value))
 
 
-@registry.command("review")
+@router.command("review")
 async def review(ctx: Ctx, args: str) -> None:
     """`/review <id>` (guided), `/review <id> forward <opinion>`, `/review <id> reject <code> <explanation>`."""
     require_staff(ctx.actor)

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 from typing import Any
 
 from bots.context import Ctx
+from bots.router import StepHandler
 from core.dialogs import clear_state, get_state, set_state
-
-StepHandler = Callable[[Ctx, str, dict[str, Any], str], Awaitable[None]]
-FLOWS: dict[str, StepHandler] = {}
-
-
-def flow(name: str) -> Callable[[StepHandler], StepHandler]:
-    def register(fn: StepHandler) -> StepHandler:
-        FLOWS[name] = fn
-        return fn
-
-    return register
 
 
 async def start(ctx: Ctx, name: str, step: str, data: dict[str, Any] | None = None) -> None:
@@ -48,10 +38,10 @@ async def at_step(ctx: Ctx, name: str, steps: tuple[str, ...], expired: str) -> 
     return state[1]
 
 
-async def continue_flow(ctx: Ctx, text: str) -> bool:
-    """Hand free text to the person's guided conversation, if they are in one."""
+async def continue_flow(ctx: Ctx, text: str, flows: Mapping[str, StepHandler]) -> bool:
+    """Hand free text to the person's guided conversation (a flow attached to the root router), if any."""
     state = await get_state(ctx.session, *ctx.user_key)
-    if state is None or state.flow not in FLOWS:
+    if state is None or state.flow not in flows:
         return False
-    await FLOWS[state.flow](ctx, state.step, dict(state.data), text)
+    await flows[state.flow](ctx, state.step, dict(state.data), text)
     return True

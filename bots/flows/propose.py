@@ -10,11 +10,13 @@ from bots.errors import error_text
 from bots.i18n import N_, join
 from bots.names import categories_in_order, category_names, resolve_category
 from bots.neutral import Button, Span
-from bots.registry import registry
 from bots.render import proposal_link
+from bots.router import Router
 from core import proposals
 from core.errors import OasisError
 from core.rules import DESCRIPTION_MAX, TITLE_MAX
+
+router = Router("propose")
 
 FLOW = "propose"
 EXPIRED = N_("This proposal form has expired. Send /propose to start again.")
@@ -30,7 +32,7 @@ async def begin(ctx: Ctx, title: str = "") -> None:
         limit=TITLE_MAX))
 
 
-@flows.flow(FLOW)
+@router.flow(FLOW)
 async def on_text(ctx: Ctx, step: str, data: dict[str, Any], text: str) -> None:
     if step == "title":
         await _on_title(ctx, data, text)
@@ -90,7 +92,7 @@ async def _preview(ctx: Ctx, data: dict[str, Any]) -> None:
     ctx.reply(text, buttons)
 
 
-@registry.button("pcat")
+@router.button("pcat")
 async def on_category(ctx: Ctx, value: str) -> None:
     data = await flows.at_step(ctx, FLOW, ("category", "preview"), ctx.t.tr_plain(EXPIRED))
     if data is None:
@@ -103,7 +105,7 @@ async def on_category(ctx: Ctx, value: str) -> None:
     await _preview(ctx, {**data, "category": code})
 
 
-@registry.button("psubmit")
+@router.button("psubmit")
 async def on_submit(ctx: Ctx, _value: str) -> None:
     data = await flows.at_step(ctx, FLOW, ("preview",), ctx.t.tr_plain(EXPIRED))
     if data is None:
@@ -112,7 +114,7 @@ async def on_submit(ctx: Ctx, _value: str) -> None:
     await submit_and_confirm(ctx, data["title"], data["description"], data["category"])
 
 
-@registry.button("pcancel")
+@router.button("pcancel")
 async def on_cancel(ctx: Ctx, _value: str) -> None:
     await flows.leave(ctx)
     ctx.notice(ctx.t.tr_plain("Cancelled."))

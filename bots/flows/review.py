@@ -10,11 +10,13 @@ from bots.errors import error_text
 from bots.i18n import N_, join
 from bots.neutral import Button, Span
 from bots.outbox_render import budget_line, reason_label
-from bots.registry import registry
+from bots.router import Router
 from core import reviews
 from core.errors import Invalid, OasisError
 from core.proposals import get_proposal
 from core.statuses import ReasonCode
+
+router = Router("review")
 
 FLOW = "review"
 FORWARD_STEPS = {
@@ -52,7 +54,7 @@ async def _choose(ctx: Ctx, data: dict[str, Any], choice: str) -> None:
         raise Invalid("unknown_recommendation", value=choice)
 
 
-@flows.flow(FLOW)
+@router.flow(FLOW)
 async def on_text(ctx: Ctx, step: str, data: dict[str, Any], text: str) -> None:
     try:
         await _step(ctx, step, data, text)
@@ -106,7 +108,7 @@ async def _preview(ctx: Ctx, data: dict[str, Any]) -> None:
     ctx.reply(join(*lines), buttons)
 
 
-@registry.button("rrec")
+@router.button("rrec")
 async def on_recommendation(ctx: Ctx, value: str) -> None:
     data = await flows.at_step(ctx, FLOW, ("recommendation",), ctx.t.tr_plain(EXPIRED))
     if data is None:
@@ -114,7 +116,7 @@ async def on_recommendation(ctx: Ctx, value: str) -> None:
     await _choose(ctx, data, value)
 
 
-@registry.button("rcode")
+@router.button("rcode")
 async def on_code(ctx: Ctx, value: str) -> None:
     data = await flows.at_step(ctx, FLOW, ("code",), ctx.t.tr_plain(EXPIRED))
     if data is None:
@@ -122,7 +124,7 @@ async def on_code(ctx: Ctx, value: str) -> None:
     await _on_code(ctx, data, value)
 
 
-@registry.button("rsubmit")
+@router.button("rsubmit")
 async def on_submit(ctx: Ctx, _value: str) -> None:
     data = await flows.at_step(ctx, FLOW, ("preview",), ctx.t.tr_plain(EXPIRED))
     if data is None:
@@ -136,7 +138,7 @@ async def on_submit(ctx: Ctx, _value: str) -> None:
     ))
 
 
-@registry.button("rcancel")
+@router.button("rcancel")
 async def on_cancel(ctx: Ctx, _value: str) -> None:
     await flows.leave(ctx)
     ctx.say(ctx.t.tr("Cancelled. Nothing was published."))

@@ -1,0 +1,73 @@
+"""Routers: each capability declares its commands, buttons, forms and guided flows on a `Router` of its
+own; the root (bots/routes.py) includes them explicitly, like aiogram's `include_router`.
+
+A name attached twice, on one router or across included ones, raises at start-up: a second
+`button("review")` can no longer silently replace the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from bots.context import Ctx
+
+CommandHandler = Callable[[Ctx, str], Awaitable[None]]
+ButtonHandler = Callable[[Ctx, str], Awaitable[None]]
+BatchHandler = Callable[[list[tuple[Ctx, str]]], Awaitable[None]]
+FormHandler = Callable[[Ctx, dict[str, str]], Awaitable[None]]
+StepHandler = Callable[[Ctx, str, dict[str, Any], str], Awaitable[None]]
+"""A guided flow's handler for free text: (ctx, step, data, text)."""
+H = TypeVar("H")
+
+
+class Router:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.commands: dict[str, CommandHandler] = {}
+        self.buttons: dict[str, ButtonHandler] = {}
+        self.batch_buttons: dict[str, BatchHandler] = {}
+        """Presses of these buttons may be applied many at once (one session), e.g. a storm of Support."""
+        self.forms: dict[str, FormHandler] = {}
+        self.flows: dict[str, StepHandler] = {}
+        self._owner: dict[tuple[str, str], str] = {}  # (table, name) → the router that attached it
+
+    def command(self, *names: str) -> Callable[[CommandHandler], CommandHandler]:
+        return self._attach("commands", self.commands, names)
+
+    def button(self, *actions: str) -> Callable[[ButtonHandler], ButtonHandler]:
+        return self._attach("buttons", self.buttons, actions)
+
+    def batch_button(self, action: str) -> Callable[[BatchHandler], BatchHandler]:
+        return self._attach("batch_buttons", self.batch_buttons, (action,))
+
+    def form(self, name: str) -> Callable[[FormHandler], FormHandler]:
+        return self._attach("forms", self.forms, (name,))
+
+    def flow(self, name: str) -> Callable[[StepHandler], StepHandler]:
+        return self._attach("flows", self.flows, (name,))
+
+    def include_router(self, *routers: Router) -> Router:
+        """Take in what the routers attached; a name attached by two of them raises."""
+        for router in routers:
+            for table in ("commands", "buttons", "batch_buttons", "forms", "flows"):
+                mine: dict[str, Any] = getattr(self, table)
+                for name, handler in getattr(router, table).items():
+                    self._claim(table, name, router._owner.get((table, name), router.name))
+                    mine[name] = handler
+        return self
+
+    def _attach(self, table: str, handlers: dict[str, H], names: tuple[str, ...]) -> Callable[[H], H]:
+        def register(handler: H) -> H:
+            for name in names:
+                self._claim(table, name, self.name)
+                handlers[name] = handler
+            return handler
+
+        return register
+
+    def _claim(self, table: str, name: str, owner: str) -> None:
+        if (table, name) in self._owner:
+            raise ValueError(f"{table[:-1].replace('_', ' ')} {name!r} is attached twice: by router "
+                             f"{self._owner[(table, name)]!r} and by {owner!r}")
+        self._owner[(table, name)] = owner
