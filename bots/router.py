@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from bots.context import Ctx
+from core.dialogs import get_state
 
 CommandHandler = Callable[[Ctx, str], Awaitable[None]]
 ButtonHandler = Callable[[Ctx, str], Awaitable[None]]
@@ -18,6 +19,8 @@ BatchHandler = Callable[[list[tuple[Ctx, str]]], Awaitable[None]]
 FormHandler = Callable[[Ctx, dict[str, str]], Awaitable[None]]
 StepHandler = Callable[[Ctx, str, dict[str, Any], str], Awaitable[None]]
 """A guided flow's handler for free text: (ctx, step, data, text)."""
+StepButtonHandler = Callable[[Ctx, str, dict[str, Any]], Awaitable[None]]
+"""A guided flow's button, called only at the steps it belongs to: (ctx, value, the flow's data)."""
 H = TypeVar("H")
 
 
@@ -46,6 +49,24 @@ class Router:
 
     def flow(self, name: str) -> Callable[[StepHandler], StepHandler]:
         return self._attach("flows", self.flows, (name,))
+
+    def step_button(self, action: str, *, flow: str, steps: tuple[str, ...],
+                    expired: str) -> Callable[[StepButtonHandler], StepButtonHandler]:
+        """A button of a guided flow. The router checks once that the person is in `flow` at one of
+        `steps` (an old button pressed later is answered with the translated `expired` toast)."""
+
+        def register(handler: StepButtonHandler) -> StepButtonHandler:
+            async def at_step(ctx: Ctx, value: str) -> None:
+                state = await get_state(ctx.session, *ctx.user_key)
+                if state is None or state.flow != flow or state.step not in steps:
+                    ctx.notice(ctx.t.tr_plain(expired))
+                    return
+                await handler(ctx, value, dict(state.data))
+
+            self._attach("buttons", self.buttons, (action,))(at_step)
+            return handler
+
+        return register
 
     def include_router(self, *routers: Router) -> Router:
         """Take in what the routers attached; a name attached by two of them raises."""

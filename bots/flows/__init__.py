@@ -22,22 +22,6 @@ async def leave(ctx: Ctx) -> bool:
     return await clear_state(ctx.session, *ctx.user_key)
 
 
-async def current(ctx: Ctx, name: str) -> tuple[str, dict[str, Any]] | None:
-    state = await get_state(ctx.session, *ctx.user_key)
-    if state is None or state.flow != name:
-        return None
-    return state.step, dict(state.data)
-
-
-async def at_step(ctx: Ctx, name: str, steps: tuple[str, ...], expired: str) -> dict[str, Any] | None:
-    """The flow's data if the person is at one of these steps; else tell them the button has expired."""
-    state = await current(ctx, name)
-    if state is None or state[0] not in steps:
-        ctx.notice(expired)
-        return None
-    return state[1]
-
-
 async def continue_flow(ctx: Ctx, text: str, flows: Mapping[str, StepHandler]) -> bool:
     """Hand free text to the person's guided conversation (a flow attached to the root router), if any."""
     state = await get_state(ctx.session, *ctx.user_key)

@@ -92,11 +92,8 @@ async def _preview(ctx: Ctx, data: dict[str, Any]) -> None:
     ctx.reply(text, buttons)
 
 
-@router.button("pcat")
-async def on_category(ctx: Ctx, value: str) -> None:
-    data = await flows.at_step(ctx, FLOW, ("category", "preview"), ctx.t.tr_plain(EXPIRED))
-    if data is None:
-        return
+@router.step_button("pcat", flow=FLOW, steps=("category", "preview"), expired=EXPIRED)
+async def on_category(ctx: Ctx, value: str, data: dict[str, Any]) -> None:
     code = await resolve_category(ctx, value)
     if code is None:
         await _ask_category(ctx, ctx.t.tr("Please choose one of the categories below."))
@@ -105,11 +102,8 @@ async def on_category(ctx: Ctx, value: str) -> None:
     await _preview(ctx, {**data, "category": code})
 
 
-@router.button("psubmit")
-async def on_submit(ctx: Ctx, _value: str) -> None:
-    data = await flows.at_step(ctx, FLOW, ("preview",), ctx.t.tr_plain(EXPIRED))
-    if data is None:
-        return
+@router.step_button("psubmit", flow=FLOW, steps=("preview",), expired=EXPIRED)
+async def on_submit(ctx: Ctx, _value: str, data: dict[str, Any]) -> None:
     await flows.leave(ctx)
     await submit_and_confirm(ctx, data["title"], data["description"], data["category"])
 

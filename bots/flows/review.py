@@ -108,27 +108,18 @@ async def _preview(ctx: Ctx, data: dict[str, Any]) -> None:
     ctx.reply(join(*lines), buttons)
 
 
-@router.button("rrec")
-async def on_recommendation(ctx: Ctx, value: str) -> None:
-    data = await flows.at_step(ctx, FLOW, ("recommendation",), ctx.t.tr_plain(EXPIRED))
-    if data is None:
-        return
+@router.step_button("rrec", flow=FLOW, steps=("recommendation",), expired=EXPIRED)
+async def on_recommendation(ctx: Ctx, value: str, data: dict[str, Any]) -> None:
     await _choose(ctx, data, value)
 
 
-@router.button("rcode")
-async def on_code(ctx: Ctx, value: str) -> None:
-    data = await flows.at_step(ctx, FLOW, ("code",), ctx.t.tr_plain(EXPIRED))
-    if data is None:
-        return
+@router.step_button("rcode", flow=FLOW, steps=("code",), expired=EXPIRED)
+async def on_code(ctx: Ctx, value: str, data: dict[str, Any]) -> None:
     await _on_code(ctx, data, value)
 
 
-@router.button("rsubmit")
-async def on_submit(ctx: Ctx, _value: str) -> None:
-    data = await flows.at_step(ctx, FLOW, ("preview",), ctx.t.tr_plain(EXPIRED))
-    if data is None:
-        return
+@router.step_button("rsubmit", flow=FLOW, steps=("preview",), expired=EXPIRED)
+async def on_submit(ctx: Ctx, _value: str, data: dict[str, Any]) -> None:
     await flows.leave(ctx)
     await publish(ctx, data["id"], reviews.Opinion(
         recommendation=data["recommendation"], necessity=data.get("necessity", ""),
