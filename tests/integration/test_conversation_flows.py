@@ -2,43 +2,24 @@
 
 from __future__ import annotations
 
-import itertools
-
 from bots.context import BotConfig
 from bots.conversation import Conversation
 from bots.neutral import (
     ButtonPress,
     Command,
     FormSubmit,
-    Inbound,
     OpenForm,
-    Payload,
     RefuseForm,
-    Reply,
     Text,
-    Where,
-    Who,
 )
 from core.db import Sessions
 from core.rules import Rules
+from tests.driver import Speaker, said
 from tests.integration import factories as f
-from tests.replies import words
-
-_events = itertools.count(1)
 
 
-def talk(conversation: Conversation, user: str, *, forms: bool = False):  # type: ignore[no-untyped-def]
-    who = Who("telegram", user, user.title(), "en")
-
-    async def send(payload: Payload) -> list[Reply]:
-        inbound = Inbound("telegram", f"e{next(_events)}", who, Where(user), payload, forms=forms)
-        return await conversation(inbound) or []
-
-    return send
-
-
-def said(replies: list[Reply]) -> str:
-    return " | ".join(words(r) for r in replies)
+def talk(conversation: Conversation, user: str, *, forms: bool = False) -> Speaker:
+    return Speaker(conversation, user, forms=forms)
 
 
 async def test_guided_proposal_can_be_cancelled_and_stale_buttons_expire(sessions: Sessions) -> None:
