@@ -1,4 +1,7 @@
-"""Composition root: settings → database → conversation → adapters → outbox dispatcher → HTTP server."""
+"""Composition root: settings → database → conversation → surfaces → outbox dispatcher → HTTP server.
+
+A surface (bots.ports.Surface: Telegram, Slack; next the web chat and the web board) brings its sender,
+its routes and its life cycle; adding one is a line in the list below."""
 
 from __future__ import annotations
 
@@ -10,16 +13,14 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from adapters.slack import SLACK_PATH, SlackAdapter
-from adapters.telegram.polling import run_polling
-from adapters.telegram.sender import TelegramSender
-from adapters.telegram.setup import make_bot, start_webhook_mode
-from adapters.telegram.webhook import WEBHOOK_PATH, TelegramWebhook
+from adapters.slack import SlackAdapter
+from adapters.telegram.surface import TelegramSurface
+from adapters.telegram.webhook import TelegramWebhook
 from adapters.web.server import build_web_app, start_site
 from bots.context import BotConfig
 from bots.conversation import Conversation
 from bots.neutral import Inbound, Reply
-from bots.ports import Sender
+from bots.ports import Sender, Surface
 from bots.redaction import Redactor, secrets_of
 from bots.settings import Settings
 from core.db import INTERACTIVE, LONG, is_sqlite, make_engine, make_sessions, ping
@@ -60,25 +61,27 @@ class OasisApp:
             # SQLite has one writer (and one pooled connection); PostgreSQL can apply a few batches at once.
             lanes=1 if is_sqlite(s.oasis_database_url) else 4,
         )
-        self.senders: dict[str, Sender] = {}
-        self.telegram_bot = None
-        self.telegram_sender: TelegramSender | None = None
-        self.telegram_webhook: TelegramWebhook | None = None
+        # The surfaces people talk to Oasis on; each adds its sender, routes and life cycle (bots.ports.Surface).
+        self.telegram: TelegramSurface | None = None
         if s.telegram_bot_token:
-            self.telegram_bot = make_bot(s.telegram_bot_token, s.telegram_api_base_url)
-            self.telegram_sender = TelegramSender(self.telegram_bot, s.telegram_max_messages_per_second)
-            self.senders["telegram"] = self.telegram_sender
+            self.telegram = TelegramSurface(s.telegram_bot_token, s.telegram_api_base_url, self.handle,
+                                            max_per_second=s.telegram_max_messages_per_second,
+                                            webhook_url=s.telegram_webhook_url,
+                                            webhook_secret=s.telegram_webhook_secret)
         self.slack: SlackAdapter | None = None
         if s.slack_bot_token and s.slack_signing_secret:
             self.slack = SlackAdapter(s.slack_bot_token, s.slack_signing_secret, self.handle, api_url=s.slack_api_url)
-            self.senders["slack"] = self.slack.sender
         elif s.slack_bot_token or s.slack_signing_secret:
             log.warning("Slack is off: set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable it")
+        self.surfaces: list[Surface] = [x for x in (self.telegram, self.slack) if x is not None]
+        self.senders: dict[str, Sender] = {x.name: x.sender for x in self.surfaces if x.sender is not None}
         self.dispatcher = OutboxDispatcher(
             jobs_sessions, self.senders, default_language=s.oasis_default_language,
             public_url=s.oasis_public_url.rstrip("/"), redact=Redactor(secrets_of(s)),
             give_up=timedelta(hours=s.oasis_outbox_give_up_hours),
         )
+        if self.telegram is not None:
+            self.telegram.receipts = self.dispatcher  # the webhook reports the answers it sent itself
         self.scheduler = build_scheduler(jobs_sessions, self.rules, self.dispatcher, inbox_days=s.oasis_inbox_days)
         self._stop = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -86,30 +89,19 @@ class OasisApp:
     async def start(self) -> None:
         s = self.settings
         await self.dispatcher.release_held_replies()  # before any event can store new ones
-        routes: list[tuple[str, str, object]] = []
-        if self.telegram_bot is not None:
-            if s.telegram_webhook_url and not s.telegram_webhook_secret:
-                raise SystemExit("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set")
-            await self.telegram_bot.initialize()
-            username = self.telegram_bot.username
-            self.telegram_webhook = TelegramWebhook(self.telegram_bot, s.telegram_webhook_secret,
-                                                    self.handle, username, sender=self.telegram_sender,
-                                                    receipts=self.dispatcher)
-            if s.telegram_webhook_url:
-                routes.append(("POST", WEBHOOK_PATH, self.telegram_webhook.handle))
-        if self.slack is not None:
-            await self.slack.start()
-            routes.append(("POST", SLACK_PATH, self.slack.handle))
-        app = build_web_app(self.health, self.metrics, routes)  # type: ignore[arg-type]
+        for surface in self.surfaces:
+            await surface.prepare()
+        routes = [route for surface in self.surfaces for route in surface.routes()]
+        app = build_web_app(self.health, self.metrics, routes)
         self._runner, self.port = await start_site(app, s.oasis_host, self.port or s.oasis_port)
-        if self.telegram_bot is not None and self.telegram_webhook is not None:
-            if s.telegram_webhook_url:
-                await start_webhook_mode(self.telegram_bot, s.telegram_webhook_url, s.telegram_webhook_secret or "")
-            else:
-                self.tasks.append(asyncio.create_task(
-                    run_polling(self.telegram_bot, self.telegram_webhook, self._stop)))
+        for surface in self.surfaces:
+            await surface.start(self._stop)
         self.tasks.append(asyncio.create_task(self.dispatcher.run(self._stop)))
         self.scheduler.start()
+
+    @property
+    def telegram_webhook(self) -> TelegramWebhook | None:
+        return self.telegram.webhook if self.telegram is not None else None
 
     async def handle(self, inbound: Inbound, /) -> list[Reply] | None:
         return await self.conversation(inbound)
@@ -131,27 +123,21 @@ class OasisApp:
         values["oasis_outbox_retried_total"] = self.dispatcher.retried
         values["oasis_outbox_maybe_sent_total"] = self.dispatcher.maybe_sent
         values["oasis_outbox_toasts_replaced_total"] = self.dispatcher.toasts_replaced
-        if self.telegram_webhook is not None:
-            values["oasis_telegram_toasts_lost_total"] = self.telegram_webhook.toasts_lost
+        for surface in self.surfaces:
+            values.update(surface.metrics())
         return values
 
     async def stop(self) -> None:
         self._stop.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self.telegram_webhook is not None:  # answers already stored: let them go out (else the outbox will)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.telegram_webhook.drain(), timeout=5)
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
-                await asyncio.wait_for(task, timeout=5)
         if self._runner is not None:
             await self._runner.cleanup()
-        if self.telegram_bot is not None:
-            with contextlib.suppress(Exception):
-                await self.telegram_bot.shutdown()
-        if self.slack is not None:
-            await self.slack.stop()
+        for task in self.tasks:  # the dispatcher ends its batch while the surfaces can still send
+            with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+                await asyncio.wait_for(task, timeout=5)
+        for surface in self.surfaces:
+            await surface.stop()
         await self.engine.dispose()
         if self.jobs_engine is not self.engine:
             await self.jobs_engine.dispose()

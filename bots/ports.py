@@ -4,7 +4,9 @@ and the errors that tell the outbox and the adapters what to do next."""
 
 from __future__ import annotations
 
-from typing import Protocol
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from bots.neutral import Inbound, Message, Reply
 
@@ -69,3 +71,32 @@ class ReplyReceipts(Protocol):
     async def toast_lost(self, platform: str, chat_id: str, thread_id: str | None, text: str) -> None:
         """A button's answer could not be shown: send its words as a short message instead."""
         ...
+
+
+Route = tuple[str, str, Callable[[Any], Awaitable[Any]]]
+"""(method, path, handler) of an HTTP route on the one server (the handler takes the server's request)."""
+
+
+class Surface(Protocol):
+    """A place people talk to Oasis (a messenger, the terminal, the web), as the root composes them: a
+    list of surfaces, each with its outbox sender, its HTTP routes and its life cycle."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def sender(self) -> Sender | None:
+        """Its outbox sender, if people can be written to there first."""
+
+    async def prepare(self) -> None:
+        """Before the server listens (e.g. learn the bot's name)."""
+
+    def routes(self) -> list[Route]: ...
+
+    async def start(self, stop: asyncio.Event) -> None:
+        """Once the server listens (register a webhook, start polling until `stop`)."""
+
+    async def stop(self) -> None:
+        """Let answers already under way finish (bounded), then close connections."""
+
+    def metrics(self) -> dict[str, float]: ...

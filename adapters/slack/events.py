@@ -50,7 +50,7 @@ from adapters.slack.replies import Replies
 from adapters.slack.sender import SlackSender
 from bots.log_throttle import ThrottledLog
 from bots.neutral import Inbound, Message, RefuseForm, Reply, Span
-from bots.ports import InboundHandler
+from bots.ports import InboundHandler, Route
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +100,21 @@ class SlackAdapter:
         self.bolt.action(re.compile(".*"))(self.on_action)
         self.bolt.view(re.compile(".*"))(self.on_view)
 
-    async def start(self) -> None:
+    name = "slack"
+
+    async def prepare(self) -> None:
         """One HTTP session for all API calls (slack_sdk would otherwise open one per call)."""
         if self.client.session is None or self.client.session.closed:
             self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
+
+    def routes(self) -> list[Route]:
+        return [("POST", SLACK_PATH, self.handle)]
+
+    async def start(self, stop: asyncio.Event) -> None:
+        """Nothing to do once the server listens: Slack calls us."""
+
+    def metrics(self) -> dict[str, float]:
+        return {}
 
     async def stop(self) -> None:
         """Let work already acknowledged finish (bounded), then close the HTTP session."""

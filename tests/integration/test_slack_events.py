@@ -67,7 +67,7 @@ async def adapter(conversation: Conversation, ack_budget: float = 0.3) \
         -> AsyncIterator[tuple[SlackApiDouble, rq.SlackPoster]]:
     async with SlackApiDouble() as api, aiohttp.ClientSession() as http:
         slack = SlackAdapter(api.token, rq.SIGNING_SECRET, conversation, api_url=api.base_url, ack_budget=ack_budget)
-        await slack.start()
+        await slack.prepare()
         app = web.Application()
         app.router.add_post(SLACK_PATH, slack.handle)
         runner = web.AppRunner(app)
