@@ -17,6 +17,9 @@ from core.errors import Invalid, OasisError
 from core.statuses import Role
 
 router = Router("citizen")
+# Buttons already in people's chats carry the names of before issue 8.
+router.alias(page="list.page", show="proposal.show", vote="proposal.vote", unvote="proposal.unvote",
+             follow="proposal.follow", unfollow="proposal.unfollow", lang="account.language")
 
 OASIS_NAME = N_("Oasis of 10 Million Imagination")
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English", "ja": "日本語", "zh": "中文"}
@@ -36,7 +39,7 @@ async def start(ctx: Ctx, args: str) -> None:
     if args.strip().startswith("p") and args.strip()[1:].isdigit():
         await show(ctx, args.strip()[1:])
         return
-    buttons = (tuple(Button("lang", code, name) for code, name in LANGUAGE_NAMES.items()),)
+    buttons = (tuple(Button("account.language", code, name) for code, name in LANGUAGE_NAMES.items()),)
     ctx.reply(join(
         ctx.t.tr("Welcome to {oasis}!", oasis=Span(ctx.t.tr_plain(OASIS_NAME), "bold")),
         ctx.t.tr_plural("Propose a policy for the city, support others' proposals and follow what happens. "
@@ -129,7 +132,7 @@ async def list_(ctx: Ctx, args: str) -> None:
     await _send_page(ctx, "list", category, 0)
 
 
-@router.button("page")
+@router.button("list.page")
 async def page(ctx: Ctx, value: str) -> None:
     order, _, rest = value.partition(":")
     category, _, offset = rest.partition(":")
@@ -138,7 +141,7 @@ async def page(ctx: Ctx, value: str) -> None:
 
 
 @router.command("show")
-@router.button("show")
+@router.button("proposal.show")
 async def show(ctx: Ctx, args: str) -> None:
     d = await queries.detail(ctx.session, parse_id(args))
     names = await category_names(ctx)
@@ -148,12 +151,12 @@ async def show(ctx: Ctx, args: str) -> None:
 
 
 @router.command("vote")
-@router.button("vote")
+@router.button("proposal.vote")
 async def vote(ctx: Ctx, args: str) -> None:
     _answer_vote(ctx, await votes.vote(ctx.session, ctx.actor, parse_id(args), ctx.config.rules))
 
 
-@router.batch_button("vote")
+@router.batch_button("proposal.vote")
 async def vote_presses(presses: list[tuple[Ctx, str]]) -> None:
     """Many Support presses in one go: one multi-row insert instead of a transaction each."""
     asked: list[tuple[Ctx, int]] = []
@@ -207,7 +210,7 @@ def _vote_counted(ctx: Ctx, pid: int, needed: int) -> None:
 
 
 @router.command("unvote")
-@router.button("unvote")
+@router.button("proposal.unvote")
 async def unvote(ctx: Ctx, args: str) -> None:
     result = await votes.unvote(ctx.session, ctx.actor, parse_id(args), ctx.config.rules)
     if result.changed:
@@ -225,7 +228,7 @@ async def comment(ctx: Ctx, args: str) -> None:
 
 
 @router.command("follow")
-@router.button("follow")
+@router.button("proposal.follow")
 async def follow(ctx: Ctx, args: str) -> None:
     pid = parse_id(args)
     created = await proposals.follow(ctx.session, ctx.actor, pid)
@@ -234,7 +237,7 @@ async def follow(ctx: Ctx, args: str) -> None:
 
 
 @router.command("unfollow")
-@router.button("unfollow")
+@router.button("proposal.unfollow")
 async def unfollow(ctx: Ctx, args: str) -> None:
     pid = parse_id(args)
     removed = await proposals.unfollow(ctx.session, ctx.actor, pid)
@@ -262,11 +265,11 @@ async def mine(ctx: Ctx, _args: str) -> None:
 
 
 @router.command("lang")
-@router.button("lang")
+@router.button("account.language")
 async def lang(ctx: Ctx, args: str) -> None:
     code = args.strip().lower()
     if code not in LANGUAGES:
-        buttons = (tuple(Button("lang", c, name) for c, name in LANGUAGE_NAMES.items()),)
+        buttons = (tuple(Button("account.language", c, name) for c, name in LANGUAGE_NAMES.items()),)
         ctx.reply(ctx.t.tr("Choose a language: /lang ko, /lang en, /lang ja or /lang zh."), buttons)
         return
     await set_language(ctx.session, ctx.actor.citizen_id, code)

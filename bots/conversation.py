@@ -15,6 +15,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,6 +57,9 @@ class Conversation:
         if safe is None:
             return None
         inbound = safe
+        if isinstance(inbound.payload, ButtonPress) and inbound.payload.action in self.routes.aliases:
+            payload = replace(inbound.payload, action=self.routes.aliases[inbound.payload.action])
+            inbound = replace(inbound, payload=payload)  # an old button: today's name for it
         future: asyncio.Future[list[Reply] | None] = asyncio.get_running_loop().create_future()
         self._waiting.append((inbound, future))
         if self._busy_lanes < self.lanes:

@@ -169,7 +169,7 @@ def render_buttons(kind: str, params: Params, t: Translator) -> tuple[tuple[Butt
     """A notice that asks someone to act carries the button to do it."""
     if kind in ("review_queued", "department_card") and params.get("id") is not None \
             and not params.get("recommendation"):
-        return ((Button("review", str(params["id"]), t.tr_plain("✍ Write opinion")),),)
+        return ((Button("review.open", str(params["id"]), t.tr_plain("✍ Write opinion")),),)
     return ()
 
 

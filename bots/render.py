@@ -32,18 +32,19 @@ def card_text(card: Card, t: Translator, threshold: int, category_name: str) -> 
 def card_buttons(card: Card, t: Translator) -> tuple[tuple[Button, ...], ...]:
     row: list[Button] = []
     if card.status == Status.OPEN:
-        row.append(Button("vote", str(card.id), t.tr_plain("👍 Support")))
-    row.append(Button("follow", str(card.id), t.tr_plain("🔔 Follow")))
-    row.append(Button("show", str(card.id), t.tr_plain("Details")))
+        row.append(Button("proposal.vote", str(card.id), t.tr_plain("👍 Support")))
+    row.append(Button("proposal.follow", str(card.id), t.tr_plain("🔔 Follow")))
+    row.append(Button("proposal.show", str(card.id), t.tr_plain("Details")))
     return (tuple(row),)
 
 
 def page_buttons(order: str, category: str, offset: int, total: int, t: Translator) -> tuple[Button, ...]:
     buttons: list[Button] = []
     if offset > 0:
-        buttons.append(Button("page", f"{order}:{category}:{max(offset - PAGE_SIZE, 0)}", t.tr_plain("◀ Previous")))
+        previous = max(offset - PAGE_SIZE, 0)
+        buttons.append(Button("list.page", f"{order}:{category}:{previous}", t.tr_plain("◀ Previous")))
     if offset + PAGE_SIZE < total:
-        buttons.append(Button("page", f"{order}:{category}:{offset + PAGE_SIZE}", t.tr_plain("Next ▶")))
+        buttons.append(Button("list.page", f"{order}:{category}:{offset + PAGE_SIZE}", t.tr_plain("Next ▶")))
     return tuple(buttons)
 
 

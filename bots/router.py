@@ -33,6 +33,8 @@ class Router:
         """Presses of these buttons may be applied many at once (one session), e.g. a storm of Support."""
         self.forms: dict[str, FormHandler] = {}
         self.flows: dict[str, StepHandler] = {}
+        self.aliases: dict[str, str] = {}
+        """Old button action names (still on buttons in people's chats) → today's namespaced ones."""
         self._owner: dict[tuple[str, str], str] = {}  # (table, name) → the router that attached it
 
     def command(self, *names: str) -> Callable[[CommandHandler], CommandHandler]:
@@ -68,10 +70,16 @@ class Router:
 
         return register
 
+    def alias(self, **old_to_new: str) -> None:
+        """Buttons already sent carry the old names (`pcat=...`): they keep working under the new ones."""
+        for old, new in old_to_new.items():
+            self._claim("aliases", old, self.name)
+            self.aliases[old] = new
+
     def include_router(self, *routers: Router) -> Router:
         """Take in what the routers attached; a name attached by two of them raises."""
         for router in routers:
-            for table in ("commands", "buttons", "batch_buttons", "forms", "flows"):
+            for table in ("commands", "buttons", "batch_buttons", "forms", "flows", "aliases"):
                 mine: dict[str, Any] = getattr(self, table)
                 for name, handler in getattr(router, table).items():
                     self._claim(table, name, router._owner.get((table, name), router.name))

@@ -16,6 +16,8 @@ from core.citizens import require_staff
 from core.errors import Invalid
 
 router = Router("staff")
+# Buttons already in people's chats carry the names of before issue 8.
+router.alias(review="review.open")
 
 
 @router.command("queue")
@@ -31,10 +33,10 @@ async def queue(ctx: Ctx, _args: str) -> None:
         due = card.review_deadline.strftime("%Y-%m-%d") if card.review_deadline else "-"
         ctx.reply(join(card_text(card, ctx.t, threshold, names.get(card.category, card.category)),
                        ctx.t.tr("Opinion due by {date}", date=due)),
-                  ((Button("review", str(card.id), ctx.t.tr_plain("✍ Write opinion")),),))
+                  ((Button("review.open", str(card.id), ctx.t.tr_plain("✍ Write opinion")),),))
 
 
-@router.button("review")
+@router.button("review.open")
 async def review_button(ctx: Ctx, value: str) -> None:
     if ctx.inbound.forms:
         ctx.open_form(await forms.review_form(ctx, parse_id(value)))

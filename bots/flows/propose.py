@@ -17,6 +17,8 @@ from core.errors import OasisError
 from core.rules import DESCRIPTION_MAX, TITLE_MAX
 
 router = Router("propose")
+# Buttons already in people's chats carry the names of before issue 8.
+router.alias(pcat="propose.category", psubmit="propose.submit", pcancel="propose.cancel")
 
 FLOW = "propose"
 EXPIRED = N_("This proposal form has expired. Send /propose to start again.")
@@ -73,7 +75,7 @@ async def _on_description(ctx: Ctx, data: dict[str, Any], text: str) -> None:
 async def _ask_category(ctx: Ctx, prompt: tuple[Span, ...]) -> None:
     cats = await categories_in_order(ctx)
     rows = tuple(
-        tuple(Button("pcat", code, name) for code, name in cats[i:i + 2]) for i in range(0, len(cats), 2)
+        tuple(Button("propose.category", code, name) for code, name in cats[i:i + 2]) for i in range(0, len(cats), 2)
     )
     ctx.reply(prompt, rows)
 
@@ -87,12 +89,12 @@ async def _preview(ctx: Ctx, data: dict[str, Any]) -> None:
         (Span(data["description"]),),
         ctx.t.tr("Category: {category}", category=names.get(data["category"], data["category"])),
     )
-    buttons = ((Button("psubmit", "1", ctx.t.tr_plain("✅ Submit")),
-                Button("pcancel", "1", ctx.t.tr_plain("✖ Cancel"))),)
+    buttons = ((Button("propose.submit", "1", ctx.t.tr_plain("✅ Submit")),
+                Button("propose.cancel", "1", ctx.t.tr_plain("✖ Cancel"))),)
     ctx.reply(text, buttons)
 
 
-@router.step_button("pcat", flow=FLOW, steps=("category", "preview"), expired=EXPIRED)
+@router.step_button("propose.category", flow=FLOW, steps=("category", "preview"), expired=EXPIRED)
 async def on_category(ctx: Ctx, value: str, data: dict[str, Any]) -> None:
     code = await resolve_category(ctx, value)
     if code is None:
@@ -102,13 +104,13 @@ async def on_category(ctx: Ctx, value: str, data: dict[str, Any]) -> None:
     await _preview(ctx, {**data, "category": code})
 
 
-@router.step_button("psubmit", flow=FLOW, steps=("preview",), expired=EXPIRED)
+@router.step_button("propose.submit", flow=FLOW, steps=("preview",), expired=EXPIRED)
 async def on_submit(ctx: Ctx, _value: str, data: dict[str, Any]) -> None:
     await flows.leave(ctx)
     await submit_and_confirm(ctx, data["title"], data["description"], data["category"])
 
 
-@router.button("pcancel")
+@router.button("propose.cancel")
 async def on_cancel(ctx: Ctx, _value: str) -> None:
     await flows.leave(ctx)
     ctx.notice(ctx.t.tr_plain("Cancelled."))

@@ -17,6 +17,9 @@ from core.proposals import get_proposal
 from core.statuses import ReasonCode
 
 router = Router("review")
+# Buttons already in people's chats carry the names of before issue 8.
+router.alias(rrec="review.recommendation", rcode="review.reason", rsubmit="review.publish",
+             rcancel="review.cancel")
 
 FLOW = "review"
 FORWARD_STEPS = {
@@ -33,8 +36,8 @@ async def begin(ctx: Ctx, proposal_id: int) -> None:
     proposal = await get_proposal(ctx.session, proposal_id)
     reviews.check_may_review(ctx.actor, proposal)
     await flows.start(ctx, FLOW, "recommendation", {"id": proposal_id})
-    buttons = ((Button("rrec", "forward", ctx.t.tr_plain("➡ Forward to the expert panel")),
-                Button("rrec", "reject", ctx.t.tr_plain("✖ Reject with reasons"))),)
+    buttons = ((Button("review.recommendation", "forward", ctx.t.tr_plain("➡ Forward to the expert panel")),
+                Button("review.recommendation", "reject", ctx.t.tr_plain("✖ Reject with reasons"))),)
     ctx.reply(join(
         ctx.t.tr("Department opinion on #{id} {title}", id=proposal.id, title=Span(proposal.title, "bold")),
         ctx.t.tr("Forward it to the expert panel, or reject it with reasons? Send /cancel to stop."),
@@ -47,7 +50,7 @@ async def _choose(ctx: Ctx, data: dict[str, Any], choice: str) -> None:
         ctx.reply(ctx.t.tr(FORWARD_STEPS[ORDER[0]]))
     elif choice == "reject":
         await flows.advance(ctx, FLOW, "code", {**data, "recommendation": "reject"})
-        codes = [Button("rcode", c.value, reason_label(c.value, ctx.t)) for c in ReasonCode]
+        codes = [Button("review.reason", c.value, reason_label(c.value, ctx.t)) for c in ReasonCode]
         rows = tuple(tuple(codes[i:i + 2]) for i in range(0, len(codes), 2))
         ctx.reply(ctx.t.tr("Why can it not be done?"), rows)
     else:
@@ -103,22 +106,22 @@ async def _preview(ctx: Ctx, data: dict[str, Any]) -> None:
         lines.append(ctx.t.tr("Recommendation: reject — {reason}",
                                 reason=reason_label(data["reason_code"], ctx.t)))
         lines.append((Span(data["explanation"]),))
-    buttons = ((Button("rsubmit", str(data["id"]), ctx.t.tr_plain("✅ Publish")),
-                Button("rcancel", str(data["id"]), ctx.t.tr_plain("✖ Cancel"))),)
+    buttons = ((Button("review.publish", str(data["id"]), ctx.t.tr_plain("✅ Publish")),
+                Button("review.cancel", str(data["id"]), ctx.t.tr_plain("✖ Cancel"))),)
     ctx.reply(join(*lines), buttons)
 
 
-@router.step_button("rrec", flow=FLOW, steps=("recommendation",), expired=EXPIRED)
+@router.step_button("review.recommendation", flow=FLOW, steps=("recommendation",), expired=EXPIRED)
 async def on_recommendation(ctx: Ctx, value: str, data: dict[str, Any]) -> None:
     await _choose(ctx, data, value)
 
 
-@router.step_button("rcode", flow=FLOW, steps=("code",), expired=EXPIRED)
+@router.step_button("review.reason", flow=FLOW, steps=("code",), expired=EXPIRED)
 async def on_code(ctx: Ctx, value: str, data: dict[str, Any]) -> None:
     await _on_code(ctx, data, value)
 
 
-@router.step_button("rsubmit", flow=FLOW, steps=("preview",), expired=EXPIRED)
+@router.step_button("review.publish", flow=FLOW, steps=("preview",), expired=EXPIRED)
 async def on_submit(ctx: Ctx, _value: str, data: dict[str, Any]) -> None:
     await flows.leave(ctx)
     await publish(ctx, data["id"], reviews.Opinion(
@@ -129,7 +132,7 @@ async def on_submit(ctx: Ctx, _value: str, data: dict[str, Any]) -> None:
     ))
 
 
-@router.button("rcancel")
+@router.button("review.cancel")
 async def on_cancel(ctx: Ctx, _value: str) -> None:
     await flows.leave(ctx)
     ctx.say(ctx.t.tr("Cancelled. Nothing was published."))

@@ -60,19 +60,19 @@ async def test_propose_vote_review_in_slack_and_outcome_by_dm(sessions, db_url: 
             await message(api, dm(VOTER1), "You support #1", "1 more supporter")
             await command(w, VOTER2, "show 1")
             card = await message(api, dm(VOTER2), "#1", TITLE)
-            assert {b["action_id"].partition("#")[0] for b in buttons(card)} >= {"vote", "follow"}
-            assert (await w.post(rq.press(VOTER2, card, "vote")))[0] == 200
+            assert {b["action_id"].partition("#")[0] for b in buttons(card)} >= {"proposal.vote", "proposal.follow"}
+            assert (await w.post(rq.press(VOTER2, card, "proposal.vote")))[0] == 200
             await message(api, dm(VOTER2), "reached 2 supporters")
             assert await scalar(db_url, select(Proposal.status).where(Proposal.id == 1)) == "under_review"
             await message(api, dm(AUTHOR), "#1", "under review")
 
             dept_card = await message(api, CHANNEL, "#1", "Please publish the department opinion")
-            assert (await w.post(rq.press(VOTER1, dept_card, "review")))[0] == 200
+            assert (await w.post(rq.press(VOTER1, dept_card, "review.open")))[0] == 200
             await api.wait_for(lambda m, p: m == "chat.postEphemeral" and p["user"] == VOTER1
                                and "Only officials" in message_text(p))
             assert not any(v["callback_id"] == "review" for v in api.views)
 
-            assert (await w.post(rq.press(OFFICIAL, dept_card, "review")))[0] == 200
+            assert (await w.post(rq.press(OFFICIAL, dept_card, "review.open")))[0] == 200
             review = await opened_view(api, "review", 1)
             assert review["private_metadata"] == "1"
             status, body = await w.post(rq.view_submission(OFFICIAL, review, {

@@ -25,13 +25,13 @@ async def test_app_home_shows_my_proposals_without_ending_a_dm_conversation(sess
         assert api.methods().count("views.publish") == 1
         home = api.home[AUTHOR]
         assert "#1 Water fountains in parks" in message_text(home)
-        assert {b["action_id"].partition("#")[0] for b in buttons(home)} >= {"vote", "follow"}
+        assert {b["action_id"].partition("#")[0] for b in buttons(home)} >= {"proposal.vote", "proposal.follow"}
 
         # Opening Home did not cancel the proposal being written in the DM.
         assert (await w.post(rq.message_im(AUTHOR, "Drinking water on hot days", dm(AUTHOR))))[0] == 200
         await message(api, dm(AUTHOR), "describe the problem")
 
-        follow = next(b for b in buttons(home) if b["action_id"].startswith("follow"))
+        follow = next(b for b in buttons(home) if b["action_id"].startswith("proposal.follow"))
         press = rq.block_actions(AUTHOR, follow["action_id"], follow["value"], channel=None, message_ts=None)
         assert (await w.post(press))[0] == 200
         await api.wait_for(lambda m, p: m == "chat.postEphemeral" and p["user"] == AUTHOR

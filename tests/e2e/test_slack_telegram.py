@@ -83,7 +83,7 @@ async def test_slack_and_telegram_votes_reach_the_threshold_together(sessions, d
             await telegram_reply(tg, TG_OTHER, "1 more supporter is needed")
             await command(w, SLACK_OTHER, "show 1")
             card = await message(slack, dm(SLACK_OTHER), "#1", "1 supporter")
-            assert (await w.post(rq.press(SLACK_OTHER, card, "vote")))[0] == 200
+            assert (await w.post(rq.press(SLACK_OTHER, card, "proposal.vote")))[0] == 200
             await message(slack, dm(SLACK_OTHER), "reached 2 supporters")
             assert await scalar(db_url, select(Proposal.status).where(Proposal.id == 1)) == "under_review"
             # Everyone hears it on their own platform; the department's card appears in its Slack channel.

@@ -41,6 +41,17 @@ def test_the_root_holds_every_capability() -> None:
     root = root_router()
     assert {"start", "help", "propose", "vote", "unvote", "show", "review", "queue", "link", "notify",
             "lang", "mine", "comment", "follow", "withdraw", "cancel", "new", "top", "list"} <= set(root.commands)
-    assert {"vote", "review", "pcat", "psubmit", "rrec", "rcode"} <= set(root.buttons)
+    assert {"proposal.vote", "review.open", "propose.category", "propose.submit", "review.recommendation",
+            "review.reason"} <= set(root.buttons)
     assert set(root.forms) == {"propose", "review"} and set(root.flows) == {"propose", "review"}
-    assert set(root.batch_buttons) == {"vote"}
+    assert set(root.batch_buttons) == {"proposal.vote"}
+
+
+def test_button_names_are_namespaced_fit_telegram_and_old_names_still_work() -> None:
+    root = root_router()
+    assert all("." in action for action in root.buttons), sorted(root.buttons)
+    # callback data is "action:value" and Telegram takes at most 64 bytes; values are ids or short codes
+    assert all(len(f"{action}:list:transport:1000000".encode()) <= 64 for action in root.buttons)
+    assert {"vote", "pcat", "psubmit", "pcancel", "rrec", "rcode", "rsubmit", "rcancel", "review", "page", "show",
+            "follow", "lang"} <= set(root.aliases)
+    assert all(new in root.buttons for new in root.aliases.values())
