@@ -21,6 +21,8 @@ StepHandler = Callable[[Ctx, str, dict[str, Any], str], Awaitable[None]]
 """A guided flow's handler for free text: (ctx, step, data, text)."""
 StepButtonHandler = Callable[[Ctx, str, dict[str, Any]], Awaitable[None]]
 """A guided flow's button, called only at the steps it belongs to: (ctx, value, the flow's data)."""
+Guard = Callable[[Ctx], None]
+"""Raises (an OasisError the person is told) when the handler is not for them, e.g. staff only."""
 H = TypeVar("H")
 
 
@@ -37,8 +39,21 @@ class Router:
         """Old button action names (still on buttons in people's chats) → today's namespaced ones."""
         self._owner: dict[tuple[str, str], str] = {}  # (table, name) → the router that attached it
 
-    def command(self, *names: str) -> Callable[[CommandHandler], CommandHandler]:
-        return self._attach("commands", self.commands, names)
+    def command(self, *names: str, guard: Guard | None = None) -> Callable[[CommandHandler], CommandHandler]:
+        """`guard` runs before the handler (declared here, not called by hand in each handler)."""
+        attach = self._attach("commands", self.commands, names)
+        if guard is None:
+            return attach
+
+        def register(handler: CommandHandler) -> CommandHandler:
+            async def guarded(ctx: Ctx, args: str) -> None:
+                guard(ctx)
+                await handler(ctx, args)
+
+            attach(guarded)
+            return handler
+
+        return register
 
     def button(self, *actions: str) -> Callable[[ButtonHandler], ButtonHandler]:
         return self._attach("buttons", self.buttons, actions)

@@ -20,9 +20,12 @@ router = Router("staff")
 router.alias(review="review.open")
 
 
-@router.command("queue")
-async def queue(ctx: Ctx, _args: str) -> None:
+def staff_only(ctx: Ctx) -> None:
     require_staff(ctx.actor)
+
+
+@router.command("queue", guard=staff_only)
+async def queue(ctx: Ctx, _args: str) -> None:
     cards = await queries.review_queue(ctx.session, ctx.actor)
     if not cards:
         ctx.reply(ctx.t.tr("No proposals are waiting for your department's opinion."))
@@ -44,10 +47,9 @@ async def review_button(ctx: Ctx, value: str) -> None:
     await review_flow.begin(ctx, parse_id(value))
 
 
-@router.command("review")
+@router.command("review", guard=staff_only)
 async def review(ctx: Ctx, args: str) -> None:
     """`/review <id>` (guided), `/review <id> forward <opinion>`, `/review <id> reject <code> <explanation>`."""
-    require_staff(ctx.actor)
     proposal_id = parse_id(args)
     rest = args.strip().split(maxsplit=1)[1] if len(args.strip().split(maxsplit=1)) > 1 else ""
     if not rest:

@@ -55,3 +55,19 @@ def test_button_names_are_namespaced_fit_telegram_and_old_names_still_work() -> 
     assert {"vote", "pcat", "psubmit", "pcancel", "rrec", "rcode", "rsubmit", "rcancel", "review", "page", "show",
             "follow", "lang"} <= set(root.aliases)
     assert all(new in root.buttons for new in root.aliases.values())
+
+
+async def test_a_guard_declared_on_the_command_runs_before_its_handler() -> None:
+    called: list[str] = []
+
+    def staff_only(ctx: Ctx) -> None:
+        raise PermissionError("staff only")
+
+    async def queue(ctx: Ctx, args: str) -> None:
+        called.append(args)
+
+    router = Router("staff")
+    router.command("queue", guard=staff_only)(queue)
+    with pytest.raises(PermissionError):
+        await router.commands["queue"](None, "x")  # type: ignore[arg-type]
+    assert called == []
