@@ -24,8 +24,9 @@ from sqlalchemy import event
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
+from adapters.telegram.webhook import WEBHOOK_PATH
 from adapters.web.server import build_web_app, start_site
-from bots.app import WEBHOOK_PATH, OasisApp
+from bots.app import OasisApp
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.e2e.harness import SECRET, TOKEN, settings_for
 
