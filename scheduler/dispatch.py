@@ -7,11 +7,8 @@ Order: a person's notices arrive as written. A chat's rows go one at a time in i
 postpones the rest with it; a row is held back while an earlier row of its citizen is pending (retrying,
 or leased elsewhere). PostgreSQL claims take an advisory lock so two instances never split a chat.
 
-Retries are bounded by time, not by count (an outage of hours must not use up a message): errors back
-off 1, 2, 4 … 300 s, a 429 waits what the platform asked, a send that may have gone out (the request
-was written, no answer came) waits `MAYBE_SENT_PAUSE`, and a row is marked failed only once the next try
-would fall beyond `give_up` after it was written (OASIS_OUTBOX_GIVE_UP_HOURS). A permanent refusal
-fails at once. Attempts are counted for the record; rows postponed untried get their attempt back.
+When to retry and when to give up is scheduler/retry_policy.py (bounded by time, not by count).
+Attempts are counted for the record; rows postponed untried get their attempt back.
 
 Fast lane: direct replies (kind "reply", bots/replies.py) are claimed before notices, and the adapter
 that sent one itself reports the outcome here (`ReplyReceipts`), so a reply it could not send is
@@ -35,7 +32,7 @@ from bots.i18n import Translator, normalize_language
 from bots.log_throttle import ThrottledLog
 from bots.neutral import Message, Span
 from bots.outbox_render import render, render_buttons
-from bots.ports import MaybeSent, PermanentError, RetryAfter, Sender
+from bots.ports import Sender
 from core.clock import utcnow
 from core.db import Sessions
 from core.models import OutboxMessage
@@ -52,12 +49,10 @@ from core.outbox import (
     remember_message,
 )
 from core.recipients import Recipient, resolve_recipients
+from scheduler.retry_policy import DEFAULT_GIVE_UP, gives_up, maybe_sent, retry_wait
 
 log = logging.getLogger(__name__)
 
-BACKOFF_CAP_SECONDS = 300.0
-MAYBE_SENT_PAUSE = timedelta(seconds=60)
-DEFAULT_GIVE_UP = timedelta(hours=24)
 HOLD_BACK_MAX = timedelta(seconds=2)  # a blocker leased by another instance is usually done by then
 CLAIM_LOCK_KEY = 0x6F61736973  # arbitrary constant for pg_advisory_xact_lock ("oasis")
 
@@ -82,11 +77,6 @@ class Job:
         channel = (row.channel_platform, row.channel_id) if row.channel_platform and row.channel_id else None
         return cls(row.id, row.citizen_id, row.kind, row.params if isinstance(row.params, dict) else {},
                    row.attempts, channel, row.message_ref, row.edit_ref, row.created_at)
-
-
-def backoff_seconds(attempts: int) -> float:
-    """1, 2, 4 … seconds after the 1st, 2nd, 3rd … failed attempt, capped at 300."""
-    return min(2.0 ** min(max(attempts - 1, 0), 30), BACKOFF_CAP_SECONDS)
 
 
 class OutboxDispatcher:
@@ -269,16 +259,12 @@ class OutboxDispatcher:
 
     async def _after_failure(self, job: Job, exc: Exception) -> datetime | None:
         """Retry after the wait the failure calls for, unless that falls beyond the give-up time."""
-        if isinstance(exc, PermanentError):  # blocked bot, chat gone: trying again cannot help
+        wait = retry_wait(exc, job.attempts)
+        if wait is None:
             await self._fail(job, f"{type(exc).__name__}: {exc}")
             return None
-        if isinstance(exc, RetryAfter):
-            wait = timedelta(seconds=max(exc.seconds, 0.0))
-        elif isinstance(exc, MaybeSent | TimeoutError):
+        if maybe_sent(exc):
             self.maybe_sent += 1
-            wait = MAYBE_SENT_PAUSE
-        else:
-            wait = timedelta(seconds=backoff_seconds(job.attempts))
         return await self._retry(job, wait, exc)
 
     # -- replies the adapters sent themselves (bots.ports.ReplyReceipts) -----------------------------
@@ -318,7 +304,7 @@ class OutboxDispatcher:
     async def _retry(self, job: Job, wait: timedelta, exc: Exception) -> datetime | None:
         error = self.redact(f"{type(exc).__name__}: {exc}")[:500]
         at = self.clock() + wait
-        if job.created_at is not None and at > job.created_at + self.give_up:
+        if gives_up(at, job.created_at, self.give_up):
             await self._fail(job, f"gave up after {self.give_up}: {error}")
             return None
         async with self.sessions() as session, session.begin():

@@ -19,7 +19,8 @@ from core.citizens import ensure_identity
 from core.db import Sessions
 from core.models import OutboxMessage
 from core.outbox import notify
-from scheduler.dispatch import MAYBE_SENT_PAUSE, OutboxDispatcher
+from scheduler.dispatch import OutboxDispatcher
+from scheduler.retry_policy import MAYBE_SENT_PAUSE
 from tests.clock import Clock
 from tests.dbutil import fresh_database, sqlite_url
 from tests.doubles.telegram_api import TelegramApiDouble

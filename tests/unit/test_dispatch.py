@@ -17,7 +17,8 @@ from core.db import Sessions
 from core.models import OutboxMessage
 from core.outbox import claim_due, notify
 from core.recipients import Recipient
-from scheduler.dispatch import OutboxDispatcher, backoff_seconds
+from scheduler.dispatch import OutboxDispatcher
+from scheduler.retry_policy import backoff_seconds
 from tests.clock import Clock
 from tests.dbutil import fresh_database, sqlite_url
 from tests.fakes import FakeSender
