@@ -5,14 +5,13 @@ from __future__ import annotations
 from bots.context import Ctx
 from bots.i18n import join
 from bots.neutral import Span
+from bots.platforms import PLATFORMS
 from bots.router import Router
-from core import linking, votes
+from core import linking
 from core.errors import Invalid
 from core.linking import CODE_LIFETIME
 
 router = Router("account")
-
-PLATFORM_NAMES = {"telegram": "Telegram", "slack": "Slack", "console": "terminal", "web": "web chat"}
 
 
 @router.command("link")
@@ -32,15 +31,6 @@ async def link(ctx: Ctx, args: str) -> None:
     if result is None:
         ctx.reply(ctx.t.tr("That code is wrong, used or expired. Send /link on your other messenger for a new one."))
         return
-    rules = ctx.config.rules
-
-    async def settle() -> None:
-        # Merged votes never add up to more people, but a proposal may have been waiting for this check.
-        for proposal_id in result.proposals_voted:
-            async with ctx.sessions() as session, session.begin():
-                await votes.start_review_if_due(session, proposal_id, rules)
-
-    ctx.after_commit.append(settle)
     ctx.reply(join(
         ctx.t.tr("Your accounts are now linked: you are one citizen on every messenger you linked."),
         ctx.t.tr_plural("{n} vote was counted twice and now counts once.",
@@ -54,11 +44,11 @@ async def notify(ctx: Ctx, args: str) -> None:
     words = args.split()
     if len(words) == 2 and words[0].lower() == "via":
         platform = words[1].lower()
-        if platform not in PLATFORM_NAMES:
+        if platform not in PLATFORMS:
             raise Invalid("notify_no_account", platform=platform)
         await linking.set_notify_platform(ctx.session, ctx.actor, platform)
         ctx.reply(ctx.t.tr("News about proposals will reach you on {platform}.",
-                             platform=PLATFORM_NAMES[platform]))
+                             platform=PLATFORMS[platform].label))
         return
     ctx.reply(ctx.t.tr("Send /notify via telegram or /notify via slack to choose where news reaches you. "
                          "Without a choice it goes to the messenger you used last."))

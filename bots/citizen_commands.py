@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bots import flows, forms
 from bots.context import Ctx
 from bots.errors import error_text
@@ -14,6 +16,7 @@ from bots.router import Router
 from core import proposals, queries, votes
 from core.citizens import set_language
 from core.errors import Invalid, OasisError
+from core.events import EnteredReview, Fact
 from core.statuses import Role
 
 router = Router("citizen")
@@ -175,29 +178,27 @@ async def vote_presses(presses: list[tuple[Ctx, str]]) -> None:
 
 
 def _answer_vote(ctx: Ctx, result: votes.VoteResult) -> None:
-    rules = ctx.config.rules
     pid = result.proposal_id
     if not result.changed:
         ctx.say(ctx.t.tr("You already support #{id}.", id=pid))
-        return
-    if not result.settle:
+    elif not result.may_enter_review:
         _vote_counted(ctx, pid, result.needed)
-        return
+    else:
+        ctx.then.append(lambda caused: _answer_near_threshold(ctx, result, caused))
 
-    async def settle() -> None:
-        async with ctx.sessions() as session, session.begin():
-            moved = await votes.start_review_if_due(session, pid, rules)
-        if moved:
-            ctx.notice(ctx.t.tr_plain("Your support sent #{id} to review!", id=pid))
-            ctx.reply(ctx.t.tr_plural(
-                "Thank you! With your support #{id} reached {n} supporter and goes to the responsible "
-                "department for review.",
-                "Thank you! With your support #{id} reached {n} supporters and goes to the responsible "
-                "department for review.", rules.vote_threshold, id=pid))
-        else:
-            _vote_counted(ctx, pid, result.needed)
 
-    ctx.after_commit.append(settle)
+def _answer_near_threshold(ctx: Ctx, result: votes.VoteResult, caused: Sequence[Fact]) -> None:
+    pid = result.proposal_id
+    if any(isinstance(e, EnteredReview) and e.proposal_id == pid and e.sent_by == ctx.actor.citizen_id
+           for e in caused):
+        ctx.notice(ctx.t.tr_plain("Your support sent #{id} to review!", id=pid))
+        ctx.reply(ctx.t.tr_plural(
+            "Thank you! With your support #{id} reached {n} supporter and goes to the responsible "
+            "department for review.",
+            "Thank you! With your support #{id} reached {n} supporters and goes to the responsible "
+            "department for review.", ctx.config.rules.vote_threshold, id=pid))
+    else:
+        _vote_counted(ctx, pid, result.needed)
 
 
 def _vote_counted(ctx: Ctx, pid: int, needed: int) -> None:

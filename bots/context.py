@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bots.i18n import Translator
 from bots.neutral import Button, ButtonPress, Form, Inbound, Message, OpenForm, RefuseForm, Reply, RichText, Toast
 from core.citizens import Actor
-from core.db import Sessions
+from core.events import Fact
 from core.rules import Rules
 
-AfterCommit = Callable[[], Awaitable[None]]
+Then = Callable[[Sequence[Fact]], None]
+"""Answers that depend on what the follow-ups of the change did (core/reactions.py), given the events
+they caused: e.g. whether this vote was the one that sent the proposal to review."""
 
 
 @dataclass(frozen=True)
@@ -28,13 +30,12 @@ class BotConfig:
 @dataclass
 class Ctx:
     session: AsyncSession
-    sessions: Sessions
     inbound: Inbound
     actor: Actor
     t: Translator
     config: BotConfig
     replies: list[Reply] = field(default_factory=list)
-    after_commit: list[AfterCommit] = field(default_factory=list)
+    then: list[Then] = field(default_factory=list)
 
     @property
     def chat_id(self) -> str:

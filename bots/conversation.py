@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +33,9 @@ from bots.sanitize import excerpt, sanitize
 from core.citizens import Actor, Person, enter, enter_many
 from core.db import Sessions, is_database_failure
 from core.errors import OasisError
+from core.events import Fact, take
 from core.inbox import claim_event, claim_events
+from core.reactions import follow_up
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,7 @@ class Conversation:
     async def _group(self, batch: list[tuple[Inbound, asyncio.Future[list[Reply] | None]]]) -> None:
         """Apply a batch in one transaction; on any failure fall back to one transaction per event."""
         contexts: list[Ctx | None] = []
+        taken: list[Fact] = []
         async with self.sessions() as session:
             try:
                 contexts = await self._open_many(session, [inbound for inbound, _ in batch])
@@ -113,6 +116,7 @@ class Conversation:
                     if ctx is not None:
                         await self._keep_replies(ctx)
                 await session.commit()
+                taken = take(session)
             except Exception:
                 await _rolled_back(session)  # each event is tried again alone, and fails alone if it must
                 contexts = []
@@ -120,20 +124,17 @@ class Conversation:
             for inbound, future in batch:
                 await self._settle(future, self.single(inbound))
             return
+        caused = await follow_up(self.sessions, taken, self.config.rules)
         for (_, future), ctx in zip(batch, contexts, strict=True):
-            await self._settle(future, self._finish(ctx))
+            await self._settle(future, self._finish(ctx, caused))
 
-    async def _finish(self, ctx: Ctx | None) -> list[Reply] | None:
+    async def _finish(self, ctx: Ctx | None, caused: Sequence[Fact]) -> list[Reply] | None:
+        """After the commit: the answers that wait for the follow-ups, kept like the others."""
         if ctx is None:
             return None
-        for job in ctx.after_commit:
-            try:
-                await job()
-            except Exception:
-                # The event's own change is committed; the review sweep finishes what this began.
-                log.exception("after-commit step failed for %s event %s", ctx.inbound.platform,
-                              ctx.inbound.event_id)
-        if ctx.after_commit and self._durable(ctx) and any(durable(r) for r in ctx.replies):
+        for answer in ctx.then:
+            answer(caused)
+        if ctx.then and self._durable(ctx) and any(durable(r) for r in ctx.replies):
             try:  # replies the after-commit steps added: kept in a transaction of their own
                 async with self.sessions() as session, session.begin():
                     ctx.replies = await persist(session, ctx.inbound.platform, ctx.inbound.event_id,
@@ -167,6 +168,7 @@ class Conversation:
                 await self._route(ctx)
                 await self._keep_replies(ctx)
                 await session.commit()
+                taken = take(session)
                 committed = True
             except Exception as error:
                 if not await _rolled_back(session) or is_database_failure(error):
@@ -177,7 +179,7 @@ class Conversation:
                     log.exception("handler failed for %s event %s", inbound.platform, inbound.event_id)
                 committed = False
         if committed:
-            return await self._finish(ctx)
+            return await self._finish(ctx, await follow_up(self.sessions, taken, self.config.rules))
         # Undo the handler's partial work but still record the event, so it is not applied again.
         return await self._answer_failure(inbound, failure)
 
@@ -201,7 +203,7 @@ class Conversation:
 
     def _context(self, session: AsyncSession, inbound: Inbound, actor: Actor) -> Ctx:
         lang = actor.language or normalize_language(inbound.who.locale) or self.config.default_language
-        return Ctx(session=session, sessions=self.sessions, inbound=inbound, actor=actor,
+        return Ctx(session=session, inbound=inbound, actor=actor,
                    t=Translator(lang, inbound.command_prefix), config=self.config)
 
     async def _route_many(self, contexts: list[Ctx]) -> None:
@@ -291,6 +293,7 @@ class Conversation:
 
 async def _rolled_back(session: AsyncSession) -> bool:
     """Roll back; False if even that failed (the connection is gone)."""
+    take(session)  # what the undone work published did not happen
     try:
         await session.rollback()
     except Exception as error:

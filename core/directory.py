@@ -30,10 +30,25 @@ def load_directory(path: str | None = None) -> Directory:
     departments = list(data.get("departments", []))
     categories = list(data.get("categories", []))
     codes = {d["code"] for d in departments}
+    for dep in departments:
+        channel_of(dep)  # refuse a department with two channels now, not at the first card
     for cat in categories:
         if cat["department"] not in codes:
             raise ValueError(f"category {cat['code']!r} names unknown department {cat['department']!r}")
     return Directory(departments, categories)
+
+
+CHANNEL_KEY_SUFFIX = "_channel"
+
+
+def channel_of(department: dict[str, Any]) -> tuple[str | None, str | None]:
+    """`<platform>_channel = "id"` in the file (the operator writes `slack_channel = "C…"`) → (platform, id).
+    Core knows no platform by name: whichever surface has that name delivers the department's cards."""
+    found = [(key.removesuffix(CHANNEL_KEY_SUFFIX), str(value)) for key, value in department.items()
+             if key.endswith(CHANNEL_KEY_SUFFIX) and value]
+    if len(found) > 1:
+        raise ValueError(f"department {department['code']!r} names more than one channel: {found}")
+    return found[0] if found else (None, None)
 
 
 async def sync_directory(session: AsyncSession, directory: Directory) -> None:
@@ -45,7 +60,7 @@ async def sync_directory(session: AsyncSession, directory: Directory) -> None:
             session.add(row)
         row.name_ko = dep["name_ko"]
         row.name_en = dep["name_en"]
-        row.slack_channel = dep.get("slack_channel")
+        row.channel_platform, row.channel_id = channel_of(dep)
     await session.flush()
     for position, cat in enumerate(directory.categories):
         crow = await session.get(Category, cat["code"])
@@ -63,13 +78,6 @@ async def get_category(session: AsyncSession, code: str) -> Category:
     if cat is None:
         raise Invalid("unknown_category", category=code)
     return cat
-
-
-DEPARTMENT_CARD_PLATFORM = "slack"  # the `slack_channel` of departments.toml
-
-
-def card_ref(proposal_id: int) -> str:
-    return f"department-card:{proposal_id}"
 
 
 async def department_names(session: AsyncSession, code: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from core.citizens import Actor
 from core.clock import utcnow
 from core.errors import Forbidden, Invalid, InvalidState
+from core.events import AccountsMerged, publish
 from core.models import (
     Citizen,
     Comment,
@@ -122,6 +123,7 @@ async def merge_citizens(session: AsyncSession, *, keep: int, gone: int) -> Link
         kept.notify_platform = kept.notify_platform or lost.notify_platform
         await session.delete(lost)
     await session.flush()
+    await publish(session, AccountsMerged(keep, tuple(sorted(set(voted)))))
     return LinkResult(keep, votes_moved, votes_dropped, sorted(set(voted)))
 
 

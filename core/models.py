@@ -77,7 +77,9 @@ class Department(Base):
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     name_ko: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
-    slack_channel: Mapped[str | None] = mapped_column(String(100))
+    channel_platform: Mapped[str | None] = mapped_column(String(20))
+    channel_id: Mapped[str | None] = mapped_column(String(100))
+    """Where the department's review cards go (`<platform>_channel` in the departments file)."""
 
 
 class Category(Base):

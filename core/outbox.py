@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import utcnow
 from core.db import WROTE_OUTBOX
 from core.models import Follow, Identity, OutboxMessage, PostedMessage
-from core.recipients import USER_ID_IS_CHAT
 from core.upsert import insert_ignore
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -124,11 +123,12 @@ async def notify_followers(
     await session.execute(insert(OutboxMessage).from_select(cols, query))
 
 
-def sendable_by(platforms: Collection[str]) -> ColumnElement[bool]:
+def sendable_by(platforms: Collection[str], by_user_id: Collection[str]) -> ColumnElement[bool]:
     """Rows a dispatcher with senders for `platforms` should take: a channel on one of them, or a citizen
     reachable on one of them, or a citizen reachable nowhere (to mark failed). A row for someone only
-    reachable elsewhere is left to the process that can send there (`oasis chat` beside `oasis run`)."""
-    reachable = or_(Identity.direct_chat_id.is_not(None), Identity.platform.in_(USER_ID_IS_CHAT))
+    reachable elsewhere is left to the process that can send there (`oasis chat` beside `oasis run`).
+    `by_user_id`: platforms whose people can be written to knowing only their user id."""
+    reachable = or_(Identity.direct_chat_id.is_not(None), Identity.platform.in_(list(by_user_id)))
     of_row = Identity.citizen_id == OutboxMessage.citizen_id
     here = exists().where(of_row, reachable, Identity.platform.in_(list(platforms)))
     anywhere = exists().where(of_row, reachable)
@@ -140,7 +140,7 @@ def sendable_by(platforms: Collection[str]) -> ColumnElement[bool]:
 
 async def claim_due(
     session: AsyncSession, *, limit: int = 100, lease_seconds: float = 60.0, now: datetime | None = None,
-    platforms: Collection[str] | None = None,
+    platforms: Collection[str] | None = None, by_user_id: Collection[str] = (),
 ) -> list[OutboxMessage]:
     """Take due rows and lease them; a crashed sender's rows come due again when the lease ends.
 
@@ -158,7 +158,7 @@ async def claim_due(
             .limit(limit - len(rows))
         )
         if platforms is not None:
-            query = query.where(sendable_by(platforms))
+            query = query.where(sendable_by(platforms, by_user_id))
         if session.bind is not None and session.bind.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows.extend((await session.scalars(query)).all())

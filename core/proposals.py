@@ -9,8 +9,8 @@ from core.citizens import Actor
 from core.clock import utcnow
 from core.directory import get_category
 from core.errors import Forbidden, InvalidState, NotFound
+from core.events import Commented, ProposalSubmitted, StatusChanged, publish
 from core.models import Comment, Follow, Proposal, StatusEvent
-from core.outbox import notify, notify_followers
 from core.rules import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX, checked_text
 from core.statuses import Status, can_move
 from core.upsert import insert_ignore
@@ -68,6 +68,7 @@ async def submit(
                             actor_id=actor.citizen_id, created_at=now))
     session.add(Follow(proposal_id=proposal.id, citizen_id=actor.citizen_id, created_at=now))
     await session.flush()
+    await publish(session, ProposalSubmitted(proposal.id, actor.citizen_id))
     return proposal
 
 
@@ -82,7 +83,7 @@ async def record_transition(
     extra: dict[str, object] | None = None,
     exclude: tuple[int, ...] = (),
 ) -> StatusEvent:
-    """Move a proposal, record the public event, and queue a notice to every follower, atomically."""
+    """Move a proposal and record the public event (its followers are told: core/reactions.py)."""
     current = Status(proposal.status)
     if not can_move(current, target):
         raise InvalidState("bad_transition", status=current.value, target=target.value, id=proposal.id)
@@ -93,16 +94,9 @@ async def record_transition(
                         actor_id=actor_id, reason_code=reason_code, reason_text=reason_text, created_at=now)
     session.add(event)
     await session.flush()
-    params: dict[str, object] = {
-        "id": proposal.id,
-        "title": proposal.title,
-        "from": current.value,
-        "to": target.value,
-        "reason_code": reason_code,
-        "reason_text": reason_text,
-    }
-    params.update(extra or {})
-    await notify_followers(session, proposal.id, f"status:{event.id}", "status_changed", params, exclude)
+    await publish(session, StatusChanged(
+        proposal.id, event.id, proposal.title, current.value, target.value, reason_code, reason_text,
+        findings=dict(extra or {}), not_told=exclude))
     return event
 
 
@@ -142,7 +136,5 @@ async def add_comment(
                       created_at=utcnow())
     session.add(comment)
     await session.flush()
-    if proposal.author_id != actor.citizen_id:
-        await notify(session, [proposal.author_id], f"comment:{comment.id}", "new_comment",
-                     {"id": proposal.id, "title": proposal.title, "comment_id": comment.id})
+    await publish(session, Commented(proposal.id, comment.id, actor.citizen_id))
     return comment

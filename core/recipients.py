@@ -16,11 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Citizen, Identity
 
-# Platforms whose private chat with a user has the user's id, so a person granted a role by the CLI
-# before ever talking to the bot can still be reached. (Telegram: a private chat id equals the user id;
-# Slack: the sender opens the DM from the user id.)
-USER_ID_IS_CHAT = frozenset({"telegram", "slack"})
-
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
@@ -34,11 +29,12 @@ class Recipient:
     """The platform's locale for the chosen identity, raw (e.g. 'en-US'); the caller normalises it."""
 
 
-def chat_of(identity: Identity) -> str | None:
-    """The direct chat to write to, or None if this account cannot be messaged first."""
+def chat_of(identity: Identity, by_user_id: Collection[str]) -> str | None:
+    """The direct chat to write to, or None if this account cannot be messaged first. `by_user_id`: the
+    platforms whose people can be written to knowing only their user id (the caller's knowledge)."""
     if identity.direct_chat_id:
         return identity.direct_chat_id
-    if identity.platform in USER_ID_IS_CHAT and identity.user_id:
+    if identity.platform in by_user_id and identity.user_id:
         return identity.user_id
     return None
 
@@ -51,9 +47,10 @@ def by_recency(identities: Iterable[Identity]) -> list[Identity]:
     return [i for _, i in seen] + [i for i in newest_first if i.last_seen_at is None]
 
 
-def choose_identity(identities: Iterable[Identity], preferred: str | None) -> Identity | None:
+def choose_identity(identities: Iterable[Identity], preferred: str | None,
+                    by_user_id: Collection[str]) -> Identity | None:
     """The citizen's chosen platform if reachable there, else the most recently seen reachable one."""
-    usable = by_recency(i for i in identities if chat_of(i) is not None)
+    usable = by_recency(i for i in identities if chat_of(i, by_user_id) is not None)
     if preferred:
         for identity in usable:
             if identity.platform == preferred:
@@ -62,7 +59,8 @@ def choose_identity(identities: Iterable[Identity], preferred: str | None) -> Id
 
 
 async def resolve_recipients(
-    session: AsyncSession, citizen_ids: Iterable[int], platforms: Collection[str]
+    session: AsyncSession, citizen_ids: Iterable[int], platforms: Collection[str], *,
+    by_user_id: Collection[str],
 ) -> dict[int, Recipient]:
     """Recipients for many citizens in two queries (a dispatcher batch); unreachable ones are absent."""
     ids = sorted(set(citizen_ids))
@@ -79,8 +77,8 @@ async def resolve_recipients(
         by_citizen.setdefault(identity.citizen_id, []).append(identity)
     found: dict[int, Recipient] = {}
     for cid, citizen in citizens.items():
-        chosen = choose_identity(by_citizen.get(cid, ()), citizen.notify_platform)
-        chat = chat_of(chosen) if chosen is not None else None
+        chosen = choose_identity(by_citizen.get(cid, ()), citizen.notify_platform, by_user_id)
+        chat = chat_of(chosen, by_user_id) if chosen is not None else None
         if chosen is None or chat is None:
             continue
         found[cid] = Recipient(cid, chosen.platform, chat, citizen.language, chosen.locale)
@@ -88,7 +86,7 @@ async def resolve_recipients(
 
 
 async def resolve_recipient(
-    session: AsyncSession, citizen_id: int, platforms: Collection[str]
+    session: AsyncSession, citizen_id: int, platforms: Collection[str], *, by_user_id: Collection[str]
 ) -> Recipient | None:
     """The identity to message among `platforms` (those we can send to); None if none is usable."""
-    return (await resolve_recipients(session, [citizen_id], platforms)).get(citizen_id)
+    return (await resolve_recipients(session, [citizen_id], platforms, by_user_id=by_user_id)).get(citizen_id)

@@ -9,10 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.citizens import Actor
 from core.clock import utcnow
-from core.directory import DEPARTMENT_CARD_PLATFORM, card_ref, department_names, get_department
 from core.errors import Forbidden, Invalid, InvalidState
+from core.events import Reviewed, publish
 from core.models import DepartmentReview, Proposal
-from core.outbox import notify_channel
 from core.proposals import get_proposal, record_transition
 from core.rules import EXPLANATION_MAX, checked_text, clean_text
 from core.statuses import ReasonCode, Status
@@ -96,24 +95,8 @@ async def review(session: AsyncSession, actor: Actor, proposal_id: int, opinion:
         session, proposal, target, actor_id=actor.citizen_id, reason_code=reason_code, reason_text=explanation,
         extra=findings,
     )
-    await _update_department_card(session, proposal, row, findings)
+    await publish(session, Reviewed(proposal.id, row.id))
     return row
-
-
-async def _update_department_card(
-    session: AsyncSession, proposal: Proposal, row: DepartmentReview, findings: dict[str, object]
-) -> None:
-    """Show the decision on the card in the department's channel, so nobody there writes a second one."""
-    department = await get_department(session, proposal.department_code)
-    if not department.slack_channel:
-        return
-    params = {"id": proposal.id, "title": proposal.title, "department": proposal.department_code,
-              "department_names": await department_names(session, proposal.department_code),
-              "recommendation": row.recommendation, "to": proposal.status, "reason_code": row.reason_code,
-              "reason_text": row.explanation, **findings}
-    await notify_channel(session, DEPARTMENT_CARD_PLATFORM, department.slack_channel,
-                         f"card:{proposal.id}:review:{row.id}", "department_card", params,
-                         edit_ref=card_ref(proposal.id))
 
 
 async def latest_review(session: AsyncSession, proposal_id: int) -> DepartmentReview | None:

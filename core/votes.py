@@ -1,8 +1,9 @@
 """Support for proposals. The count is always derived from the votes table, never a hot counter row.
 
 A vote transaction never locks the proposal: concurrent votes do not queue behind each other. The move to
-`under_review` happens in `start_review_if_due`, a short transaction of its own, run after a vote that
-came near the threshold (and by the scheduler's sweep), guarded by a conditional status update.
+`under_review` happens in `start_review_if_due`, a short transaction of its own, run as the follow-up of
+a vote that came near the threshold (core/reactions.py) and by the scheduler's sweep, guarded by a
+conditional status update.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.citizens import Actor, officials_of
+from core.citizens import Actor
 from core.clock import utcnow
-from core.directory import DEPARTMENT_CARD_PLATFORM, card_ref, department_names, get_department
 from core.errors import InvalidState, NotFound, OasisError
+from core.events import EnteredReview, Supported, publish
 from core.models import Follow, Proposal, Vote
-from core.outbox import notify, notify_channel
 from core.proposals import get_proposal, proposal_status, record_transition
 from core.rules import Rules
 from core.statuses import Status
@@ -35,8 +35,9 @@ class VoteResult:
     changed: bool
     count: int
     needed: int
-    settle: bool
-    """True when the caller should run `start_review_if_due` after committing."""
+    may_enter_review: bool
+    """A follow-up after the commit checks whether this vote sent the proposal to review: a caller that
+    answers the voter waits for it (core.reactions.follow_up)."""
 
 
 async def count_votes(session: AsyncSession, proposal_id: int) -> int:
@@ -92,13 +93,17 @@ async def vote_many(
             ])
     for pid, _cid in inserted:
         counts[pid] += 1
+    for pid, cid in sorted(inserted):
+        near = rules.vote_threshold - counts[pid] < SETTLE_WINDOW
+        await publish(session, Supported(pid, cid, may_enter_review=near))
     for index, (actor, pid) in enumerate(requests):
         if results[index] is None:
             key = (pid, actor.citizen_id)
             changed = key in inserted and wanted[key] == index
             count = int(counts.get(pid, 0))
             needed = max(rules.vote_threshold - count, 0)
-            results[index] = VoteResult(pid, changed, count, needed, settle=changed and needed < SETTLE_WINDOW)
+            results[index] = VoteResult(pid, changed, count, needed,
+                                        may_enter_review=changed and needed < SETTLE_WINDOW)
     return [r for r in results if r is not None]
 
 
@@ -111,11 +116,13 @@ async def unvote(session: AsyncSession, actor: Actor, proposal_id: int, rules: R
     )
     count = await count_votes(session, proposal_id)
     return VoteResult(proposal_id, bool(result.rowcount), count,  # type: ignore[attr-defined]
-                      max(rules.vote_threshold - count, 0), settle=False)
+                      max(rules.vote_threshold - count, 0), may_enter_review=False)
 
 
-async def start_review_if_due(session: AsyncSession, proposal_id: int, rules: Rules) -> bool:
-    """Move an open proposal with enough votes to `under_review`; True only for the caller that moved it."""
+async def start_review_if_due(session: AsyncSession, proposal_id: int, rules: Rules, *,
+                              sent_by: int | None = None) -> bool:
+    """Move an open proposal with enough votes to `under_review`; True only for the caller that moved it.
+    `sent_by`: the citizen whose vote asked for this check."""
     if await count_votes(session, proposal_id) < rules.vote_threshold:
         return False
     proposal = await get_proposal(session, proposal_id, for_update=True)
@@ -125,16 +132,7 @@ async def start_review_if_due(session: AsyncSession, proposal_id: int, rules: Ru
     proposal.review_deadline = deadline
     await record_transition(session, proposal, Status.UNDER_REVIEW, actor_id=None,
                             extra={"deadline": deadline.isoformat(timespec="minutes")})
-    officials = await officials_of(session, proposal.department_code)
-    params = {"id": proposal.id, "title": proposal.title, "department": proposal.department_code,
-              "department_names": await department_names(session, proposal.department_code),
-              "deadline": deadline.isoformat(timespec="minutes")}
-    await notify(session, officials, f"queue:{proposal.id}", "review_queued", params)
-    department = await get_department(session, proposal.department_code)
-    if department.slack_channel:
-        await notify_channel(session, DEPARTMENT_CARD_PLATFORM, department.slack_channel, f"card:{proposal.id}",
-                             "department_card", {**params, "description": proposal.description[:500]},
-                             message_ref=card_ref(proposal.id))
+    await publish(session, EnteredReview(proposal.id, deadline, sent_by))
     return True
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +32,7 @@ from bots.i18n import Translator, normalize_language
 from bots.log_throttle import ThrottledLog
 from bots.neutral import Message, Span
 from bots.outbox_render import render, render_buttons
+from bots.platforms import MESSAGED_BY_USER_ID
 from bots.ports import Sender
 from core.clock import utcnow
 from core.db import Sessions
@@ -97,6 +98,7 @@ class OutboxDispatcher:
         idle_seconds: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
         redact: Callable[[str], str] = str,
+        messaged_by_user_id: Collection[str] = MESSAGED_BY_USER_ID,
     ) -> None:
         # The live mapping, not a copy: a surface added later (`oasis chat`'s console) is served too.
         self.sessions, self.senders, self.public_url = sessions, senders, public_url
@@ -104,6 +106,7 @@ class OutboxDispatcher:
         self.batch, self.concurrency, self.lease_seconds = batch, concurrency, lease_seconds
         self.per_chat = per_chat  # a chat paced at ~1/s must not hold a whole batch for minutes
         self.idle_seconds = idle_seconds
+        self.by_user_id = frozenset(messaged_by_user_id)
         self.redact = redact  # a send error can quote a URL with the bot token in it: never store that
         self.sent = self.failed = self.retried = self.maybe_sent = 0
         self._wake = asyncio.Event()
@@ -153,7 +156,8 @@ class OutboxDispatcher:
             return 0
         async with self.sessions() as session:
             people = {j.citizen_id for j in jobs if j.citizen_id is not None}
-            recipients = await resolve_recipients(session, people, self.senders.keys())
+            recipients = await resolve_recipients(session, people, self.senders.keys(),
+                                                 by_user_id=self.by_user_id)
         chats: dict[tuple[str, str], list[tuple[Job, Recipient]]] = {}
         for job in jobs:
             if job.channel is not None:
@@ -185,7 +189,7 @@ class OutboxDispatcher:
             if session.bind is not None and session.bind.dialect.name == "postgresql":
                 await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
             rows = await claim_due(session, limit=self.batch, lease_seconds=self.lease_seconds, now=now,
-                                   platforms=list(self.senders))
+                                   platforms=list(self.senders), by_user_id=self.by_user_id)
             held = await self._hold_back(session, rows, now)
             return [Job.of(r) for r in rows if r.id not in held]
 

@@ -115,7 +115,8 @@ async def propose_via_modal(w: World, api: SlackApiDouble, user: str, title: str
 
 
 async def setup_department(db_url: str, api: SlackApiDouble) -> None:
-    await sql(db_url, "UPDATE departments SET slack_channel = :c WHERE code = 'transport'", c=CHANNEL)
+    await sql(db_url, "UPDATE departments SET channel_platform = 'slack', channel_id = :c "
+                      "WHERE code = 'transport'", c=CHANNEL)
     api.add_channel(CHANNEL)
     engine = make_engine(db_url)
     async with make_sessions(engine)() as session, session.begin():

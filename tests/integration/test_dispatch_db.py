@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bots.platforms import MESSAGED_BY_USER_ID
 from core.citizens import Actor, ensure_identity, grant_role
 from core.db import Sessions
 from core.models import Citizen, OutboxMessage
@@ -184,13 +185,13 @@ async def test_resolve_recipient_prefers_choice_then_recency(sessions: Sessions)
     assert await resolve_one(sessions, cid, {"telegram", "slack"}) == Recipient(cid, "telegram", "42", "ja",
                                                                                 "en-GB")
     async with sessions() as session:
-        assert await resolve_recipient(session, cid, {"webchat"}) is None
-        assert await resolve_recipient(session, 999, {"telegram"}) is None
+        assert await resolve_recipient(session, cid, {"webchat"}, by_user_id=MESSAGED_BY_USER_ID) is None
+        assert await resolve_recipient(session, 999, {"telegram"}, by_user_id=MESSAGED_BY_USER_ID) is None
 
 
 async def resolve_one(sessions: Sessions, cid: int, platforms: set[str]) -> Recipient:
     async with sessions() as session:
-        got = await resolve_recipient(session, cid, platforms)
+        got = await resolve_recipient(session, cid, platforms, by_user_id=MESSAGED_BY_USER_ID)
     assert got is not None
     return got
 

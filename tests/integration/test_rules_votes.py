@@ -32,7 +32,7 @@ async def test_voting_twice_counts_once_and_the_voter_follows(sessions: Sessions
     assert (first.changed, first.count, first.needed) == (True, 1, 4)
     second = await f.vote(sessions, voter, pid, THRESHOLD_5)
     assert (second.changed, second.count, second.needed) == (False, 1, 4)
-    assert not second.settle  # nothing changed, nothing to settle
+    assert not second.may_enter_review  # nothing changed, nothing to check
     assert await f.vote_count(sessions, pid) == 1
     assert await f.followers(sessions, pid) == {author.id, voter.id}
 
@@ -102,7 +102,7 @@ async def test_the_fifth_vote_sends_the_proposal_to_review(sessions: Sessions) -
     assert await f.outbox(sessions) == []
 
     fifth = await f.vote(sessions, voters[4], pid, THRESHOLD_5)
-    assert (fifth.changed, fifth.count, fifth.needed, fifth.settle) == (True, 5, 0, True)
+    assert (fifth.changed, fifth.count, fifth.needed, fifth.may_enter_review) == (True, 5, 0, True)
     assert (await f.get(sessions, pid)).status == "open"  # the vote itself never moves it
 
     before = utcnow()
@@ -206,7 +206,7 @@ async def test_concurrent_votes_then_concurrent_settles_move_it_exactly_once(ses
     # Under concurrency a voter may see fewer votes than were cast (never more, never zero)...
     assert all(1 <= r.count <= 10 for r in results)
     # ...so every vote this near the threshold asks its caller to settle.
-    assert all(r.settle for r in results)
+    assert all(r.may_enter_review for r in results)
 
     moved = await asyncio.gather(*(f.start_review(sessions, pid, THRESHOLD_5) for _ in voters))
     assert moved.count(True) == 1
@@ -231,7 +231,7 @@ async def test_concurrent_vote_and_settle_race_moves_it_exactly_once(sessions: S
         except InvalidState as error:
             assert error.code == "vote_not_open"
             return "refused", False
-        moved = await f.start_review(sessions, pid, THRESHOLD_5) if result.settle else False
+        moved = await f.start_review(sessions, pid, THRESHOLD_5) if result.may_enter_review else False
         return "counted", moved
 
     outcomes = await asyncio.gather(*(vote_then_settle(v) for v in voters))

@@ -1,0 +1,29 @@
+"""The messengers and other surfaces Oasis knows by name, with the facts about each that code outside its
+adapter needs: what people call it, and whether a person can be written to first knowing only their id.
+
+Core knows no platform by name; this table is passed to it where it matters (who the outbox can reach).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Platform:
+    name: str
+    label: str
+    """As people call it, e.g. in "News about proposals will reach you on Slack"."""
+    user_id_is_chat: bool = False
+    """A person granted a role by the CLI before ever talking to the bot can still be reached (Telegram:
+    a private chat id equals the user id; Slack: the sender opens the DM from the user id)."""
+
+
+PLATFORMS: dict[str, Platform] = {p.name: p for p in (
+    Platform("telegram", "Telegram", user_id_is_chat=True),
+    Platform("slack", "Slack", user_id_is_chat=True),
+    Platform("console", "terminal"),
+    Platform("web", "web chat"),
+)}
+
+MESSAGED_BY_USER_ID = frozenset(p.name for p in PLATFORMS.values() if p.user_id_is_chat)

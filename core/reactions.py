@@ -1,0 +1,172 @@
+"""What follows each domain event: the one table to read to know what a change sets in motion.
+
+Reactions run inside the transaction that made the change, so a notice or a card is stored with the change
+it announces, or not at all. Follow-ups run after the commit, each in a short transaction of its own:
+the threshold check after a vote is one, so a vote never waits on a lock of the proposal row. Mileage,
+subscriptions, panel requests and room mirrors hang off these events too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.citizens import officials_of
+from core.db import Sessions, is_database_failure
+from core.directory import department_names, get_department
+from core.events import (
+    AccountsMerged,
+    Commented,
+    EnteredReview,
+    Fact,
+    ProposalSubmitted,
+    Reviewed,
+    StatusChanged,
+    Supported,
+    take,
+)
+from core.models import DepartmentReview, Proposal
+from core.outbox import notify, notify_channel, notify_followers
+from core.rules import Rules
+from core.votes import start_review_if_due
+
+log = logging.getLogger(__name__)
+
+Reaction = Callable[[AsyncSession, Any], Awaitable[None]]
+FollowUpStep = Callable[[AsyncSession, Any, Rules], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    step: FollowUpStep
+    only_if: Callable[[Any], bool] = lambda _event: True
+    """Most events need no follow-up: skip them without opening a transaction."""
+
+
+def card_ref(proposal_id: int) -> str:
+    """The department card of a proposal, edited in place as its review goes on."""
+    return f"department-card:{proposal_id}"
+
+
+async def tell_followers(session: AsyncSession, event: StatusChanged) -> None:
+    params: dict[str, object] = {"id": event.proposal_id, "title": event.title, "from": event.from_status,
+                                 "to": event.to_status, "reason_code": event.reason_code,
+                                 "reason_text": event.reason_text, **event.findings}
+    await notify_followers(session, event.proposal_id, f"status:{event.status_event_id}", "status_changed",
+                           params, event.not_told)
+
+
+async def _card_params(session: AsyncSession, proposal: Proposal) -> dict[str, Any]:
+    return {"id": proposal.id, "title": proposal.title, "department": proposal.department_code,
+            "department_names": await department_names(session, proposal.department_code)}
+
+
+async def ask_department(session: AsyncSession, event: EnteredReview) -> None:
+    """Every official of the department learns that #id waits for their opinion, and by when."""
+    proposal = await _proposal(session, event.proposal_id)
+    params = {**await _card_params(session, proposal), "deadline": event.deadline.isoformat(timespec="minutes")}
+    await notify(session, await officials_of(session, proposal.department_code), f"queue:{proposal.id}",
+                 "review_queued", params)
+
+
+async def post_department_card(session: AsyncSession, event: EnteredReview) -> None:
+    """A card in the department's own channel, where one of them can take it up."""
+    proposal = await _proposal(session, event.proposal_id)
+    department = await get_department(session, proposal.department_code)
+    if department.channel_platform and department.channel_id:
+        params = {**await _card_params(session, proposal), "deadline": event.deadline.isoformat(timespec="minutes"),
+                  "description": proposal.description[:500]}
+        await notify_channel(session, department.channel_platform, department.channel_id, f"card:{proposal.id}",
+                             "department_card", params, message_ref=card_ref(proposal.id))
+
+
+async def update_department_card(session: AsyncSession, event: Reviewed) -> None:
+    """Show the opinion on the card, so nobody in the channel writes a second one."""
+    proposal = await _proposal(session, event.proposal_id)
+    department = await get_department(session, proposal.department_code)
+    review = await session.get(DepartmentReview, event.review_id)
+    if not (department.channel_platform and department.channel_id) or review is None:
+        return
+    params = {**await _card_params(session, proposal), "recommendation": review.recommendation,
+              "to": proposal.status, "reason_code": review.reason_code, "reason_text": review.explanation,
+              "review_id": review.id, "necessity": review.necessity, "effectiveness": review.effectiveness,
+              "feasibility": review.feasibility, "budget_krw": review.budget_krw}
+    await notify_channel(session, department.channel_platform, department.channel_id,
+                         f"card:{proposal.id}:review:{review.id}", "department_card", params,
+                         edit_ref=card_ref(proposal.id))
+
+
+async def tell_author(session: AsyncSession, event: Commented) -> None:
+    proposal = await _proposal(session, event.proposal_id)
+    if proposal.author_id != event.citizen_id:
+        await notify(session, [proposal.author_id], f"comment:{event.comment_id}", "new_comment",
+                     {"id": proposal.id, "title": proposal.title, "comment_id": event.comment_id})
+
+
+async def enter_review_if_due(session: AsyncSession, event: Supported, rules: Rules) -> None:
+    await start_review_if_due(session, event.proposal_id, rules, sent_by=event.citizen_id)
+
+
+async def enter_reviews_if_due(session: AsyncSession, event: AccountsMerged, rules: Rules) -> None:
+    """Merged votes never add up to more people, but a proposal may have been waiting for this check."""
+    for proposal_id in event.proposals_voted:
+        await start_review_if_due(session, proposal_id, rules)
+
+
+REACTIONS: dict[type, tuple[Reaction, ...]] = {
+    ProposalSubmitted: (),
+    Supported: (),
+    StatusChanged: (tell_followers,),
+    EnteredReview: (ask_department, post_department_card),
+    Reviewed: (update_department_card,),
+    Commented: (tell_author,),
+    AccountsMerged: (),
+}
+
+FOLLOW_UPS: dict[type, tuple[FollowUp, ...]] = {
+    Supported: (FollowUp(enter_review_if_due, only_if=lambda event: event.may_enter_review),),
+    AccountsMerged: (FollowUp(enter_reviews_if_due),),
+}
+
+
+async def react(session: AsyncSession, event: Fact) -> None:
+    for reaction in REACTIONS[type(event)]:
+        await reaction(session, event)
+
+
+async def follow_up(sessions: Sessions, events: Sequence[Fact], rules: Rules) -> list[Fact]:
+    """Run the follow-ups of committed events; returns the events they caused (in turn followed up).
+
+    A failed follow-up is logged and skipped: the change it follows is committed, and the scheduler's
+    sweep finishes what it began (a proposal due for review is moved by the next sweep)."""
+    caused: list[Fact] = []
+    queue = list(events)
+    while queue:
+        event = queue.pop(0)
+        for entry in FOLLOW_UPS.get(type(event), ()):
+            if not entry.only_if(event):
+                continue
+            try:
+                async with sessions() as session:
+                    async with session.begin():
+                        await entry.step(session, event, rules)
+                    new = take(session)
+            except Exception as error:
+                log.log(logging.WARNING if is_database_failure(error) else logging.ERROR,
+                        "follow-up %s of %s failed", entry.step.__name__, event, exc_info=True)
+                continue
+            caused.extend(new)
+            queue.extend(new)
+    return caused
+
+
+async def _proposal(session: AsyncSession, proposal_id: int) -> Proposal:
+    """The row the use case just changed: already in the session, so no query."""
+    proposal = await session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise LookupError(f"proposal {proposal_id} vanished within its own transaction")
+    return proposal
