@@ -1,19 +1,15 @@
 """The root router: every capability the conversation offers, listed once. A new capability is one
-router here."""
+package under bots/ with a `router`, and one line here."""
 
 from __future__ import annotations
 
-from bots import account_commands, citizen_commands, forms, staff_commands
-from bots.flows import propose, review
+from bots import account, proposals, review
 from bots.router import Router
 
 
 def root_router() -> Router:
     return Router("root").include_router(
-        citizen_commands.router,
-        propose.router,
-        forms.router,
-        account_commands.router,
-        staff_commands.router,
+        account.router,
+        proposals.router,
         review.router,
     )

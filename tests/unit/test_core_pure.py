@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bots.citizen_commands import parse_id
 from bots.i18n import format_rich, normalize_language
+from bots.ids import parse_id
 from bots.neutral import Span, plain_text
 from core.citizens import Actor
 from core.errors import Invalid

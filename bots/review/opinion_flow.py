@@ -10,13 +10,14 @@ from bots.errors import error_text
 from bots.i18n import N_, join
 from bots.neutral import Button, Span
 from bots.outbox_render import budget_line, reason_label
+from bots.review.publishing import publish
 from bots.router import Router
 from core import reviews
 from core.errors import Invalid, OasisError
 from core.proposals import get_proposal
 from core.statuses import ReasonCode
 
-router = Router("review")
+router = Router("opinion flow")
 # Buttons already in people's chats carry the names of before issue 8.
 router.alias(rrec="review.recommendation", rcode="review.reason", rsubmit="review.publish",
              rcancel="review.cancel")
@@ -136,13 +137,3 @@ async def on_submit(ctx: Ctx, _value: str, data: dict[str, Any]) -> None:
 async def on_cancel(ctx: Ctx, _value: str) -> None:
     await flows.leave(ctx)
     ctx.say(ctx.t.tr("Cancelled. Nothing was published."))
-
-
-async def publish(ctx: Ctx, proposal_id: int, opinion: reviews.Opinion) -> None:
-    await reviews.review(ctx.session, ctx.actor, proposal_id, opinion)
-    if opinion.recommendation == "forward":
-        ctx.reply(ctx.t.tr("Published: #{id} goes to the expert panel. Everyone who follows it is told.",
-                             id=proposal_id))
-    else:
-        ctx.reply(ctx.t.tr("Published: #{id} was rejected ({reason}). Everyone who follows it is told.",
-                             id=proposal_id, reason=reason_label(opinion.reason_code or "other", ctx.t)))

@@ -1,17 +1,23 @@
-"""One person across messengers: `/link` joins accounts, `/notify via` picks where news arrives."""
+"""A person's own settings: `/lang`, `/link` to join accounts across messengers, `/notify via` for where news
+arrives."""
 
 from __future__ import annotations
 
 from bots.context import Ctx
-from bots.i18n import join
-from bots.neutral import Span
+from bots.i18n import LANGUAGES, Translator, join
+from bots.neutral import Button, Span
 from bots.platforms import PLATFORMS
 from bots.router import Router
 from core import linking
+from core.citizens import set_language
 from core.errors import Invalid
 from core.linking import CODE_LIFETIME
 
-router = Router("account")
+router = Router("account settings")
+# Buttons already in people's chats carry the names of before issue 8.
+router.alias(lang="account.language")
+
+LANGUAGE_NAMES = {"ko": "한국어", "en": "English", "ja": "日本語", "zh": "中文"}
 
 
 @router.command("link")
@@ -52,3 +58,16 @@ async def notify(ctx: Ctx, args: str) -> None:
         return
     ctx.reply(ctx.t.tr("Send /notify via telegram or /notify via slack to choose where news reaches you. "
                          "Without a choice it goes to the messenger you used last."))
+
+
+@router.command("lang")
+@router.button("account.language")
+async def lang(ctx: Ctx, args: str) -> None:
+    code = args.strip().lower()
+    if code not in LANGUAGES:
+        buttons = (tuple(Button("account.language", c, name) for c, name in LANGUAGE_NAMES.items()),)
+        ctx.reply(ctx.t.tr("Choose a language: /lang ko, /lang en, /lang ja or /lang zh."), buttons)
+        return
+    await set_language(ctx.session, ctx.actor.citizen_id, code)
+    ctx.t = Translator(code, ctx.t.command_prefix)
+    ctx.say(ctx.t.tr("Language set: {name}", name=LANGUAGE_NAMES[code]))

@@ -10,18 +10,27 @@ from bots.errors import error_text
 from bots.i18n import N_, join
 from bots.names import categories_in_order, category_names, resolve_category
 from bots.neutral import Button, Span
-from bots.render import proposal_link
+from bots.proposals.propose_form import propose_form
+from bots.proposals.submission import submit_and_confirm
 from bots.router import Router
 from core import proposals
 from core.errors import OasisError
 from core.rules import DESCRIPTION_MAX, TITLE_MAX
 
-router = Router("propose")
+router = Router("propose flow")
 # Buttons already in people's chats carry the names of before issue 8.
 router.alias(pcat="propose.category", psubmit="propose.submit", pcancel="propose.cancel")
 
 FLOW = "propose"
 EXPIRED = N_("This proposal form has expired. Send /propose to start again.")
+
+
+@router.command("propose")
+async def propose(ctx: Ctx, args: str) -> None:
+    if ctx.inbound.forms and not args.strip():
+        ctx.open_form(await propose_form(ctx))
+        return
+    await begin(ctx, args)
 
 
 async def begin(ctx: Ctx, title: str = "") -> None:
@@ -115,19 +124,3 @@ async def on_cancel(ctx: Ctx, _value: str) -> None:
     await flows.leave(ctx)
     ctx.notice(ctx.t.tr_plain("Cancelled."))
     ctx.reply(ctx.t.tr("Cancelled. Nothing was submitted."))
-
-
-async def submit_and_confirm(ctx: Ctx, title: str, description: str, category: str) -> None:
-    proposal = await proposals.submit(ctx.session, ctx.actor, title=title, description=description,
-                                      category=category)
-    threshold = ctx.config.rules.vote_threshold
-    ctx.notice(ctx.t.tr_plain("Proposal #{id} received", id=proposal.id))
-    ctx.reply(join(
-        ctx.t.tr("Proposal #{id} received: {title}", id=proposal.id, title=Span(proposal.title, "bold")),
-        ctx.t.tr_plural(
-            "When {n} person supports it, the responsible department must review it and publish its reasons.",
-            "When {n} people support it, the responsible department must review it and publish its reasons.",
-            threshold),
-        ctx.t.tr("Share it: {link}", link=proposal_link(ctx.config.public_url, proposal.id)),
-    ))
-

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from bots import forms
-from bots.citizen_commands import parse_id
 from bots.context import Ctx
-from bots.flows import review as review_flow
 from bots.i18n import join
+from bots.ids import parse_id
 from bots.names import category_names
 from bots.neutral import Button
 from bots.render import card_text
+from bots.review import opinion_flow
+from bots.review.opinion_form import review_form
+from bots.review.publishing import publish
 from bots.router import Router
 from core import queries, reviews
 from core.citizens import require_staff
 from core.errors import Invalid
 
-router = Router("staff")
+router = Router("review commands")
 # Buttons already in people's chats carry the names of before issue 8.
 router.alias(review="review.open")
 
@@ -42,9 +43,9 @@ async def queue(ctx: Ctx, _args: str) -> None:
 @router.button("review.open")
 async def review_button(ctx: Ctx, value: str) -> None:
     if ctx.inbound.forms:
-        ctx.open_form(await forms.review_form(ctx, parse_id(value)))
+        ctx.open_form(await review_form(ctx, parse_id(value)))
         return
-    await review_flow.begin(ctx, parse_id(value))
+    await opinion_flow.begin(ctx, parse_id(value))
 
 
 @router.command("review", guard=staff_only)
@@ -54,9 +55,9 @@ async def review(ctx: Ctx, args: str) -> None:
     rest = args.strip().split(maxsplit=1)[1] if len(args.strip().split(maxsplit=1)) > 1 else ""
     if not rest:
         if ctx.inbound.forms:
-            ctx.open_form(await forms.review_form(ctx, proposal_id))
+            ctx.open_form(await review_form(ctx, proposal_id))
         else:
-            await review_flow.begin(ctx, proposal_id)
+            await opinion_flow.begin(ctx, proposal_id)
         return
     choice, _, tail = rest.partition(" ")
     choice = choice.lower()
@@ -67,4 +68,4 @@ async def review(ctx: Ctx, args: str) -> None:
         opinion = reviews.Opinion(recommendation="reject", reason_code=code, explanation=explanation)
     else:
         raise Invalid("unknown_recommendation", value=choice)
-    await review_flow.publish(ctx, proposal_id, opinion)
+    await publish(ctx, proposal_id, opinion)

@@ -1,6 +1,8 @@
-"""Guided flows and forms through the conversation, as any adapter drives them."""
+"""Proposals through the conversation, as any adapter drives it: the guided /propose, the form, browsing."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from bots.context import BotConfig
 from bots.conversation import Conversation
@@ -14,6 +16,7 @@ from bots.neutral import (
 )
 from core.db import Sessions
 from core.rules import Rules
+from tests.conversation.conftest import RULES
 from tests.driver import Speaker, said
 from tests.integration import factories as f
 
@@ -55,31 +58,6 @@ async def test_forms_where_the_surface_has_them(sessions: Sessions) -> None:
     assert "Proposal #1 received" in said(accepted)
 
 
-async def test_review_form_is_refused_to_citizens_and_checks_reasons(sessions: Sessions) -> None:
-    rules = Rules(vote_threshold=1)
-    author = await f.citizen(sessions, "author")
-    pid = await f.proposal(sessions, author)
-    await f.vote(sessions, author, pid, rules)
-    await f.start_review(sessions, pid, rules)
-    official = await f.official(sessions, "transport")
-    conversation = Conversation(sessions, BotConfig(rules, "https://oasis.test", "en"))
-    citizen = talk(conversation, "dave", forms=True)
-    assert "Only officials" in said(await citizen(ButtonPress("review", str(pid))))
-    staff = talk(conversation, official.user_id, forms=True)
-    opened = (await staff(ButtonPress("review", str(pid))))[0]
-    assert isinstance(opened, OpenForm) and opened.form.state == str(pid)
-    no_reason = await staff(FormSubmit("review", {"recommendation": "reject", "explanation": "No."}, str(pid)))
-    assert isinstance(no_reason[0], RefuseForm) and dict(no_reason[0].errors).keys() == {"reason_code"}
-    no_text = await staff(FormSubmit("review", {"recommendation": "reject", "reason_code": "law"}, str(pid)))
-    assert isinstance(no_text[0], RefuseForm) and dict(no_text[0].errors).keys() == {"explanation"}
-    typed = talk(conversation, official.user_id)
-    assert 'Unknown reason code "nonsense"' in said(await typed(Command("review", f"{pid} reject nonsense No.")))
-    done = await staff(FormSubmit("review", {"recommendation": "reject", "reason_code": "law",
-                                             "explanation": "The ordinance forbids it."}, str(pid)))
-    assert "was rejected" in said(done)
-    assert (await f.get(sessions, pid)).status == "rejected"
-
-
 async def test_citizen_commands_answer_with_proposal_numbers(sessions: Sessions) -> None:
     conversation = Conversation(sessions, BotConfig(Rules(vote_threshold=3), "https://oasis.test", "en"))
     erin = talk(conversation, "erin")
@@ -102,3 +80,30 @@ async def test_citizen_commands_answer_with_proposal_numbers(sessions: Sessions)
     assert "I don't know the command /fly" in said(await frank(Command("fly")))
     assert "To make a proposal, send /propose" in said(await frank(Text("hello?")))
     assert "#1 is withdrawn" in said(await frank(Text("vote 1")))  # a command written without "/"
+
+
+async def test_browsing_new_top_pages_and_one_proposal(sessions: Sessions, speaker: Callable[..., Speaker]) -> None:
+    author = await f.citizen(sessions, "author")
+    ids = [await f.proposal(sessions, author, title=f"Idea {n}") for n in range(1, 8)]
+    await f.vote(sessions, await f.citizen(sessions), ids[2], RULES)
+    gina = speaker("gina")
+    newest = said(await gina.command("new"))
+    assert newest.index("#7 Idea 7") < newest.index("#3 Idea 3") and "Page 1 of 2" in newest
+    assert said(await gina.command("top")).startswith("#3 Idea 3")
+    second_page = said(await gina.press("list.page", "new::5"))
+    assert "#2 Idea 2" in second_page and "#7 Idea 7" not in second_page and "Page 2 of 2" in second_page
+    assert said(await gina.press("page", "new::5")) == second_page  # the button's name before issue 8
+    shown = said(await gina.press("proposal.show", str(ids[0])))
+    assert "#1 Idea 1" in shown and "Status: open" in shown and "https://oasis.test/p/1" in shown
+    assert "There is no proposal #99" in said(await gina.command("show", "99"))
+    assert "Please give a proposal number, for example 12 or #12." == said(await gina.command("show", "seven"))
+    assert "You have no proposals yet" in said(await gina.command("mine"))
+
+
+async def test_following_is_told_by_toast_on_a_button(sessions: Sessions, speaker: Callable[..., Speaker]) -> None:
+    pid = await f.proposal(sessions, await f.citizen(sessions, "author"))
+    hana = speaker("hana")
+    assert said(await hana.press("proposal.follow", str(pid))) == f"You will be told about every change to #{pid}."
+    assert said(await hana.press("follow", str(pid))) == f"You already follow #{pid}."  # old button name
+    assert said(await hana.command("unfollow", str(pid))) == f"You no longer follow #{pid}."
+    assert said(await hana.press("proposal.unfollow", str(pid))) == f"You were not following #{pid}."
