@@ -54,13 +54,6 @@ class OasisApp:
             s.oasis_database_url, LONG, pool_size=5, max_overflow=5)
         jobs_sessions = self.sessions if self.jobs_engine is self.engine else make_sessions(self.jobs_engine)
         self.rules = rules_from(s)
-        durable = frozenset({"telegram"} if s.telegram_bot_token else ())  # see bots/replies.py
-        self.conversation = Conversation(
-            self.sessions, BotConfig(self.rules, s.oasis_public_url.rstrip("/"), s.oasis_default_language,
-                                     durable_replies=durable),
-            # SQLite has one writer (and one pooled connection); PostgreSQL can apply a few batches at once.
-            lanes=1 if is_sqlite(s.oasis_database_url) else 4,
-        )
         # The surfaces people talk to Oasis on; each adds its sender, routes and life cycle (bots.ports.Surface).
         self.telegram: TelegramSurface | None = None
         if s.telegram_bot_token:
@@ -75,6 +68,12 @@ class OasisApp:
             log.warning("Slack is off: set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable it")
         self.surfaces: list[Surface] = [x for x in (self.telegram, self.slack) if x is not None]
         self.senders: dict[str, Sender] = {x.name: x.sender for x in self.surfaces if x.sender is not None}
+        self.conversation = Conversation(
+            self.sessions, BotConfig(self.rules, s.oasis_public_url.rstrip("/"), s.oasis_default_language,
+                                     durable_replies=frozenset(x.name for x in self.surfaces if x.keeps_replies)),
+            # SQLite has one writer (and one pooled connection); PostgreSQL can apply a few batches at once.
+            lanes=1 if is_sqlite(s.oasis_database_url) else 4,
+        )
         self.dispatcher = OutboxDispatcher(
             jobs_sessions, self.senders, default_language=s.oasis_default_language,
             public_url=s.oasis_public_url.rstrip("/"), redact=Redactor(secrets_of(s)),

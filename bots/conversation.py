@@ -30,7 +30,7 @@ from bots.replies import durable, persist
 from bots.router import Router
 from bots.routes import root_router
 from bots.sanitize import excerpt, sanitize
-from core.citizens import Actor, Person, enter, enter_many
+from core.citizens import Account, Actor, enter, enter_many
 from core.db import Sessions, is_database_failure
 from core.errors import OasisError
 from core.events import Fact, take
@@ -186,7 +186,7 @@ class Conversation:
     async def _open(self, session: AsyncSession, inbound: Inbound) -> Ctx | None:
         if not await claim_event(session, inbound.platform, inbound.event_id):
             return None
-        return self._context(session, inbound, await enter(session, person_of(inbound)))
+        return self._context(session, inbound, await enter(session, account_of(inbound)))
 
     async def _open_many(self, session: AsyncSession, inbounds: list[Inbound]) -> list[Ctx | None]:
         """Claim and identify a batch in a few multi-row statements; duplicates come back as None."""
@@ -197,7 +197,7 @@ class Conversation:
             if key in fresh:
                 fresh.discard(key)  # a second copy in the same batch is a duplicate too
                 first.append(inbound)
-        actors = iter(await enter_many(session, [person_of(i) for i in first]))
+        actors = iter(await enter_many(session, [account_of(i) for i in first]))
         chosen = {id(i) for i in first}
         return [self._context(session, i, next(actors)) if id(i) in chosen else None for i in inbounds]
 
@@ -302,7 +302,7 @@ async def _rolled_back(session: AsyncSession) -> bool:
     return True
 
 
-def person_of(inbound: Inbound) -> Person:
+def account_of(inbound: Inbound) -> Account:
     who, where = inbound.who, inbound.where
-    return Person(who.platform, who.user_id, who.display_name, who.locale,
+    return Account(who.platform, who.user_id, who.display_name, who.locale,
                   where.chat_id if where.direct else None)

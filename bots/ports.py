@@ -88,6 +88,11 @@ class Surface(Protocol):
     def sender(self) -> Sender | None:
         """Its outbox sender, if people can be written to there first."""
 
+    @property
+    def keeps_replies(self) -> bool:
+        """Its direct replies are kept in the outbox with their event (bots/replies.py) because it reports
+        what became of each (`ReplyReceipts`); a reply it could not send is then sent by the outbox."""
+
     async def prepare(self) -> None:
         """Before the server listens (e.g. learn the bot's name)."""
 

@@ -87,7 +87,7 @@ SEEN_REFRESH = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
-class Person:
+class Account:
     """An account as an inbound event names it."""
 
     platform: str
@@ -97,11 +97,11 @@ class Person:
     direct_chat_id: str | None = None
 
 
-async def enter(session: AsyncSession, person: Person) -> Actor:
-    return (await enter_many(session, [person]))[0]
+async def enter(session: AsyncSession, account: Account) -> Actor:
+    return (await enter_many(session, [account]))[0]
 
 
-async def enter_many(session: AsyncSession, people: Sequence[Person]) -> list[Actor]:
+async def enter_many(session: AsyncSession, accounts: Sequence[Account]) -> list[Actor]:
     """The actors behind a batch of inbound events, in a few statements whatever the batch size.
 
     Known accounts cost one read per platform (plus roles, only for those who have any) and a write only
@@ -110,17 +110,17 @@ async def enter_many(session: AsyncSession, people: Sequence[Person]) -> list[Ac
     now = utcnow()
     known: dict[tuple[str, str], Any] = {}
     has_roles = select(RoleGrant.id).where(RoleGrant.citizen_id == Identity.citizen_id).exists()
-    for platform in {p.platform for p in people}:
+    for platform in {p.platform for p in accounts}:
         rows = await session.execute(
             select(Identity.id, Identity.user_id, Identity.citizen_id, Identity.display_name, Identity.locale,
                    Identity.direct_chat_id, Identity.last_seen_at, Citizen.language, has_roles.label("has_roles"))
             .join(Citizen, Citizen.id == Identity.citizen_id)
-            .where(Identity.platform == platform, Identity.user_id.in_({p.user_id for p in people
+            .where(Identity.platform == platform, Identity.user_id.in_({p.user_id for p in accounts
                                                                         if p.platform == platform}))
         )
         for row in rows.all():
             known[(platform, row.user_id)] = row
-    new = list({(p.platform, p.user_id): p for p in reversed(people)
+    new = list({(p.platform, p.user_id): p for p in reversed(accounts)
                 if (p.platform, p.user_id) not in known}.values())
     created: dict[tuple[str, str], int] = {}
     if new:
@@ -136,25 +136,25 @@ async def enter_many(session: AsyncSession, people: Sequence[Person]) -> list[Ac
         ])
         created = {(p.platform, p.user_id): int(cid) for p, cid in zip(new, ids, strict=True)}
     actors: dict[tuple[str, str], Actor] = {}
-    for person in people:
-        key = (person.platform, person.user_id)
+    for account in accounts:
+        key = (account.platform, account.user_id)
         if key in actors:
             continue
         if key in created:
             actors[key] = Actor(citizen_id=created[key], roles=frozenset())
             continue
         row = known[key]
-        await _refresh(session, row, person, now)
+        await _refresh(session, row, account, now)
         actors[key] = (await load_actor(session, row.citizen_id) if row.has_roles
                        else Actor(citizen_id=row.citizen_id, roles=frozenset(), language=row.language))
-    return [actors[(p.platform, p.user_id)] for p in people]
+    return [actors[(p.platform, p.user_id)] for p in accounts]
 
 
-async def _refresh(session: AsyncSession, row: Any, person: Person, now: datetime) -> None:
+async def _refresh(session: AsyncSession, row: Any, account: Account, now: datetime) -> None:
     changes: dict[str, object] = {}
-    for name, value, old in (("display_name", person.display_name, row.display_name),
-                             ("locale", person.locale, row.locale),
-                             ("direct_chat_id", person.direct_chat_id, row.direct_chat_id)):
+    for name, value, old in (("display_name", account.display_name, row.display_name),
+                             ("locale", account.locale, row.locale),
+                             ("direct_chat_id", account.direct_chat_id, row.direct_chat_id)):
         if value and value != old:
             changes[name] = value
     if changes or row.last_seen_at is None or now - row.last_seen_at > SEEN_REFRESH:

@@ -1,4 +1,4 @@
-"""The outbox dispatcher: claims due rows, renders them in each recipient's language, hands them to senders.
+"""The outbox dispatcher: claims due rows, renders them in each reader's language, hands them to senders.
 
 At-least-once: a claimed row is leased; after a crash the lease runs out and it is claimed again
 (PRODUCT.md §4, §9). Each outcome commits in its own short transaction.
@@ -34,6 +34,7 @@ from bots.neutral import Message, Span
 from bots.outbox_render import render, render_buttons
 from bots.platforms import MESSAGED_BY_USER_ID
 from bots.ports import Sender
+from core.addresses import Address, resolve_addresses
 from core.clock import utcnow
 from core.db import Sessions
 from core.models import OutboxMessage
@@ -49,7 +50,6 @@ from core.outbox import (
     release_held_replies,
     remember_message,
 )
-from core.recipients import Recipient, resolve_recipients
 from scheduler.retry_policy import DEFAULT_GIVE_UP, gives_up, maybe_sent, retry_wait
 
 log = logging.getLogger(__name__)
@@ -156,25 +156,25 @@ class OutboxDispatcher:
             return 0
         async with self.sessions() as session:
             people = {j.citizen_id for j in jobs if j.citizen_id is not None}
-            recipients = await resolve_recipients(session, people, self.senders.keys(),
+            addresses = await resolve_addresses(session, people, self.senders.keys(),
                                                  by_user_id=self.by_user_id)
-        chats: dict[tuple[str, str], list[tuple[Job, Recipient]]] = {}
+        chats: dict[tuple[str, str], list[tuple[Job, Address]]] = {}
         for job in jobs:
             if job.channel is not None:
                 platform, channel = job.channel
-                recipient: Recipient | None = Recipient(None, platform, channel, None)
+                address: Address | None = Address(None, platform, channel, None)
                 if platform not in self.senders:
                     await self._fail(job, f"no_sender:{platform}")
                     continue
             else:
-                recipient = recipients.get(job.citizen_id) if job.citizen_id is not None else None
-            if recipient is None:
+                address = addresses.get(job.citizen_id) if job.citizen_id is not None else None
+            if address is None:
                 await self._fail(job, "no_recipient")
             else:
-                chats.setdefault((recipient.platform, recipient.chat_id), []).append((job, recipient))
+                chats.setdefault((address.platform, address.chat_id), []).append((job, address))
         limit = asyncio.Semaphore(self.concurrency)
 
-        async def one_chat(items: Sequence[tuple[Job, Recipient]]) -> None:
+        async def one_chat(items: Sequence[tuple[Job, Address]]) -> None:
             async with limit:
                 await self._deliver_chat(items)
 
@@ -228,30 +228,30 @@ class OutboxDispatcher:
         await session.flush()
         return held
 
-    async def _deliver_chat(self, items: Sequence[tuple[Job, Recipient]]) -> None:
+    async def _deliver_chat(self, items: Sequence[tuple[Job, Address]]) -> None:
         """One chat's rows, one at a time, in id order; a retry postpones the rest with it."""
-        for index, (job, recipient) in enumerate(items):
-            retry_at = await self._deliver(job, recipient)
+        for index, (job, address) in enumerate(items):
+            retry_at = await self._deliver(job, address)
             if retry_at is not None:
                 await self._postpone([later.id for later, _ in items[index + 1:]], retry_at)
                 return
 
-    async def _deliver(self, job: Job, recipient: Recipient) -> datetime | None:
+    async def _deliver(self, job: Job, address: Address) -> datetime | None:
         """Send one row and record the outcome; returns the retry time if it is to be tried again."""
-        sender = self.senders[recipient.platform]
+        sender = self.senders[address.platform]
         if job.kind == replies.KIND:  # worded when it was written, in the language of that moment
-            message = replies.decode(job.params, recipient.chat_id)
+            message = replies.decode(job.params, address.chat_id)
         else:
-            lang = self.language_for(recipient)
+            lang = self.language_for(address)
             t = self._translators.setdefault(lang, Translator(lang))
-            message = Message(chat_id=recipient.chat_id, text=render(job.kind, job.params, t, self.public_url),
+            message = Message(chat_id=address.chat_id, text=render(job.kind, job.params, t, self.public_url),
                               buttons=render_buttons(job.kind, job.params, t),
-                              edit_message_id=await self._edit_target(job, recipient))
+                              edit_message_id=await self._edit_target(job, address))
         try:
             message_id = await asyncio.wait_for(sender.send(message), timeout=self.lease_seconds)
         except Exception as exc:  # DeliveryErrors, timeouts, and anything a sender did not foresee
             return await self._after_failure(job, exc)
-        await self._record_sent(job, recipient.platform, recipient.chat_id, message_id)
+        await self._record_sent(job, address.platform, address.chat_id, message_id)
         return None
 
     async def _record_sent(self, job: Job, platform: str, chat_id: str, message_id: str | None) -> None:
@@ -295,13 +295,13 @@ class OutboxDispatcher:
         self.toasts_replaced += 1
         self.wake()
 
-    async def _edit_target(self, job: Job, recipient: Recipient) -> str | None:
+    async def _edit_target(self, job: Job, address: Address) -> str | None:
         """The message to edit for this row, if it names one we posted to the same chat; else send anew."""
         if not job.edit_ref:
             return None
         async with self.sessions() as session:
             posted = await find_message(session, job.edit_ref)
-        if posted is None or (posted.platform, posted.chat_id) != (recipient.platform, recipient.chat_id):
+        if posted is None or (posted.platform, posted.chat_id) != (address.platform, address.chat_id):
             return None
         return posted.message_id
 
@@ -335,9 +335,9 @@ class OutboxDispatcher:
                 .values(next_attempt_at=at, attempts=OutboxMessage.attempts - 1)
             )
 
-    def language_for(self, recipient: Recipient) -> str:
+    def language_for(self, address: Address) -> str:
         """Their `/lang` choice, else their platform's locale, else the default (PRODUCT.md §3)."""
-        return (normalize_language(recipient.language) or normalize_language(recipient.locale)
+        return (normalize_language(address.language) or normalize_language(address.locale)
                 or self.default_language)
 
     async def _idle(self, stop: asyncio.Event, seconds: float) -> None:

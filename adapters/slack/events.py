@@ -79,6 +79,9 @@ def request_name(kind: str, body: Body) -> str:
 class SlackAdapter:
     """Everything Slack: Bolt on our aiohttp server, the direct replies, and the outbox sender."""
 
+    name = "slack"
+    keeps_replies = False  # its replies go out within Slack's 3-second acknowledgement, or not at all
+
     def __init__(self, token: str, signing_secret: str, handler: InboundHandler, *,
                  api_url: str = DEFAULT_API_URL, command: str = SLASH_COMMAND, ack_budget: float = ACK_BUDGET,
                  drain_timeout: float = 5.0) -> None:
@@ -99,8 +102,6 @@ class SlackAdapter:
         self.bolt.event("app_home_opened")(self.on_home)
         self.bolt.action(re.compile(".*"))(self.on_action)
         self.bolt.view(re.compile(".*"))(self.on_view)
-
-    name = "slack"
 
     async def prepare(self) -> None:
         """One HTTP session for all API calls (slack_sdk would otherwise open one per call)."""

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 class TelegramSurface:
     name = "telegram"
+    keeps_replies = True  # the webhook reports every answer it sent (or could not) to `receipts`
 
     def __init__(self, token: str, api_base_url: str, handler: InboundHandler, *, max_per_second: float,
                  webhook_url: str | None = None, webhook_secret: str | None = None) -> None:

@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import select
 
 from bots.platforms import MESSAGED_BY_USER_ID
+from core.addresses import Address, resolve_address
 from core.citizens import Actor, ensure_identity, grant_role
 from core.db import Sessions
 from core.models import Citizen, OutboxMessage
 from core.outbox import claim_due, notify
 from core.proposals import submit
-from core.recipients import Recipient, resolve_recipient
 from core.rules import Rules
 from core.votes import vote
 from scheduler.dispatch import OutboxDispatcher
@@ -172,7 +172,7 @@ async def test_resolve_recipient_prefers_choice_then_recency(sessions: Sessions)
         # Telegram: no direct_chat_id stored, since a private chat's id is the user id.
         cid = (await ensure_identity(session, "telegram", "42", locale="en-GB")).citizen_id
     got = await resolve_one(sessions, cid, {"telegram", "slack"})
-    assert got == Recipient(cid, "telegram", "42", None, "en-GB")
+    assert got == Address(cid, "telegram", "42", None, "en-GB")
     async with sessions() as session, session.begin():
         slack = await ensure_identity(session, "slack", "U9", direct_chat_id="D9", locale="ko-KR")
         slack.citizen_id = cid  # linked accounts
@@ -182,16 +182,16 @@ async def test_resolve_recipient_prefers_choice_then_recency(sessions: Sessions)
         citizen = await session.get(Citizen, cid)
         assert citizen is not None
         citizen.notify_platform, citizen.language = "telegram", "ja"
-    assert await resolve_one(sessions, cid, {"telegram", "slack"}) == Recipient(cid, "telegram", "42", "ja",
+    assert await resolve_one(sessions, cid, {"telegram", "slack"}) == Address(cid, "telegram", "42", "ja",
                                                                                 "en-GB")
     async with sessions() as session:
-        assert await resolve_recipient(session, cid, {"webchat"}, by_user_id=MESSAGED_BY_USER_ID) is None
-        assert await resolve_recipient(session, 999, {"telegram"}, by_user_id=MESSAGED_BY_USER_ID) is None
+        assert await resolve_address(session, cid, {"webchat"}, by_user_id=MESSAGED_BY_USER_ID) is None
+        assert await resolve_address(session, 999, {"telegram"}, by_user_id=MESSAGED_BY_USER_ID) is None
 
 
-async def resolve_one(sessions: Sessions, cid: int, platforms: set[str]) -> Recipient:
+async def resolve_one(sessions: Sessions, cid: int, platforms: set[str]) -> Address:
     async with sessions() as session:
-        got = await resolve_recipient(session, cid, platforms, by_user_id=MESSAGED_BY_USER_ID)
+        got = await resolve_address(session, cid, platforms, by_user_id=MESSAGED_BY_USER_ID)
     assert got is not None
     return got
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bots.context import BotConfig
 from bots.conversation import Conversation
 from bots.neutral import ButtonPress, Command, Inbound, Reply, Toast, Where, Who
-from core.citizens import Person, enter_many, grant_role
+from core.citizens import Account, enter_many, grant_role
 from core.db import Sessions
 from core.inbox import claim_events
 from core.models import Citizen, Follow, Identity, InboxEvent, StatusEvent, Vote
@@ -84,8 +84,8 @@ async def test_threshold_crossed_inside_a_batch_moves_once(sessions: Sessions) -
 async def test_enter_many_creates_each_person_once_and_keeps_roles(sessions: Sessions) -> None:
     async with sessions() as s, s.begin():
         await grant_role(s, "telegram", "boss", "official", "transport")
-        people = [Person("telegram", "a", "A"), Person("telegram", "b", "B"), Person("telegram", "a", "A again"),
-                  Person("slack", "a", "Slack A"), Person("telegram", "boss", "Boss")]
+        people = [Account("telegram", "a", "A"), Account("telegram", "b", "B"), Account("telegram", "a", "A again"),
+                  Account("slack", "a", "Slack A"), Account("telegram", "boss", "Boss")]
         actors = await enter_many(s, people)
     assert actors[0].citizen_id == actors[2].citizen_id
     assert len({a.citizen_id for a in actors}) == 4

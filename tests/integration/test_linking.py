@@ -12,12 +12,12 @@ from bots.conversation import Conversation
 from bots.neutral import Command, Inbound, Where, Who, plain_text
 from bots.platforms import MESSAGED_BY_USER_ID
 from core import linking
+from core.addresses import resolve_address
 from core.citizens import load_actor
 from core.clock import utcnow
 from core.db import Sessions
 from core.errors import Forbidden, Invalid, InvalidState
 from core.models import Citizen, Identity, LinkCode, Vote
-from core.recipients import resolve_recipient
 from core.rules import Rules
 from tests.integration import factories as f
 
@@ -87,7 +87,7 @@ async def test_notify_via_chooses_the_platform(sessions: Sessions) -> None:
             await linking.set_notify_platform(s, person.actor, "console")
         await linking.set_notify_platform(s, person.actor, "telegram")
     async with sessions() as s:
-        chosen = await resolve_recipient(s, person.id, ["telegram", "slack"], by_user_id=MESSAGED_BY_USER_ID)
+        chosen = await resolve_address(s, person.id, ["telegram", "slack"], by_user_id=MESSAGED_BY_USER_ID)
     assert chosen is not None and chosen.platform == "telegram"
 
 

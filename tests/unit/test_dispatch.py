@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from bots.ports import PermanentError, RetryAfter, TransientError
+from core.addresses import Address
 from core.citizens import ensure_identity
 from core.db import Sessions
 from core.models import OutboxMessage
 from core.outbox import claim_due, notify
-from core.recipients import Recipient
 from scheduler.dispatch import OutboxDispatcher
 from scheduler.retry_policy import backoff_seconds
 from tests.clock import Clock
@@ -76,10 +76,10 @@ async def test_delivers_and_marks_sent(sessions: Sessions) -> None:
 
 async def test_language_choice(sessions: Sessions) -> None:
     d = dispatcher(sessions, FakeSender(), Clock())
-    assert d.language_for(Recipient(1, "telegram", "1", "ja", "en-US")) == "ja"
-    assert d.language_for(Recipient(1, "telegram", "1", None, "en-US")) == "en"
-    assert d.language_for(Recipient(1, "telegram", "1", None, "fr-FR")) == "ko"
-    assert d.language_for(Recipient(1, "telegram", "1", None, None)) == "ko"
+    assert d.language_for(Address(1, "telegram", "1", "ja", "en-US")) == "ja"
+    assert d.language_for(Address(1, "telegram", "1", None, "en-US")) == "en"
+    assert d.language_for(Address(1, "telegram", "1", None, "fr-FR")) == "ko"
+    assert d.language_for(Address(1, "telegram", "1", None, None)) == "ko"
 
 
 async def test_retry_after_reschedules_the_chat_and_delivers_later(sessions: Sessions) -> None:

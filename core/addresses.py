@@ -18,7 +18,9 @@ from core.models import Citizen, Identity
 
 
 @dataclass(frozen=True, slots=True)
-class Recipient:
+class Address:
+    """Where and in which language one notice goes: a citizen's chosen account, or a shared channel."""
+
     citizen_id: int | None
     """None for a shared channel (a department's channel)."""
     platform: str
@@ -58,10 +60,10 @@ def choose_identity(identities: Iterable[Identity], preferred: str | None,
     return usable[0] if usable else None
 
 
-async def resolve_recipients(
+async def resolve_addresses(
     session: AsyncSession, citizen_ids: Iterable[int], platforms: Collection[str], *,
     by_user_id: Collection[str],
-) -> dict[int, Recipient]:
+) -> dict[int, Address]:
     """Recipients for many citizens in two queries (a dispatcher batch); unreachable ones are absent."""
     ids = sorted(set(citizen_ids))
     if not ids or not platforms:
@@ -75,18 +77,18 @@ async def resolve_recipients(
     by_citizen: dict[int, list[Identity]] = {}
     for identity in rows.all():
         by_citizen.setdefault(identity.citizen_id, []).append(identity)
-    found: dict[int, Recipient] = {}
+    found: dict[int, Address] = {}
     for cid, citizen in citizens.items():
         chosen = choose_identity(by_citizen.get(cid, ()), citizen.notify_platform, by_user_id)
         chat = chat_of(chosen, by_user_id) if chosen is not None else None
         if chosen is None or chat is None:
             continue
-        found[cid] = Recipient(cid, chosen.platform, chat, citizen.language, chosen.locale)
+        found[cid] = Address(cid, chosen.platform, chat, citizen.language, chosen.locale)
     return found
 
 
-async def resolve_recipient(
+async def resolve_address(
     session: AsyncSession, citizen_id: int, platforms: Collection[str], *, by_user_id: Collection[str]
-) -> Recipient | None:
+) -> Address | None:
     """The identity to message among `platforms` (those we can send to); None if none is usable."""
-    return (await resolve_recipients(session, [citizen_id], platforms, by_user_id=by_user_id)).get(citizen_id)
+    return (await resolve_addresses(session, [citizen_id], platforms, by_user_id=by_user_id)).get(citizen_id)
