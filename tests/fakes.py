@@ -5,8 +5,56 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
-from bots.neutral import Message, plain_text
+from bots.neutral import Inbound, Message, Reply, Span, Text, plain_text
+
+
+def ok(inbound: Inbound) -> list[Reply]:
+    """The default answer: "ok", to the chat the event came from."""
+    return [Message(inbound.where.chat_id, (Span("ok"),))]
+
+
+def echo(inbound: Inbound) -> list[Reply]:
+    """What a person wrote, said back to them ("you said hi"); "you said ?" for anything but text."""
+    said = inbound.payload.text if isinstance(inbound.payload, Text) else "?"
+    return [Message(inbound.where.chat_id, (Span(f"you said {said}"),))]
+
+
+@dataclass
+class FakeConversation:
+    """The inbound seam (bots.ports.InboundHandler) for adapter tests: records every event and answers
+    with `answer(inbound)` (None = already handled, send nothing), after `delay`; raises `failure` (as the
+    conversation does when storage fails), or fails once for each event id in `fail_once`."""
+
+    answer: Callable[[Inbound], Sequence[Reply] | None] = ok
+    delay: float = 0.0
+    failure: Exception | None = None
+    fail_once: set[str] = field(default_factory=set)
+    seen: list[Inbound] = field(default_factory=list)
+
+    async def __call__(self, inbound: Inbound, /) -> list[Reply] | None:
+        self.seen.append(inbound)
+        await asyncio.sleep(self.delay)
+        if self.failure is not None:
+            raise self.failure
+        if inbound.event_id in self.fail_once:
+            self.fail_once.discard(inbound.event_id)
+            raise RuntimeError("storage hiccup")
+        replies = self.answer(inbound)
+        return None if replies is None else list(replies)
+
+    def answer_with(self, replies: Sequence[Reply] | None) -> None:
+        self.answer = lambda _inbound: replies
+
+    async def next(self, count: int = 1) -> Inbound:
+        """The `count`-th event, once it has arrived (adapters may hand it over after answering)."""
+        for _ in range(200):
+            if len(self.seen) >= count:
+                return self.seen[count - 1]
+            await asyncio.sleep(0.01)
+        raise TimeoutError("the conversation was not called")
 
 
 class FakeSender:

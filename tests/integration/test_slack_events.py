@@ -9,7 +9,6 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 
 import aiohttp
 from aiohttp import web
@@ -33,37 +32,14 @@ from bots.neutral import (
 from tests.doubles import slack_requests as rq
 from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.slack_wire import message_text
+from tests.fakes import FakeConversation
 
 USER = "UALICE"
 DM = SlackApiDouble.dm_of(USER)
 
 
-@dataclass
-class Conversation:
-    """Records events; answers with `answer(inbound)` (None = a re-delivery)."""
-
-    answer: Callable[[Inbound], list[Reply] | None] = lambda i: [Message(i.where.chat_id, (Span("ok"),))]
-    seen: list[Inbound] = field(default_factory=list)
-    delay: float = 0.0
-    failure: Exception | None = None  # raised instead of answering, as the conversation does on a storage error
-
-    async def __call__(self, inbound: Inbound, /) -> list[Reply] | None:
-        self.seen.append(inbound)
-        await asyncio.sleep(self.delay)
-        if self.failure is not None:
-            raise self.failure
-        return self.answer(inbound)
-
-    async def next(self, count: int = 1) -> Inbound:
-        for _ in range(200):
-            if len(self.seen) >= count:
-                return self.seen[count - 1]
-            await asyncio.sleep(0.01)
-        raise TimeoutError("the conversation was not called")
-
-
 @asynccontextmanager
-async def adapter(conversation: Conversation, ack_budget: float = 0.3) \
+async def adapter(conversation: FakeConversation, ack_budget: float = 0.3) \
         -> AsyncIterator[tuple[SlackApiDouble, rq.SlackPoster]]:
     async with SlackApiDouble() as api, aiohttp.ClientSession() as http:
         slack = SlackAdapter(api.token, rq.SIGNING_SECRET, conversation, api_url=api.base_url, ack_budget=ack_budget)
@@ -82,7 +58,7 @@ async def adapter(conversation: Conversation, ack_budget: float = 0.3) \
 
 
 async def test_slash_command_in_dm_and_in_a_channel() -> None:
-    conversation = Conversation()
+    conversation = FakeConversation()
     async with adapter(conversation) as (api, slack):
         api.add_user(USER, "alice", locale="ko-KR")
         request = rq.slash_command(USER, "vote  #12 ", DM, trigger_id="1.2.abc")
@@ -104,7 +80,7 @@ async def test_slash_command_in_dm_and_in_a_channel() -> None:
 
 
 async def test_dm_messages_become_text_but_bots_and_edits_are_ignored() -> None:
-    conversation = Conversation(answer=lambda i: None)  # None: already handled, nothing to send
+    conversation = FakeConversation(answer=lambda i: None)  # None: already handled, nothing to send
     async with adapter(conversation) as (api, slack):
         await slack.post(rq.message_im(USER, "hi", DM, bot_id="B2"))
         await slack.post(rq.message_im(USER, "hi", DM, subtype="message_changed"))
@@ -119,7 +95,7 @@ async def test_dm_messages_become_text_but_bots_and_edits_are_ignored() -> None:
 
 
 async def test_button_press_and_the_notice_as_an_ephemeral_message() -> None:
-    conversation = Conversation(answer=lambda i: [Toast(i.where.chat_id, "Followed #3")])
+    conversation = FakeConversation(answer=lambda i: [Toast(i.where.chat_id, "Followed #3")])
     async with adapter(conversation) as (api, slack):
         await slack.post(rq.slash_command(USER, "help", DM))  # makes the DM known
         press = rq.block_actions(USER, "follow#4", "3", channel=DM, message_ts="123.456", trigger_id="9.9.t")
@@ -160,7 +136,7 @@ async def open_and_submit(api: SlackApiDouble, slack: rq.SlackPoster, values: di
 
 
 async def test_modal_submission_fields_and_success_by_dm() -> None:
-    conversation = Conversation(answer=form_then(()))
+    conversation = FakeConversation(answer=form_then(()))
     async with adapter(conversation) as (api, slack):
         assert await open_and_submit(api, slack, {"title": "T", "body": None, "kind": "a"}) == (200, "")
         submitted = (await conversation.next(2)).payload
@@ -173,7 +149,7 @@ async def test_modal_submission_fields_and_success_by_dm() -> None:
 
 async def test_refused_submission_shows_errors_in_the_modal() -> None:
     errors = (("title", "Give it a title."), ("nonexistent", "Something else."))
-    async with adapter(Conversation(answer=form_then(errors))) as (api, slack):
+    async with adapter(FakeConversation(answer=form_then(errors))) as (api, slack):
         status, body = await open_and_submit(api, slack, {"title": " ", "body": "x", "kind": None})
         assert status == 200
         assert json.loads(body) == {"response_action": "errors",
@@ -181,7 +157,7 @@ async def test_refused_submission_shows_errors_in_the_modal() -> None:
 
 
 async def test_slow_submission_closes_the_modal_and_reports_by_dm() -> None:
-    conversation = Conversation(answer=form_then((("title", "Too long."),)))
+    conversation = FakeConversation(answer=form_then((("title", "Too long."),)))
     async with adapter(conversation) as (api, slack):
         conversation.delay = 0.5  # over the adapter's budget of 0.3 s
         assert await open_and_submit(api, slack, {"title": "T", "body": "x", "kind": "a"}) == (200, "")
@@ -189,7 +165,7 @@ async def test_slow_submission_closes_the_modal_and_reports_by_dm() -> None:
 
 
 async def test_app_home_publishes_the_replies_as_the_home_view() -> None:
-    conversation = Conversation()
+    conversation = FakeConversation()
     async with adapter(conversation) as (api, slack):
         await slack.post(rq.app_home_opened(USER, DM, tab="messages"))
         await slack.post(rq.app_home_opened(USER, DM))
@@ -202,7 +178,7 @@ async def test_app_home_publishes_the_replies_as_the_home_view() -> None:
 
 
 async def test_url_verification_and_signatures() -> None:
-    async with adapter(Conversation()) as (_api, slack):
+    async with adapter(FakeConversation()) as (_api, slack):
         challenge = rq.SlackRequest(json.dumps({"type": "url_verification", "challenge": "c-123",
                                                 "token": "t"}), "application/json")
         status, body = await slack.post(challenge)
@@ -217,7 +193,7 @@ async def timed(slack: rq.SlackPoster, request: rq.SlackRequest) -> tuple[int, f
 
 
 async def test_a_slow_conversation_is_acknowledged_within_3_seconds_and_still_answers() -> None:
-    conversation = Conversation(delay=3.2)  # over the default budget of 2.5 s, and over Slack's 3 s
+    conversation = FakeConversation(delay=3.2)  # over the default budget of 2.5 s, and over Slack's 3 s
     async with adapter(conversation, ack_budget=2.5) as (api, slack):
         api.add_channel("CROOM")
         command, event, press = await asyncio.gather(
@@ -233,14 +209,14 @@ async def test_a_slow_conversation_is_acknowledged_within_3_seconds_and_still_an
 
 
 async def test_a_fast_conversation_is_answered_before_its_replies_go_out() -> None:
-    async with adapter(Conversation(delay=0.05)) as (api, slack):
+    async with adapter(FakeConversation(delay=0.05)) as (api, slack):
         status, elapsed = await timed(slack, rq.message_im(USER, "hello", DM))
         assert status == 200 and elapsed < 1.0
         await api.wait_for(lambda m, p: m == "chat.postMessage" and message_text(p) == "ok")
 
 
 async def test_a_failing_conversation_answers_500_and_sends_nothing() -> None:
-    conversation = Conversation(failure=RuntimeError("database is down"))
+    conversation = FakeConversation(failure=RuntimeError("database is down"))
     async with adapter(conversation) as (api, slack):
         view = {"id": "V1", "type": "modal", "callback_id": "propose", "private_metadata": "", "blocks": []}
         requests = [rq.slash_command(USER, "mine", DM), rq.message_im(USER, "hello", DM),

@@ -11,38 +11,21 @@ from telegram import Bot
 from adapters.telegram.polling import run_polling
 from adapters.telegram.setup import make_bot, start_webhook_mode
 from adapters.telegram.webhook import TelegramWebhook
-from bots.neutral import Command, Inbound, Message, Span, Text
+from bots.neutral import Command, Inbound, Message
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.doubles.telegram_updates import BOT_USERNAME, message_update
+from tests.fakes import FakeConversation, echo
 
 TOKEN = "123456:TEST-TOKEN"
 
 
-class FlakyConversation:
-    """Answers every text; fails the first time it sees the update ids in `fail_once`."""
-
-    def __init__(self, fail_once: set[str] | None = None) -> None:
-        self.seen: list[str] = []
-        self.fail_once = fail_once or set()
-
-    async def __call__(self, inbound: Inbound) -> list[Message] | None:
-        self.seen.append(inbound.event_id)
-        if inbound.event_id in self.fail_once:
-            self.fail_once.discard(inbound.event_id)
-            raise RuntimeError("storage hiccup")
-        said = inbound.payload.text if isinstance(inbound.payload, Text) else "?"
-        return [Message(inbound.where.chat_id, (Span(f"you said {said}"),))]
-
-
-
-
-async def poll(bot: Bot, conversation: FlakyConversation, stop: asyncio.Event) -> asyncio.Task[None]:
+async def poll(bot: Bot, conversation: FakeConversation, stop: asyncio.Event) -> asyncio.Task[None]:
     webhook = TelegramWebhook(bot, None, conversation, BOT_USERNAME)
     return asyncio.create_task(run_polling(bot, webhook, stop, poll_timeout=1, first_backoff=0.05))
 
 
 async def test_pushed_updates_are_processed_in_order(bot: Bot, api: TelegramApiDouble) -> None:
-    conversation, stop = FlakyConversation(), asyncio.Event()
+    conversation, stop = FakeConversation(answer=echo), asyncio.Event()
     for n in (1, 2, 3):
         api.push_update(message_update(n, 42, f"m{n}"))
     task = await poll(bot, conversation, stop)
@@ -52,7 +35,7 @@ async def test_pushed_updates_are_processed_in_order(bot: Bot, api: TelegramApiD
     stop.set()
     await asyncio.wait_for(task, 3)
 
-    assert conversation.seen == ["1", "2", "3", "4"]
+    assert [i.event_id for i in conversation.seen] == ["1", "2", "3", "4"]
     assert [p["text"] for p in api.sent_to(42)] == [
         "you said m1",
         "you said m2",
@@ -63,31 +46,31 @@ async def test_pushed_updates_are_processed_in_order(bot: Bot, api: TelegramApiD
 
 
 async def test_a_handler_failure_keeps_the_offset_so_the_update_comes_again(bot: Bot, api: TelegramApiDouble) -> None:
-    conversation, stop = FlakyConversation(fail_once={"2"}), asyncio.Event()
+    conversation, stop = FakeConversation(answer=echo, fail_once={"2"}), asyncio.Event()
     for n in (1, 2, 3):
         api.push_update(message_update(n, 42, f"m{n}"))
     task = await poll(bot, conversation, stop)
     await api.wait_for(lambda method, params: method == "sendMessage" and params["text"] == "you said m3")
     stop.set()
     await asyncio.wait_for(task, 3)
-    assert conversation.seen == ["1", "2", "2", "3"]
+    assert [i.event_id for i in conversation.seen] == ["1", "2", "2", "3"]
     assert len(api.sent_to(42)) == 3
 
 
 async def test_network_errors_back_off_and_recover(bot: Bot, api: TelegramApiDouble) -> None:
     api.fail_next("getUpdates", status=502, times=2)
     api.push_update(message_update(1, 42, "/start"))
-    conversation, stop = FlakyConversation(), asyncio.Event()
+    conversation, stop = FakeConversation(answer=echo), asyncio.Event()
     task = await poll(bot, conversation, stop)
     await api.wait_for(lambda method, params: method == "sendMessage")
     stop.set()
     await asyncio.wait_for(task, 3)
     assert api.methods().count("getUpdates") >= 3
-    assert conversation.seen == ["1"]
+    assert [i.event_id for i in conversation.seen] == ["1"]
 
 
 async def test_stop_interrupts_a_long_poll_promptly(bot: Bot, api: TelegramApiDouble) -> None:
-    conversation, stop = FlakyConversation(), asyncio.Event()
+    conversation, stop = FakeConversation(answer=echo), asyncio.Event()
     webhook = TelegramWebhook(bot, None, conversation, BOT_USERNAME)
     task = asyncio.create_task(run_polling(bot, webhook, stop, poll_timeout=20))
     await api.wait_for(lambda method, params: method == "getUpdates")
@@ -99,7 +82,7 @@ async def test_stop_interrupts_a_long_poll_promptly(bot: Bot, api: TelegramApiDo
 
 async def test_processed_updates_are_confirmed_on_stop(bot: Bot, api: TelegramApiDouble) -> None:
     api.push_update(message_update(1, 42, "m1"))
-    conversation, stop = FlakyConversation(), asyncio.Event()
+    conversation, stop = FakeConversation(answer=echo), asyncio.Event()
     task = await poll(bot, conversation, stop)
     await api.wait_for(lambda method, params: method == "sendMessage")
     stop.set()

@@ -12,34 +12,18 @@ from aiohttp.test_utils import TestClient, TestServer
 from telegram import Bot
 
 from adapters.telegram.webhook import SECRET_HEADER, TelegramWebhook
-from bots.neutral import ButtonPress, Command, Inbound, Message, Reply, Span, Toast
+from bots.neutral import ButtonPress, Command, Message, Span, Toast
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.doubles.telegram_updates import BOT_USERNAME, callback_update, join_update, message_update
+from tests.fakes import FakeConversation
 
 SECRET = "s3cret-token_1"
 WEBHOOK = web.AppKey("webhook", TelegramWebhook)
 
 
-class FakeConversation:
-    """The InboundHandler seam: records what it was given and answers what the test says."""
-
-    def __init__(self) -> None:
-        self.seen: list[Inbound] = []
-        self.replies: list[Reply] | None = []
-        self.error: Exception | None = None
-
-    async def __call__(self, inbound: Inbound) -> list[Reply] | None:
-        self.seen.append(inbound)
-        if self.error is not None:
-            raise self.error
-        return self.replies
-
-
-
-
 @pytest.fixture
 def conversation() -> FakeConversation:
-    return FakeConversation()
+    return FakeConversation(answer=lambda _inbound: [])
 
 
 @pytest.fixture
@@ -89,10 +73,10 @@ async def test_json_that_is_not_an_update_is_a_bad_request(
 async def test_direct_replies_are_sent_after_the_handler_returns(
     client: TestClient[Any, Any], conversation: FakeConversation, api: TelegramApiDouble
 ) -> None:
-    conversation.replies = [
+    conversation.answer_with([
         Message("42", (Span("Welcome, "), Span("<Min-ji>", "bold"))),
         Message("42", ()),  # nothing to say: not sent
-    ]
+    ])
     assert await post(client, message_update(1, 42, "/start", first_name="Min-ji")) == 200
     assert [p["text"] for p in api.sent_to(42)] == ["Welcome, <b>&lt;Min-ji&gt;</b>"]
     assert conversation.seen[0].who.display_name == "Min-ji"
@@ -101,11 +85,11 @@ async def test_direct_replies_are_sent_after_the_handler_returns(
 async def test_a_button_press_is_answered_first_with_the_notice(
     client: TestClient[Any, Any], conversation: FakeConversation, api: TelegramApiDouble
 ) -> None:
-    conversation.replies = [
+    conversation.answer_with([
         Toast("42", "Thanks for your vote"),
         Message("42", (Span("Supported: 3 of 5"),), edit_message_id="99"),
         Message("42", (Span("2 more votes needed"),)),
-    ]
+    ])
     update = callback_update(2, 42, "vote:12", message_id=99)
     assert await post(client, update) == 200
 
@@ -118,8 +102,8 @@ async def test_a_button_press_is_answered_first_with_the_notice(
 async def test_a_handler_failure_is_a_500_so_telegram_redelivers(
     client: TestClient[Any, Any], conversation: FakeConversation, api: TelegramApiDouble
 ) -> None:
-    conversation.error = RuntimeError("database is down")
-    conversation.replies = [Message("42", (Span("never"),))]
+    conversation.failure = RuntimeError("database is down")
+    conversation.answer_with([Message("42", (Span("never"),))])
     assert await post(client, message_update(3, 42, "hello")) == 500
     assert await post(client, callback_update(4, 42, "vote:1")) == 500
     assert [m for m in api.methods() if m != "getMe"] == []
@@ -128,7 +112,7 @@ async def test_a_handler_failure_is_a_500_so_telegram_redelivers(
 async def test_a_duplicate_sends_nothing_but_still_stops_the_button_spinner(
     client: TestClient[Any, Any], conversation: FakeConversation, api: TelegramApiDouble
 ) -> None:
-    conversation.replies = None
+    conversation.answer_with(None)
     assert await post(client, message_update(5, 42, "hello again")) == 200
     assert await post(client, callback_update(6, 42, "vote:1")) == 200
     assert [m for m in api.methods() if m != "getMe"] == ["answerCallbackQuery"]
@@ -145,7 +129,7 @@ async def test_updates_without_an_inbound_are_acknowledged_silently(
 async def test_a_rate_limited_reply_is_retried_once_after_the_wait(
     client: TestClient[Any, Any], conversation: FakeConversation, api: TelegramApiDouble
 ) -> None:
-    conversation.replies = [Message("42", (Span("hello"),))]
+    conversation.answer_with([Message("42", (Span("hello"),))])
     api.fail_next("sendMessage", status=429, retry_after=1)
     start = time.monotonic()
     assert await post(client, message_update(8, 42, "hi")) == 200
@@ -157,7 +141,7 @@ async def test_a_rate_limited_reply_is_retried_once_after_the_wait(
 async def test_a_failed_reply_never_fails_the_webhook(
     client: TestClient[Any, Any], conversation: FakeConversation, api: TelegramApiDouble
 ) -> None:
-    conversation.replies = [Message("42", (Span("hello"),)), Message("43", (Span("to a friend"),))]
+    conversation.answer_with([Message("42", (Span("hello"),)), Message("43", (Span("to a friend"),))])
     api.fail_next("sendMessage", status=403)
     assert await post(client, message_update(9, 42, "hi")) == 200
     assert api.sent_to(42) == []
