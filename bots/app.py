@@ -23,6 +23,7 @@ from bots.neutral import Inbound, Reply
 from bots.ports import Sender, Surface
 from bots.redaction import Redactor, secrets_of
 from bots.settings import Settings
+from core import room
 from core.db import INTERACTIVE, LONG, is_sqlite, make_engine, make_sessions, ping
 from core.rules import Rules
 from scheduler.dispatch import OutboxDispatcher
@@ -60,10 +61,13 @@ class OasisApp:
             self.telegram = TelegramSurface(s.telegram_bot_token, s.telegram_api_base_url, self.handle,
                                             max_per_second=s.telegram_max_messages_per_second,
                                             webhook_url=s.telegram_webhook_url,
-                                            webhook_secret=s.telegram_webhook_secret)
+                                            webhook_secret=s.telegram_webhook_secret,
+                                            room_chat=str(s.telegram_room_chat_id) if s.telegram_room_chat_id
+                                            else None)
         self.slack: SlackAdapter | None = None
         if s.slack_bot_token and s.slack_signing_secret:
-            self.slack = SlackAdapter(s.slack_bot_token, s.slack_signing_secret, self.handle, api_url=s.slack_api_url)
+            self.slack = SlackAdapter(s.slack_bot_token, s.slack_signing_secret, self.handle, api_url=s.slack_api_url,
+                                      room_channel=s.slack_room_channel_id or None)
         elif s.slack_bot_token or s.slack_signing_secret:
             log.warning("Slack is off: set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable it")
         self.surfaces: list[Surface] = [x for x in (self.telegram, self.slack) if x is not None]
@@ -88,6 +92,9 @@ class OasisApp:
     async def start(self) -> None:
         s = self.settings
         await self.dispatcher.release_held_replies()  # before any event can store new ones
+        async with self.sessions() as session, session.begin():  # where the dialogue room is held now
+            for surface in self.surfaces:
+                await room.set_destination(session, surface.name, surface.room_chat)
         for surface in self.surfaces:
             await surface.prepare()
         routes = [route for surface in self.surfaces for route in surface.routes()]

@@ -277,6 +277,9 @@ class Conversation:
         if await flows.continue_flow(ctx, text, self.routes.flows):
             return
         if not ctx.inbound.where.direct:
+            in_group = self.routes.group_texts.get("group")
+            if in_group is not None:
+                await in_group(ctx, text)
             return
         if not text.strip():
             ctx.reply(ctx.t.tr("I can only read text messages. Send /help to see what I can do."))

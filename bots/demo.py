@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bots.settings import Settings
-from core import proposals, votes
+from core import proposals, room, votes
 from core.citizens import ensure_identity, load_actor
 from core.db import make_engine, make_sessions
 from core.models import Proposal
@@ -47,7 +47,8 @@ async def load_demo(settings: Settings, *, force: bool = False) -> str:
                 ids.append(proposal.id)
                 for voter in people[1: 1 + (len(SAMPLES) - number)]:
                     await votes.vote(session, voter, proposal.id, rules)
-            await proposals.add_comment(session, people[1], ids[0], "저도 매일 겪는 문제입니다. 꼭 필요해요!")
+            await room.comment(session, people[1], ids[0], "저도 매일 겪는 문제입니다. 꼭 필요해요!",
+                               platform="console")
         moved = 0
         for pid in ids:
             async with sessions() as session, session.begin():

@@ -89,6 +89,11 @@ class Inbound:
     """The surface can open a form in answer to this event (Slack: it carries a trigger_id)."""
     command_prefix: str = "/"
     """How people type a command here: "/" on Telegram, "/oasis " in Slack; replies name commands so."""
+    message_id: str | None = None
+    """The platform's id of the message this event is (a Telegram message id, a Slack ts), where the
+    conversation may need to find it again: a dialogue-room message is mirrored, edited, replied to."""
+    reply_to: str | None = None
+    """The platform's id of the message this one answers, in the same chat (a reply in the room)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +138,8 @@ class Message:
     buttons: tuple[tuple[Button, ...], ...] = ()
     thread_id: str | None = None
     edit_message_id: str | None = None
+    reply_to_message_id: str | None = None
+    """Shown as an answer to this message of the same chat (a reply mirrored into the room)."""
     outbox_id: int | None = None
     """The outbox row that keeps this reply (bots/replies.py): report the send to `ReplyReceipts`."""
 

@@ -6,6 +6,7 @@ Core knows no platform by name; this table is passed to it where it matters (who
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -17,10 +18,19 @@ class Platform:
     user_id_is_chat: bool = False
     """A person granted a role by the CLI before ever talking to the bot can still be reached (Telegram:
     a private chat id equals the user id; Slack: the sender opens the DM from the user id)."""
+    place_link: Callable[[str, str | None], str | None] | None = None
+    """A link to a dialogue-room thread there, from the room's chat id and the thread's place."""
+
+
+def telegram_topic_link(chat_id: str, topic: str | None) -> str | None:
+    """t.me/c/<id>/<topic> opens a forum topic for members of a supergroup (id -100<id>)."""
+    if not chat_id.startswith("-100") or topic is None:
+        return None
+    return f"https://t.me/c/{chat_id[4:]}/{topic}"
 
 
 PLATFORMS: dict[str, Platform] = {p.name: p for p in (
-    Platform("telegram", "Telegram", user_id_is_chat=True),
+    Platform("telegram", "Telegram", user_id_is_chat=True, place_link=telegram_topic_link),
     Platform("slack", "Slack", user_id_is_chat=True),
     Platform("console", "terminal"),
     Platform("web", "web chat"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bots.neutral import Inbound, Message, Reply
 
@@ -49,6 +49,16 @@ class Sender(Protocol):
         ...
 
 
+@runtime_checkable
+class RoomSender(Sender, Protocol):
+    """A sender that can also hold the dialogue room: open a thread there for a proposal's discussion."""
+
+    async def open_thread(self, chat_id: str, title: str) -> str:
+        """Open a topic (Telegram forum) or post a thread's root message (Slack) named `title`; return the
+        place later messages go to (the topic's id, the root's ts). Raise DeliveryError like `send`."""
+        ...
+
+
 class InboundHandler(Protocol):
     """The conversation as adapters see it: store the event, apply it once, return direct replies.
 
@@ -87,6 +97,10 @@ class Surface(Protocol):
     @property
     def sender(self) -> Sender | None:
         """Its outbox sender, if people can be written to there first."""
+
+    @property
+    def room_chat(self) -> str | None:
+        """The dialogue room's chat here (TELEGRAM_ROOM_CHAT_ID, SLACK_ROOM_CHANNEL_ID), if configured."""
 
     @property
     def keeps_replies(self) -> bool:

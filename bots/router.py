@@ -19,6 +19,8 @@ BatchHandler = Callable[[list[tuple[Ctx, str]]], Awaitable[None]]
 FormHandler = Callable[[Ctx, dict[str, str]], Awaitable[None]]
 StepHandler = Callable[[Ctx, str, dict[str, Any], str], Awaitable[None]]
 """A guided flow's handler for free text: (ctx, step, data, text)."""
+GroupTextHandler = Callable[[Ctx, str], Awaitable[None]]
+"""Free text written in a group chat (not to the bot in private), e.g. in the dialogue room."""
 StepButtonHandler = Callable[[Ctx, str, dict[str, Any]], Awaitable[None]]
 """A guided flow's button, called only at the steps it belongs to: (ctx, value, the flow's data)."""
 Guard = Callable[[Ctx], None]
@@ -35,6 +37,8 @@ class Router:
         """Presses of these buttons may be applied many at once (one session), e.g. a storm of Support."""
         self.forms: dict[str, FormHandler] = {}
         self.flows: dict[str, StepHandler] = {}
+        self.group_texts: dict[str, GroupTextHandler] = {}
+        """At most one: a second capability that wants group chats' text raises at start-up."""
         self.aliases: dict[str, str] = {}
         """Old button action names (still on buttons in people's chats) → today's namespaced ones."""
         self._owner: dict[tuple[str, str], str] = {}  # (table, name) → the router that attached it
@@ -67,6 +71,9 @@ class Router:
     def flow(self, name: str) -> Callable[[StepHandler], StepHandler]:
         return self._attach("flows", self.flows, (name,))
 
+    def group_text(self) -> Callable[[GroupTextHandler], GroupTextHandler]:
+        return self._attach("group_texts", self.group_texts, ("group",))
+
     def step_button(self, action: str, *, flow: str, steps: tuple[str, ...],
                     expired: str) -> Callable[[StepButtonHandler], StepButtonHandler]:
         """A button of a guided flow. The router checks once that the person is in `flow` at one of
@@ -94,7 +101,7 @@ class Router:
     def include_router(self, *routers: Router) -> Router:
         """Take in what the routers attached; a name attached by two of them raises."""
         for router in routers:
-            for table in ("commands", "buttons", "batch_buttons", "forms", "flows", "aliases"):
+            for table in ("commands", "buttons", "batch_buttons", "forms", "flows", "group_texts", "aliases"):
                 mine: dict[str, Any] = getattr(self, table)
                 for name, handler in getattr(router, table).items():
                     self._claim(table, name, router._owner.get((table, name), router.name))

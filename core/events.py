@@ -62,9 +62,23 @@ class Reviewed(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class Commented(Event):
-    comment_id: int
+class DiscussionOpened(Event):
+    """A proposal's thread of the dialogue room exists now: each room surface opens a topic for it."""
+
+    thread_id: int
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoomMessagePosted:
+    """Someone said something in the dialogue room (a proposal's discussion, or the Lobby)."""
+
+    message_id: int
+    thread_id: int
+    proposal_id: int | None
     citizen_id: int
+    written_in: tuple[str, str] | None
+    """(platform, chat) of the room it was written in, which has it already; None: a private chat."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +89,7 @@ class AccountsMerged:
     proposals_voted: tuple[int, ...]
 
 
-Fact = Event | AccountsMerged
+Fact = Event | AccountsMerged | RoomMessagePosted
 
 
 async def publish(session: AsyncSession, event: Fact) -> None:

@@ -17,7 +17,6 @@ from core.errors import Forbidden, Invalid, InvalidState
 from core.events import AccountsMerged, publish
 from core.models import (
     Citizen,
-    Comment,
     DepartmentReview,
     Follow,
     Identity,
@@ -26,6 +25,7 @@ from core.models import (
     OutboxMessage,
     Proposal,
     RoleGrant,
+    RoomMessage,
     StatusEvent,
     Vote,
 )
@@ -112,7 +112,7 @@ async def merge_citizens(session: AsyncSession, *, keep: int, gone: int) -> Link
     await _move(session, Follow, "citizen_id", keep, gone, "proposal_id")
     await _move(session, RoleGrant, "citizen_id", keep, gone, "role")
     await _move(session, OutboxMessage, "citizen_id", keep, gone, "event_key")
-    for model, column in ((Identity, "citizen_id"), (Comment, "citizen_id"), (Proposal, "author_id"),
+    for model, column in ((Identity, "citizen_id"), (RoomMessage, "citizen_id"), (Proposal, "author_id"),
                           (DepartmentReview, "official_id"), (StatusEvent, "actor_id"),
                           (LinkCode, "citizen_id"), (LinkAttempt, "citizen_id")):
         await _move(session, model, column, keep, gone)

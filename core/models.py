@@ -118,14 +118,82 @@ class Vote(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class Comment(Base):
-    __tablename__ = "comments"
+class RoomThread(Base):
+    """One discussion of the dialogue room: a proposal's, or the Lobby (key "lobby")."""
+
+    __tablename__ = "room_threads"
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    """"lobby", or "p<id>" for a proposal's discussion."""
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), unique=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    """The sequence number of its newest message: every surface shows a thread in this order."""
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class RoomMessage(Base):
+    """One utterance in the dialogue room: the source of truth that every surface mirrors."""
+
+    __tablename__ = "room_messages"
+    __table_args__ = (
+        UniqueConstraint("thread_id", "seq", name="uq_room_messages_thread_seq"),
+        Index("ix_room_messages_citizen_created", "citizen_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("room_threads.id"))
+    seq: Mapped[int] = mapped_column(Integer)
     citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    origin: Mapped[str] = mapped_column(String(20), default="")
+    """The platform it was written on."""
     body: Mapped[str] = mapped_column(Text)
-    platform: Mapped[str] = mapped_column(String(20), default="")
-    hidden: Mapped[bool] = mapped_column(default=False)
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("room_messages.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime)
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RoomDestination(Base):
+    """A room the operator configured on a surface (TELEGRAM_ROOM_CHAT_ID, SLACK_ROOM_CHANNEL_ID): where
+    room messages are mirrored. Written by the process that runs that surface, read by core."""
+
+    __tablename__ = "room_destinations"
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(100))
+
+
+class RoomPlace(Base):
+    """Where a thread lives on one surface: a forum topic's id, a Slack root message's ts (None: the
+    Lobby, which is the General topic / the channel's top level)."""
+
+    __tablename__ = "room_places"
+    __table_args__ = (Index("ix_room_places_ref", "platform", "chat_id", "place_ref"),)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("room_threads.id"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    place_ref: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RoomCopy(Base):
+    """One copy of a room message on a surface, part by part (long text is split): the persistent map
+    that lets edits, deletes, hides and replies find every copy after any restart. The copy a person
+    wrote themselves is the origin; the bot's copies get their message id once sent."""
+
+    __tablename__ = "room_copies"
+    __table_args__ = (
+        UniqueConstraint("message_id", "platform", "chat_id", "part", name="uq_room_copies_message_place_part"),
+        UniqueConstraint("platform", "chat_id", "platform_message_id", name="uq_room_copies_platform_message"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("room_messages.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(100))
+    part: Mapped[int] = mapped_column(Integer, default=0)
+    platform_message_id: Mapped[str | None] = mapped_column(String(100))
+    origin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -1,4 +1,4 @@
-"""Submitting, withdrawing, following and discussing proposals."""
+"""Submitting, withdrawing and following proposals (their discussion: core/room.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from core.citizens import Actor
 from core.clock import utcnow
 from core.directory import get_category
 from core.errors import Forbidden, InvalidState, NotFound
-from core.events import Commented, ProposalSubmitted, StatusChanged, publish
-from core.models import Comment, Follow, Proposal, StatusEvent
-from core.rules import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX, checked_text
+from core.events import ProposalSubmitted, StatusChanged, publish
+from core.models import Follow, Proposal, StatusEvent
+from core.rules import DESCRIPTION_MAX, TITLE_MAX, checked_text
 from core.statuses import Status, can_move
 from core.upsert import insert_ignore
 
@@ -123,18 +123,3 @@ async def unfollow(session: AsyncSession, actor: Actor, proposal_id: int) -> boo
         delete(Follow).where(Follow.proposal_id == proposal_id, Follow.citizen_id == actor.citizen_id)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def add_comment(
-    session: AsyncSession, actor: Actor, proposal_id: int, body: str, *, platform: str = ""
-) -> Comment:
-    proposal = await get_proposal(session, proposal_id)
-    if proposal.status in HIDDEN_FROM_DISCUSSION:
-        raise InvalidState("comment_closed", id=proposal_id, status=proposal.status)
-    text = checked_text(body, "comment", COMMENT_MAX)
-    comment = Comment(proposal_id=proposal_id, citizen_id=actor.citizen_id, body=text, platform=platform,
-                      created_at=utcnow())
-    session.add(comment)
-    await session.flush()
-    await publish(session, Commented(proposal.id, comment.id, actor.citizen_id))
-    return comment

@@ -20,17 +20,19 @@ from core.db import Sessions, is_database_failure
 from core.directory import department_names, get_department
 from core.events import (
     AccountsMerged,
-    Commented,
+    DiscussionOpened,
     EnteredReview,
     Fact,
     ProposalSubmitted,
     Reviewed,
+    RoomMessagePosted,
     StatusChanged,
     Supported,
     take,
 )
-from core.models import DepartmentReview, Proposal
+from core.models import Citizen, DepartmentReview, Proposal, RoomCopy, RoomMessage
 from core.outbox import notify, notify_channel, notify_followers
+from core.room import destinations, discussion
 from core.rules import Rules
 from core.votes import start_review_if_due
 
@@ -100,11 +102,45 @@ async def update_department_card(session: AsyncSession, event: Reviewed) -> None
                          edit_ref=card_ref(proposal.id))
 
 
-async def tell_author(session: AsyncSession, event: Commented) -> None:
+async def open_discussion(session: AsyncSession, event: EnteredReview) -> None:
+    """A proposal under review is talked about: its discussion opens in the room if it has not yet."""
+    await discussion(session, event.proposal_id)
+
+
+async def open_places(session: AsyncSession, event: DiscussionOpened) -> None:
+    """Each room surface opens the thread's topic (Telegram) or root message (Slack), in the outbox's
+    order: before any message of the thread goes there."""
+    params = {"thread_id": event.thread_id, "proposal_id": event.proposal_id, "title": event.title}
+    for room in await destinations(session):
+        await notify_channel(session, room.platform, room.chat_id, f"room-open:{event.thread_id}", "room_open",
+                             params)
+
+
+async def mirror_message(session: AsyncSession, event: RoomMessagePosted) -> None:
+    """One copy on every room surface but the one it was written in, each delivered by the outbox."""
+    message = await session.get(RoomMessage, event.message_id)
+    author = await session.get(Citizen, event.citizen_id)
+    if message is None or author is None:
+        raise LookupError(f"room message {event.message_id} vanished within its own transaction")
+    params = {"message_id": message.id, "thread_id": message.thread_id, "proposal_id": event.proposal_id,
+              "seq": message.seq, "name": author.display_name, "origin": message.origin, "body": message.body,
+              "reply_to_id": message.reply_to_id}
+    for room in await destinations(session):
+        if (room.platform, room.chat_id) == event.written_in:
+            continue
+        session.add(RoomCopy(message_id=message.id, platform=room.platform, chat_id=room.chat_id, part=0,
+                             platform_message_id=None, origin=False, created_at=message.created_at))
+        await notify_channel(session, room.platform, room.chat_id, f"room:{message.id}", "room_post", params)
+
+
+async def tell_author(session: AsyncSession, event: RoomMessagePosted) -> None:
+    """The author of a proposal hears of what others say in its discussion."""
+    if event.proposal_id is None:
+        return
     proposal = await _proposal(session, event.proposal_id)
     if proposal.author_id != event.citizen_id:
-        await notify(session, [proposal.author_id], f"comment:{event.comment_id}", "new_comment",
-                     {"id": proposal.id, "title": proposal.title, "comment_id": event.comment_id})
+        await notify(session, [proposal.author_id], f"comment:{event.message_id}", "new_comment",
+                     {"id": proposal.id, "title": proposal.title, "comment_id": event.message_id})
 
 
 async def enter_review_if_due(session: AsyncSession, event: Supported, rules: Rules) -> None:
@@ -121,9 +157,10 @@ REACTIONS: dict[type, tuple[Reaction, ...]] = {
     ProposalSubmitted: (),
     Supported: (),
     StatusChanged: (tell_followers,),
-    EnteredReview: (ask_department, post_department_card),
+    EnteredReview: (ask_department, post_department_card, open_discussion),
     Reviewed: (update_department_card,),
-    Commented: (tell_author,),
+    DiscussionOpened: (open_places,),
+    RoomMessagePosted: (mirror_message, tell_author),
     AccountsMerged: (),
 }
 

@@ -50,6 +50,7 @@ from core.outbox import (
     release_held_replies,
     remember_message,
 )
+from scheduler import room_delivery
 from scheduler.retry_policy import DEFAULT_GIVE_UP, gives_up, maybe_sent, retry_wait
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ class OutboxDispatcher:
         self.per_chat = per_chat  # a chat paced at ~1/s must not hold a whole batch for minutes
         self.idle_seconds = idle_seconds
         self.by_user_id = frozenset(messaged_by_user_id)
+        self.room = room_delivery.RoomDelivery(sessions)
         self.redact = redact  # a send error can quote a URL with the bot token in it: never store that
         self.sent = self.failed = self.retried = self.maybe_sent = 0
         self._wake = asyncio.Event()
@@ -239,6 +241,8 @@ class OutboxDispatcher:
     async def _deliver(self, job: Job, address: Address) -> datetime | None:
         """Send one row and record the outcome; returns the retry time if it is to be tried again."""
         sender = self.senders[address.platform]
+        if job.kind in room_delivery.KINDS:
+            return await self._deliver_room(job, address, sender)
         if job.kind == replies.KIND:  # worded when it was written, in the language of that moment
             message = replies.decode(job.params, address.chat_id)
         else:
@@ -251,6 +255,18 @@ class OutboxDispatcher:
             message_id = await asyncio.wait_for(sender.send(message), timeout=self.lease_seconds)
         except Exception as exc:  # DeliveryErrors, timeouts, and anything a sender did not foresee
             return await self._after_failure(job, exc)
+        await self._record_sent(job, address.platform, address.chat_id, message_id)
+        return None
+
+    async def _deliver_room(self, job: Job, address: Address, sender: Sender) -> datetime | None:
+        try:
+            message = await self.room.message_for(job.kind, job.params, address, sender)
+            message_id = (await asyncio.wait_for(sender.send(message), timeout=self.lease_seconds)
+                          if message is not None else None)
+        except Exception as exc:
+            return await self._after_failure(job, exc)
+        if message is not None:
+            await self.room.sent(job.params, address, message_id)
         await self._record_sent(job, address.platform, address.chat_id, message_id)
         return None
 

@@ -48,19 +48,24 @@ async def fresh_database(url: str) -> tuple[AsyncEngine, Sessions]:
     The caller disposes of the engine. PostgreSQL loses everything in schema `public`: point
     OASIS_TEST_POSTGRES_URL at a database used only by tests.
     """
-    if is_sqlite(url):
-        remove_sqlite_files(url)
-    else:
-        engine = make_engine(url)
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-                await conn.execute(text("CREATE SCHEMA public"))
-        finally:
-            await engine.dispose()
+    await empty_database(url)
     await upgrade(url)
     engine = make_engine(url)
     return engine, make_sessions(engine)
+
+
+async def empty_database(url: str) -> None:
+    """No tables at all: the state before the first migration."""
+    if is_sqlite(url):
+        remove_sqlite_files(url)
+        return
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
 
 
 async def count_rows(url: str, table: Any) -> int:

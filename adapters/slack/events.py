@@ -84,8 +84,9 @@ class SlackAdapter:
 
     def __init__(self, token: str, signing_secret: str, handler: InboundHandler, *,
                  api_url: str = DEFAULT_API_URL, command: str = SLASH_COMMAND, ack_budget: float = ACK_BUDGET,
-                 drain_timeout: float = 5.0) -> None:
+                 drain_timeout: float = 5.0, room_channel: str | None = None) -> None:
         self.client = make_client(token, api_url)
+        self.room_chat = room_channel
         self.people = People(self.client)
         self.sender = SlackSender(self.client, self.people)
         self.replies = Replies(self.client, self.people)
@@ -169,12 +170,16 @@ class SlackAdapter:
         return await self._store_then_ack(request_name("command", body), ack, stage())
 
     async def on_message(self, ack: AsyncAck, body: Body, event: Body) -> BoltResponse | None:
-        if not parse.is_person_message(event):
+        if parse.is_person_message(event):
+            read = parse.message_inbound
+        elif parse.is_room_message(event):
+            read = parse.room_message_inbound
+        else:
             await ack()
             return None
 
         async def stage() -> Deliver:
-            inbound = parse.message_inbound(body, await self.people.who(str(event["user"])))
+            inbound = read(body, await self.people.who(str(event["user"])))
             replies = await self._handler(inbound)
             return lambda: self.replies.deliver(inbound, replies)
 

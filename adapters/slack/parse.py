@@ -79,6 +79,28 @@ def is_person_message(event: Body) -> bool:
             and not event.get("bot_id") and not event.get("hidden") and bool(event.get("user")))
 
 
+ROOM_CHANNEL_TYPES = frozenset({"channel", "group"})
+
+
+def is_room_message(event: Body) -> bool:
+    """A new message a person wrote in a channel the bot is in (the dialogue room's, if it is that one:
+    the conversation decides); an edit, a bot's post (our own mirrors among them) or a join is not."""
+    return (event.get("type") == "message" and event.get("channel_type") in ROOM_CHANNEL_TYPES
+            and event.get("subtype") in (None, "thread_broadcast") and not event.get("bot_id")
+            and not event.get("hidden") and bool(event.get("user")) and bool(event.get("ts")))
+
+
+def room_message_inbound(body: Body, who: Who) -> Inbound:
+    """A message in a channel: its ts is its id (a re-delivery under a new event id has the same ts), and
+    a reply in a thread belongs to the thread under its root's ts."""
+    event = body["event"]
+    ts, thread = str(event["ts"]), event.get("thread_ts")
+    return Inbound(PLATFORM, str(body["event_id"]), who,
+                   Where(str(event["channel"]), direct=False,
+                         thread_id=str(thread) if thread and str(thread) != ts else None),
+                   Text(incoming_text(str(event.get("text") or ""))), message_id=ts)
+
+
 def message_inbound(body: Body, who: Who) -> Inbound:
     event = body["event"]
     thread = event.get("thread_ts")

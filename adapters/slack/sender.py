@@ -9,6 +9,7 @@ another one.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -104,11 +105,22 @@ class SlackSender:
 
     async def send(self, message: Message) -> str | None:
         """Send (or edit) one message, waiting only on this channel's limit; returns Slack's ts."""
-        channel = message.chat_id
+        return await self._paced(message.chat_id, lambda channel: post(self.client, channel, [message]))
+
+    async def open_thread(self, chat_id: str, title: str) -> str:
+        """A dialogue-room thread: the bot's root message in the room channel, named `title`."""
+        ts = await self._paced(chat_id, lambda channel: post(self.client, channel, [
+            Message(chat_id=channel, text=(Span(title, "bold"),))]))
+        if not ts:
+            raise TransientError("chat.postMessage returned no ts for the thread's root")
+        return ts
+
+    async def _paced(self, chat_id: str, call: Callable[[str], Awaitable[str]]) -> str:
+        channel = chat_id
         try:
-            channel = await self.people.channel_for(message.chat_id)
+            channel = await self.people.channel_for(chat_id)
             await self.pacer.get(channel).acquire()
-            return await post(self.client, channel, [message])
+            return await call(channel)
         except SlackApiError as exc:
             error = neutral_error(exc)
             if isinstance(error, RetryAfter):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import CallbackQuery, Chat, Message, Update, User
 
 from bots.neutral import ButtonPress, Command, Inbound, Payload, Text, Where, Who
@@ -46,7 +48,19 @@ def _from_message(update_id: int, message: Message, bot_username: str | None) ->
     payload = _text_payload(message.text, bot_username, direct)
     if payload is None:
         return None
-    return _inbound(update_id, user, message.chat, thread, payload)
+    return replace(_inbound(update_id, user, message.chat, thread, payload),
+                   message_id=str(message.message_id), reply_to=_answered(message))
+
+
+def _answered(message: Message) -> str | None:
+    """The message this one replies to. In a forum topic every message "replies" to the topic's first
+    (service) message: that is the topic, not an answer to anyone."""
+    target = message.reply_to_message
+    if target is None or target.forum_topic_created is not None:
+        return None
+    if message.is_topic_message and target.message_id == message.message_thread_id:
+        return None
+    return str(target.message_id)
 
 
 def _text_payload(text: str, bot_username: str | None, direct: bool) -> Payload | None:

@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Awaitable, Callable
 
 import httpx
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram import Message as TelegramMessage
 from telegram import error as tg
 from telegram.constants import ParseMode
@@ -46,6 +46,20 @@ class TelegramSender:
             await self.pacer.wait_turn(message.chat_id)
 
         return await self._send(message, turn)
+
+    async def open_thread(self, chat_id: str, title: str) -> str:
+        """A dialogue-room thread: a topic of the room's forum, named `title` (it counts against the
+        group's limit like a message)."""
+        await self.pacer.wait_turn(chat_id)
+        try:
+            topic = await self._bot.create_forum_topic(chat_ref(chat_id), title)
+        except tg.RetryAfter as exc:
+            seconds = retry_seconds(exc)
+            self.pacer.pause(chat_id, seconds)
+            raise RetryAfter(seconds) from exc
+        except tg.TelegramError as exc:
+            raise neutral_error(exc) from exc
+        return str(topic.message_thread_id)
 
     async def send_now(self, message: Message) -> str | None:
         """An answer to someone who just wrote: only the bot-wide limit applies (a person does not write
@@ -103,6 +117,8 @@ async def deliver(
     chat_id = chat_ref(message.chat_id)
     thread = int(message.thread_id) if message.thread_id else None
     previews = LinkPreviewOptions(is_disabled=not link_previews)
+    answering = (ReplyParameters(int(message.reply_to_message_id), allow_sending_without_reply=True)
+                 if message.reply_to_message_id and message.reply_to_message_id.isdigit() else None)
     last_id: str | None = None
     for index, part in enumerate(parts):
         reply_markup = markup if index == len(parts) - 1 else None
@@ -131,6 +147,7 @@ async def deliver(
             reply_markup=reply_markup,
             message_thread_id=thread,
             link_preview_options=previews,
+            reply_parameters=answering if index == 0 else None,
         )
         last_id = str(sent.message_id)
     return last_id

@@ -20,11 +20,13 @@ class TelegramSurface:
     keeps_replies = True  # the webhook reports every answer it sent (or could not) to `receipts`
 
     def __init__(self, token: str, api_base_url: str, handler: InboundHandler, *, max_per_second: float,
-                 webhook_url: str | None = None, webhook_secret: str | None = None) -> None:
+                 webhook_url: str | None = None, webhook_secret: str | None = None,
+                 room_chat: str | None = None) -> None:
         if webhook_url and not webhook_secret:
             raise SystemExit("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set")
         self.bot = make_bot(token, api_base_url)
         self.sender = TelegramSender(self.bot, max_per_second)
+        self.room_chat = room_chat
         self.receipts: ReplyReceipts | None = None
         """Where the webhook reports the replies it sent; set by the root once the outbox exists."""
         self.webhook: TelegramWebhook | None = None

@@ -1,4 +1,4 @@
-"""Taking part in a proposal: support it, take support back, follow it, discuss it, withdraw one's own."""
+"""Taking part in a proposal: support it, take support back, follow it, withdraw one's own."""
 
 from __future__ import annotations
 
@@ -83,14 +83,6 @@ async def unvote(ctx: Ctx, args: str) -> None:
         ctx.say(ctx.t.tr("Your support for #{id} was withdrawn.", id=result.proposal_id))
     else:
         ctx.reply(ctx.t.tr("You were not supporting #{id}.", id=result.proposal_id))
-
-
-@router.command("comment")
-async def comment(ctx: Ctx, args: str) -> None:
-    pid = parse_id(args)
-    _, _, body = args.strip().partition(" ")
-    await proposals.add_comment(ctx.session, ctx.actor, pid, body, platform=ctx.inbound.platform)
-    ctx.reply(ctx.t.tr("Your comment on #{id} was added.", id=pid))
 
 
 @router.command("follow")

@@ -98,6 +98,10 @@ class SlackApiDouble:
         """Messages currently in `channel` (after any chat.update), oldest first."""
         return [m for (c, _), m in sorted(self.messages.items(), key=lambda kv: kv[1]["ts"]) if c == channel]
 
+    def in_thread(self, channel: str, thread_ts: str | None) -> list[dict[str, Any]]:
+        """The bot's posts in one thread of a channel (None: the top level), in order."""
+        return [m for m in self.posted(channel) if m.get("thread_ts") == thread_ts]
+
     def texts(self, channel: str) -> list[str]:
         return [message_text(m) for m in self.posted(channel)]
 

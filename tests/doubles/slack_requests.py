@@ -95,6 +95,18 @@ def message_im(user: str, text: str, channel: str, *, event_id: str | None = Non
     return event_callback(event, event_id)
 
 
+def message_channel(user: str, text: str, channel: str, *, ts: str | None = None, thread_ts: str | None = None,
+                    event_id: str | None = None, **extra: Any) -> SlackRequest:
+    """A message in a channel the bot is in (`message.channels`); in a thread under `thread_ts`. `ts` is
+    the message's own id: the same `ts` under a new `event_id` is Slack delivering it again."""
+    ts = ts or f"{time.time():.6f}"
+    event = {"type": "message", "channel_type": "channel", "channel": channel, "user": user, "text": text,
+             "ts": ts, "event_ts": ts, "team": TEAM_ID, **extra}
+    if thread_ts is not None:
+        event["thread_ts"] = thread_ts
+    return event_callback(event, event_id)
+
+
 def app_home_opened(user: str, channel: str, tab: str = "home") -> SlackRequest:
     event = {"type": "app_home_opened", "user": user, "channel": channel, "tab": tab,
              "event_ts": f"{time.time():.6f}"}

@@ -22,7 +22,8 @@ from tests.doubles.telegram_updates import BOT_USER, bot_message
 Call = tuple[str, dict[str, Any]]
 
 # Parameters Telegram defines as strings: never JSON-decode them, even when they look like numbers.
-_STRING_PARAMS = {"text", "caption", "callback_query_id", "secret_token", "url", "inline_message_id", "title"}
+_STRING_PARAMS = {"text", "caption", "callback_query_id", "secret_token", "url", "inline_message_id", "title",
+                  "name"}
 _DEFAULT_DESCRIPTIONS = {
     400: "Bad Request: chat not found",
     403: "Forbidden: bot was blocked by the user",
@@ -56,6 +57,8 @@ class TelegramApiDouble:
         self.webhook: dict[str, Any] = {}
         self.blocked: set[int | str] = set()
         self._messages: dict[tuple[Any, int], dict[str, Any]] = {}
+        self.topics: dict[Any, dict[int, str]] = {}
+        """Forum topics per chat: {message_thread_id: name}, as createForumTopic made them."""
         self._next_message_id = 1
         self._failures: dict[str, list[tuple[int, str, int | None]]] = {}
         self._outage: tuple[int, set[str], int] | None = None
@@ -196,12 +199,31 @@ class TelegramApiDouble:
             raise ApiError(400, "Bad Request: chat_id and text are required")
         if chat_id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        thread = params.get("message_thread_id")
+        if thread and chat_id in self.topics and int(thread) not in self.topics[chat_id]:
+            raise ApiError(400, "Bad Request: message thread not found")
         message = self._message(chat_id, self._next_message_id, params)
         self._next_message_id += 1
-        if params.get("message_thread_id"):
-            message.update(message_thread_id=params["message_thread_id"], is_topic_message=True)
+        if thread:
+            message.update(message_thread_id=thread, is_topic_message=True)
         self._messages[(chat_id, message["message_id"])] = {**message, "params": params}
         return message
+
+    async def _api_createforumtopic(self, params: dict[str, Any]) -> Any:
+        chat_id, name = params.get("chat_id"), str(params.get("name") or "")
+        if not 1 <= len(name) <= 128:
+            raise ApiError(400, "Bad Request: TOPIC_TITLE_EMPTY" if not name else "Bad Request: TOPIC_TITLE_TOO_LONG")
+        if not isinstance(chat_id, int) or chat_id > 0:
+            raise ApiError(400, "Bad Request: the chat is not a forum")
+        thread_id = self._next_message_id  # a topic's id is the id of its first (service) message
+        self._next_message_id += 1
+        self.topics.setdefault(chat_id, {})[thread_id] = name
+        return {"message_thread_id": thread_id, "name": name, "icon_color": 7322096}
+
+    def in_topic(self, chat_id: int, thread_id: int | None) -> list[dict[str, Any]]:
+        """What the bot posted in one topic of a forum (None: the General topic), in order."""
+        return [p for m, p in self.calls if m == "sendMessage" and p.get("chat_id") == chat_id
+                and p.get("message_thread_id") == thread_id]
 
     async def _api_editmessagetext(self, params: dict[str, Any]) -> Any:
         key = (params.get("chat_id"), params.get("message_id"))

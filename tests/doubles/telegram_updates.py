@@ -56,8 +56,11 @@ def message_update(
     chat_type: str = "private",
     thread_id: int | None = None,
     message_id: int | None = None,
+    reply_to: int | None = None,
 ) -> dict[str, Any]:
-    """A text message update; a leading /command gets its bot_command entity like Telegram adds."""
+    """A text message update; a leading /command gets its bot_command entity like Telegram adds. In a
+    forum topic (`thread_id`) a message that answers nobody still replies to the topic's first message,
+    as Telegram sends it; `reply_to` answers that message instead."""
     message = _message_base(update_id, user_id, first_name, language_code, chat_id, chat_type, message_id)
     message["text"] = text
     if text.startswith("/") and len(text) > 1 and not text[1].isspace():
@@ -66,6 +69,12 @@ def message_update(
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
     if thread_id is not None:
         message.update(message_thread_id=thread_id, is_topic_message=True)
+    if reply_to is not None or thread_id is not None:
+        target = reply_to if reply_to is not None else thread_id
+        replied: dict[str, Any] = {"message_id": target, "date": message["date"], "chat": message["chat"]}
+        if reply_to is None:
+            replied["forum_topic_created"] = {"name": "topic", "icon_color": 7322096}
+        message["reply_to_message"] = replied
     return {"update_id": update_id, "message": message}
 
 

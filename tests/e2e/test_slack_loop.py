@@ -9,7 +9,7 @@ import time
 from sqlalchemy import func, select, text
 
 from core.db import make_engine
-from core.models import Comment, Proposal, Vote
+from core.models import Proposal, RoomMessage, Vote
 from tests.doubles import slack_requests as rq
 from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.slack_wire import buttons, message_text
@@ -112,7 +112,7 @@ async def test_retried_event_takes_effect_once(sessions, db_url: str) -> None:
         assert (await w.post(event, retry_num=2))[0] == 200
         await message(api, dm(VOTER1), "Your comment on #1 was added")
         await asyncio.sleep(0.3)
-        assert await scalar(db_url, select(func.count()).select_from(Comment)) == 1
+        assert await scalar(db_url, select(func.count()).select_from(RoomMessage)) == 1
         assert sum("comment on #1" in t for t in api.texts(dm(VOTER1))) == 1
         assert await scalar(db_url, select(func.count()).select_from(Vote)) == 0
 
@@ -136,7 +136,7 @@ async def test_database_down_answers_500_and_the_redelivery_is_applied_once(sess
         await message(api, dm(VOTER1), "Your comment on #1 was added")
         assert (await w.post(event, retry_num=2))[0] == 200
         await asyncio.sleep(0.3)
-        assert await scalar(db_url, select(func.count()).select_from(Comment)) == 1
+        assert await scalar(db_url, select(func.count()).select_from(RoomMessage)) == 1
         assert sum("comment on #1" in t for t in api.texts(dm(VOTER1))) == 1
         assert await scalar(db_url, select(func.count()).select_from(Vote)) == 0
         assert (await w.app.health()) is None

@@ -150,3 +150,8 @@ def recipients(rows: list[OutboxMessage]) -> list[int]:
 
 def params_of(rows: list[OutboxMessage]) -> list[dict[str, Any]]:
     return [r.params for r in rows]
+
+
+async def withdraw(sessions: Sessions, author: Person, proposal_id: int) -> None:
+    async with sessions() as s, s.begin():
+        await proposals.withdraw(s, author.actor, proposal_id)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from core import proposals, votes
+from core import proposals, room, votes
 from core.db import Sessions
 from core.errors import Invalid, InvalidState, NotFound
-from core.models import Comment
+from core.models import RoomMessage
 from core.rules import Rules
 from core.statuses import Status
 from tests.integration import factories as f
@@ -28,13 +28,13 @@ async def test_comment_is_added_and_the_author_is_told(sessions: Sessions) -> No
     author, other = await f.citizen(sessions), await f.citizen(sessions)
     pid = await f.proposal(sessions, author)
     async with sessions() as s, s.begin():
-        comment = await proposals.add_comment(s, other.actor, pid, "  Great idea!\x00  ", platform="slack")
+        comment = await room.comment(s, other.actor, pid, "  Great idea!\x00  ", platform="slack")
         cid = comment.id
     async with sessions() as s:
-        stored = await s.get(Comment, cid)
+        stored = await s.get(RoomMessage, cid)
         assert stored is not None
-        assert (stored.body, stored.citizen_id, stored.platform, stored.hidden) == \
-            ("Great idea!", other.id, "slack", False)
+        assert (stored.body, stored.citizen_id, stored.origin, stored.hidden_at, stored.seq) == \
+            ("Great idea!", other.id, "slack", None, 1)
     [notice] = await f.outbox(sessions, kind="new_comment")
     assert notice.citizen_id == author.id
     assert notice.event_key == f"comment:{cid}"
@@ -45,7 +45,7 @@ async def test_the_author_is_not_told_of_their_own_comment(sessions: Sessions) -
     author = await f.citizen(sessions)
     pid = await f.proposal(sessions, author)
     async with sessions() as s, s.begin():
-        await proposals.add_comment(s, author.actor, pid, "Some more detail.")
+        await room.comment(s, author.actor, pid, "Some more detail.")
     assert await f.outbox(sessions) == []
 
 
@@ -56,10 +56,10 @@ async def test_bad_comments_are_refused(sessions: Sessions, body: str, code: str
     pid = await f.proposal(sessions, author)
     with pytest.raises(Invalid) as info:
         async with sessions() as s, s.begin():
-            await proposals.add_comment(s, other.actor, pid, body)
+            await room.comment(s, other.actor, pid, body)
     assert info.value.code == code
     async with sessions() as s:
-        assert await s.scalar(select(func.count()).select_from(Comment)) == 0
+        assert await s.scalar(select(func.count()).select_from(RoomMessage)) == 0
     assert await f.outbox(sessions) == []
 
 
@@ -70,7 +70,7 @@ async def test_no_comments_on_a_withdrawn_proposal(sessions: Sessions) -> None:
         await proposals.withdraw(s, author.actor, pid)
     with pytest.raises(InvalidState) as info:
         async with sessions() as s, s.begin():
-            await proposals.add_comment(s, other.actor, pid, "Too late?")
+            await room.comment(s, other.actor, pid, "Too late?")
     assert info.value.code == "comment_closed"
 
 
@@ -78,7 +78,7 @@ async def test_comments_continue_under_review(sessions: Sessions) -> None:
     author, other = await f.citizen(sessions), await f.citizen(sessions)
     pid = await f.under_review(sessions, author)
     async with sessions() as s, s.begin():
-        await proposals.add_comment(s, other.actor, pid, "Still relevant.")
+        await room.comment(s, other.actor, pid, "Still relevant.")
 
 
 async def test_a_hidden_proposal_is_not_found(sessions: Sessions) -> None:
@@ -93,7 +93,7 @@ async def test_a_hidden_proposal_is_not_found(sessions: Sessions) -> None:
                 if action == "vote":
                     await votes.vote(s, moderator.actor, pid, THRESHOLD_5)
                 elif action == "comment":
-                    await proposals.add_comment(s, moderator.actor, pid, "hi")
+                    await room.comment(s, moderator.actor, pid, "hi")
                 else:
                     await proposals.follow(s, moderator.actor, pid)
 

@@ -9,9 +9,17 @@ import logging
 
 import pytest
 
-from core import events, linking, proposals, reactions, votes
+from core import events, linking, proposals, reactions, room, votes
 from core.db import Sessions
-from core.events import AccountsMerged, Commented, EnteredReview, ProposalSubmitted, StatusChanged, Supported
+from core.events import (
+    AccountsMerged,
+    DiscussionOpened,
+    EnteredReview,
+    ProposalSubmitted,
+    RoomMessagePosted,
+    StatusChanged,
+    Supported,
+)
 from core.rules import Rules
 from tests.integration import factories as f
 
@@ -31,15 +39,17 @@ async def test_a_use_case_publishes_and_its_reactions_are_in_the_same_transactio
     pid = await f.proposal(sessions, author)
     async with sessions() as s:
         async with s.begin():
-            comment = await proposals.add_comment(s, other.actor, pid, "Yes!")
+            comment = await room.comment(s, other.actor, pid, "Yes!")
         published = events.take(s)
-    assert published == [Commented(pid, comment.id, other.id)]
+    thread = published[0]
+    assert isinstance(thread, DiscussionOpened) and thread.proposal_id == pid  # its first comment opened it
+    assert published[1:] == [RoomMessagePosted(comment.id, thread.thread_id, pid, other.id, None)]
     assert [m.kind for m in await f.outbox(sessions)] == ["new_comment"]
 
     async with sessions() as s:
         with pytest.raises(RuntimeError):
             async with s.begin():
-                await proposals.add_comment(s, other.actor, pid, "Undone")
+                await room.comment(s, other.actor, pid, "Undone")
                 raise RuntimeError("roll back")
     assert len(await f.outbox(sessions)) == 1  # the rolled-back comment's notice went with it
 
@@ -68,7 +78,7 @@ async def test_the_vote_that_reaches_the_threshold_sends_it_to_review_in_its_fol
     assert (await f.get(sessions, pid)).status == "open"  # the vote itself never moves it
 
     caused = await reactions.follow_up(sessions, published, THRESHOLD_2)
-    assert [type(e) for e in caused] == [StatusChanged, EnteredReview]
+    assert [type(e) for e in caused] == [StatusChanged, EnteredReview, DiscussionOpened]
     entered = caused[1]
     assert isinstance(entered, EnteredReview) and entered.sent_by == first.id  # the first check moved it
     assert (await f.get(sessions, pid)).status == "under_review"

@@ -37,7 +37,19 @@ def test_plain_text_in_a_private_chat() -> None:
         who=Who(platform="telegram", user_id="42", display_name="Min-ji", locale="ko"),
         where=Where(chat_id="42", direct=True, thread_id=None),
         payload=Text("hello <b>"),
+        message_id="10",
     )
+
+
+def test_in_a_forum_topic_the_topic_is_not_a_reply_but_an_answer_is() -> None:
+    plain = parse(message_update(1, 42, "hi", chat_id=GROUP, chat_type="supergroup", thread_id=7, message_id=20))
+    assert plain is not None
+    assert (plain.where.thread_id, plain.message_id, plain.reply_to) == ("7", "20", None)
+    answer = parse(message_update(2, 42, "yes", chat_id=GROUP, chat_type="supergroup", thread_id=7,
+                                  message_id=21, reply_to=20))
+    assert answer is not None and answer.reply_to == "20"
+    general = parse(message_update(3, 42, "lobby", chat_id=GROUP, chat_type="supergroup", message_id=22))
+    assert general is not None and (general.where.thread_id, general.reply_to) == (None, None)
 
 
 def test_a_command_with_args() -> None:

@@ -1,0 +1,137 @@
+"""The dialogue room end to end: a Telegram forum and a Slack channel hold one discussion per proposal,
+each message stored once and mirrored to the other surface once (real PTB and Bolt, on the doubles)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from core.models import RoomCopy, RoomMessage
+from tests.doubles import slack_requests as rq
+from tests.doubles.slack_api import SlackApiDouble
+from tests.doubles.slack_wire import message_text
+from tests.doubles.telegram_api import TelegramApiDouble
+from tests.doubles.telegram_updates import html_to_plain, message_update
+from tests.e2e.slack_harness import AUTHOR, World, message, propose_via_modal, running, scalar
+
+ROOM_CHAT, ROOM_CHANNEL = -1001234567890, "CROOM"
+TG_PERSON, SLACK_PERSON = 100, "UMINA"
+
+
+def room_settings() -> dict[str, Any]:
+    return {"telegram_room_chat_id": ROOM_CHAT, "slack_room_channel_id": ROOM_CHANNEL}
+
+
+async def telegram_says(w: World, text: str, *, user: int = TG_PERSON, chat: int | None = None,
+                        thread: int | None = None, reply_to: int | None = None) -> int:
+    """A Telegram update of `user` writing `text` (in a topic of the room, when `chat` is the room)."""
+    assert w.telegram is not None
+    update_id = w.telegram.next_id()
+    message_id = 5000 + update_id
+    update = message_update(update_id, user, text, first_name="Jisoo", chat_id=chat,
+                            chat_type="supergroup" if chat is not None else "private", thread_id=thread,
+                            message_id=message_id, reply_to=reply_to)
+    assert await w.telegram.post(update) == 200
+    return message_id
+
+
+async def topic_of(tg: TelegramApiDouble, title_start: str) -> int:
+    await tg.wait_for(lambda m, p: m == "createForumTopic" and str(p.get("name", "")).startswith(title_start))
+    return next(t for t, name in tg.topics[ROOM_CHAT].items() if name.startswith(title_start))
+
+
+async def in_topic(tg: TelegramApiDouble, thread: int | None, needle: str) -> str:
+    _, params = await tg.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == ROOM_CHAT
+                                  and p.get("message_thread_id") == thread and needle in html_to_plain(p["text"]))
+    return str(params["text"])
+
+
+async def slack_root(slack: SlackApiDouble, title_start: str) -> str:
+    root = await message(slack, ROOM_CHANNEL, title_start)
+    assert root.get("thread_ts") is None
+    return str(root["ts"])
+
+
+async def test_a_comment_from_a_private_chat_opens_the_discussion_on_both_surfaces(sessions, db_url: str) -> None:
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        async with running(db_url, slack, tg, **room_settings()) as w:
+            await propose_via_modal(w, slack, AUTHOR, "Night buses")
+            await telegram_says(w, "/comment 1 Yes, <b>please</b> @all & thanks")
+            topic = await topic_of(tg, "#1 Night buses")
+            shown = await in_topic(tg, topic, "please")
+            assert html_to_plain(shown) == "Jisoo (Telegram): Yes, <b>please</b> @\u2060all & thanks"
+            assert shown.startswith("<b>Jisoo</b>")
+            root = await slack_root(slack, "#1 Night buses")
+            reply = await message(slack, ROOM_CHANNEL, "please")
+            assert reply["thread_ts"] == root
+            assert "Yes, <b>please</b> @\u2060all & thanks" in message_text(reply["params"])
+            assert await scalar(db_url, select(func.count()).select_from(RoomMessage)) == 1
+            # Each surface got one copy, remembered with the id the platform gave it.
+            copies = await scalar(db_url, select(func.count()).select_from(RoomCopy)
+                                  .where(RoomCopy.platform_message_id.is_not(None)))
+            assert copies == 2
+
+
+async def test_a_slack_thread_post_reaches_the_telegram_topic_once(sessions, db_url: str) -> None:
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        slack.add_user(SLACK_PERSON, "mina")
+        async with running(db_url, slack, tg, **room_settings()) as w:
+            await propose_via_modal(w, slack, AUTHOR, "Shade trees")
+            await telegram_says(w, "/room 1")
+            root = await slack_root(slack, "#1 Shade trees")
+            topic = await topic_of(tg, "#1 Shade trees")
+            # Slack sends typed markup escaped and a typed @here as <!here>: the first shows literally, the
+            # second as a mention that pings nobody.
+            text = "More shade &lt;!here&gt; <!here> *now* &amp;"
+            said = rq.message_channel(SLACK_PERSON, text, ROOM_CHANNEL, ts="1700000000.000100", thread_ts=root)
+            assert (await w.post(said))[0] == 200
+            shown = await in_topic(tg, topic, "More shade")
+            assert html_to_plain(shown) == "mina (Slack): More shade <!here> @\u2060here *now* &"
+            # Slack delivers it again under a new event id, and echoes our own post: neither is relayed.
+            again = rq.message_channel(SLACK_PERSON, text, ROOM_CHANNEL, ts="1700000000.000100", thread_ts=root)
+            assert (await w.post(again))[0] == 200
+            echo = rq.message_channel("UBOT", "Jisoo (Telegram): hi", ROOM_CHANNEL, thread_ts=root, bot_id="BBOT")
+            assert (await w.post(echo))[0] == 200
+            await telegram_says(w, "Agreed", chat=ROOM_CHAT, thread=topic)
+            await message(slack, ROOM_CHANNEL, "Agreed")
+            assert len([p for p in tg.in_topic(ROOM_CHAT, topic) if "More shade" in p["text"]]) == 1
+            assert await scalar(db_url, select(func.count()).select_from(RoomMessage)) == 2
+
+
+async def test_a_telegram_topic_post_becomes_one_slack_thread_reply_in_order(sessions, db_url: str) -> None:
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        async with running(db_url, slack, tg, **room_settings()) as w:
+            await propose_via_modal(w, slack, AUTHOR, "Bike lanes")
+            await telegram_says(w, "/room 1")
+            root = await slack_root(slack, "#1 Bike lanes")
+            topic = await topic_of(tg, "#1 Bike lanes")
+            first = await telegram_says(w, "first", chat=ROOM_CHAT, thread=topic)
+            await telegram_says(w, "second, answering the first", chat=ROOM_CHAT, thread=topic, reply_to=first)
+            await telegram_says(w, "third", chat=ROOM_CHAT, thread=topic)
+            await message(slack, ROOM_CHANNEL, "third")
+            thread = [message_text(m["params"]) for m in slack.in_thread(ROOM_CHANNEL, root)]
+            assert [t.split(": ", 1)[1] for t in thread] == ["first", "second, answering the first", "third"]
+            assert all(t.startswith("Jisoo (Telegram): ") for t in thread)
+            assert tg.in_topic(ROOM_CHAT, topic) == []  # nothing mirrored back to where it was written
+            with_replies = await scalar(db_url, select(func.count()).select_from(RoomMessage)
+                                 .where(RoomMessage.reply_to_id.is_not(None)))
+            assert with_replies == 1
+
+
+async def test_the_lobby_is_the_general_topic_and_the_channel_top_level(sessions, db_url: str) -> None:
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        slack.add_user(SLACK_PERSON, "mina")
+        async with running(db_url, slack, tg, **room_settings()) as w:
+            await telegram_says(w, "Hello everyone", chat=ROOM_CHAT)
+            lobby = await message(slack, ROOM_CHANNEL, "Hello everyone")
+            assert lobby.get("thread_ts") is None
+            assert (await w.post(rq.message_channel(SLACK_PERSON, "Hi from Slack", ROOM_CHANNEL)))[0] == 200
+            assert html_to_plain(await in_topic(tg, None, "Hi from Slack")) == "mina (Slack): Hi from Slack"
+            # A chat that is not the room is none of the room's business.
+            await telegram_says(w, "elsewhere", chat=-1009999)
+            assert await scalar(db_url, select(func.count()).select_from(RoomMessage)) == 2
