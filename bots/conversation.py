@@ -24,7 +24,7 @@ from bots.context import BotConfig, Ctx
 from bots.errors import error_text
 from bots.i18n import Translator, normalize_language
 from bots.names import department_name
-from bots.neutral import ButtonPress, Command, FormSubmit, Inbound, Reply, Text, plain_text
+from bots.neutral import ButtonPress, Command, Deleted, Edited, FormSubmit, Inbound, Reply, Text, plain_text
 from bots.ports import StorageUnavailable
 from bots.replies import durable, persist
 from bots.router import Router
@@ -262,6 +262,14 @@ class Conversation:
                 await form(ctx, payload.fields)
         elif isinstance(payload, Text):
             await self._text(ctx, payload.text)
+        elif isinstance(payload, Edited):
+            await self._in_group(ctx, "edit", payload.text)
+        elif isinstance(payload, Deleted):
+            await self._in_group(ctx, "delete", "")
+
+    async def _in_group(self, ctx: Ctx, kind: str, text: str) -> None:
+        if not ctx.inbound.where.direct and (handler := self.routes.in_groups.get(kind)) is not None:
+            await handler(ctx, text)
 
     async def _command(self, ctx: Ctx, name: str, args: str) -> None:
         handler = self.routes.commands.get(name.lower())
@@ -277,9 +285,7 @@ class Conversation:
         if await flows.continue_flow(ctx, text, self.routes.flows):
             return
         if not ctx.inbound.where.direct:
-            in_group = self.routes.group_texts.get("group")
-            if in_group is not None:
-                await in_group(ctx, text)
+            await self._in_group(ctx, "text", text)
             return
         if not text.strip():
             ctx.reply(ctx.t.tr("I can only read text messages. Send /help to see what I can do."))

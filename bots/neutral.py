@@ -62,6 +62,18 @@ class Text:
 
 
 @dataclass(frozen=True, slots=True)
+class Edited:
+    """The person changed the text of their message `Inbound.message_id` (a group chat's: the room)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    """The person deleted their message `Inbound.message_id` (Slack tells; Telegram never does)."""
+
+
+@dataclass(frozen=True, slots=True)
 class ButtonPress:
     action: str
     value: str = ""
@@ -75,7 +87,7 @@ class FormSubmit:
     state: str = ""
 
 
-Payload = Command | Text | ButtonPress | FormSubmit
+Payload = Command | Text | ButtonPress | FormSubmit | Edited | Deleted
 
 
 @dataclass(frozen=True, slots=True)

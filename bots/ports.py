@@ -58,6 +58,10 @@ class RoomSender(Sender, Protocol):
         place later messages go to (the topic's id, the root's ts). Raise DeliveryError like `send`."""
         ...
 
+    async def delete(self, chat_id: str, message_id: str) -> None:
+        """Delete a message (one already gone counts as deleted). Raise DeliveryError like `send`."""
+        ...
+
 
 class InboundHandler(Protocol):
     """The conversation as adapters see it: store the event, apply it once, return direct replies.

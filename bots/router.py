@@ -19,8 +19,10 @@ BatchHandler = Callable[[list[tuple[Ctx, str]]], Awaitable[None]]
 FormHandler = Callable[[Ctx, dict[str, str]], Awaitable[None]]
 StepHandler = Callable[[Ctx, str, dict[str, Any], str], Awaitable[None]]
 """A guided flow's handler for free text: (ctx, step, data, text)."""
-GroupTextHandler = Callable[[Ctx, str], Awaitable[None]]
-"""Free text written in a group chat (not to the bot in private), e.g. in the dialogue room."""
+GroupHandler = Callable[[Ctx, str], Awaitable[None]]
+"""What people do in a group chat (not with the bot in private), e.g. in the dialogue room: write ("text"),
+change ("edit", the new text) or delete ("delete", no text) a message."""
+GROUP_EVENTS = ("text", "edit", "delete")
 StepButtonHandler = Callable[[Ctx, str, dict[str, Any]], Awaitable[None]]
 """A guided flow's button, called only at the steps it belongs to: (ctx, value, the flow's data)."""
 Guard = Callable[[Ctx], None]
@@ -37,8 +39,8 @@ class Router:
         """Presses of these buttons may be applied many at once (one session), e.g. a storm of Support."""
         self.forms: dict[str, FormHandler] = {}
         self.flows: dict[str, StepHandler] = {}
-        self.group_texts: dict[str, GroupTextHandler] = {}
-        """At most one: a second capability that wants group chats' text raises at start-up."""
+        self.in_groups: dict[str, GroupHandler] = {}
+        """At most one handler of each kind: a second capability that wants it raises at start-up."""
         self.aliases: dict[str, str] = {}
         """Old button action names (still on buttons in people's chats) → today's namespaced ones."""
         self._owner: dict[tuple[str, str], str] = {}  # (table, name) → the router that attached it
@@ -71,8 +73,10 @@ class Router:
     def flow(self, name: str) -> Callable[[StepHandler], StepHandler]:
         return self._attach("flows", self.flows, (name,))
 
-    def group_text(self) -> Callable[[GroupTextHandler], GroupTextHandler]:
-        return self._attach("group_texts", self.group_texts, ("group",))
+    def in_group(self, kind: str) -> Callable[[GroupHandler], GroupHandler]:
+        if kind not in GROUP_EVENTS:
+            raise ValueError(f"unknown group event {kind!r}: one of {GROUP_EVENTS}")
+        return self._attach("in_groups", self.in_groups, (kind,))
 
     def step_button(self, action: str, *, flow: str, steps: tuple[str, ...],
                     expired: str) -> Callable[[StepButtonHandler], StepButtonHandler]:
@@ -101,7 +105,7 @@ class Router:
     def include_router(self, *routers: Router) -> Router:
         """Take in what the routers attached; a name attached by two of them raises."""
         for router in routers:
-            for table in ("commands", "buttons", "batch_buttons", "forms", "flows", "group_texts", "aliases"):
+            for table in ("commands", "buttons", "batch_buttons", "forms", "flows", "in_groups", "aliases"):
                 mine: dict[str, Any] = getattr(self, table)
                 for name, handler in getattr(router, table).items():
                     self._claim(table, name, router._owner.get((table, name), router.name))

@@ -14,7 +14,7 @@ import logging
 import re
 from dataclasses import replace
 
-from bots.neutral import ButtonPress, Command, FormSubmit, Inbound, Payload, Text
+from bots.neutral import ButtonPress, Command, Deleted, Edited, FormSubmit, Inbound, Payload, Text
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,9 @@ def sanitize(inbound: Inbound) -> Inbound | None:
         return None
     locale = inbound.who.locale if inbound.who.locale and _LOCALE.fullmatch(inbound.who.locale) else None
     who = replace(inbound.who, display_name=one_line(inbound.who.display_name, NAME_LIMIT), locale=locale)
-    return replace(inbound, event_id=safe_event_id(inbound.event_id), who=who, payload=_payload(inbound.payload))
+    message_id, reply_to = (clean(v, ID_LIMIT) if v else None for v in (inbound.message_id, inbound.reply_to))
+    return replace(inbound, event_id=safe_event_id(inbound.event_id), who=who, payload=_payload(inbound.payload),
+                   message_id=message_id, reply_to=reply_to)
 
 
 def _payload(payload: Payload) -> Payload:
@@ -66,6 +68,10 @@ def _payload(payload: Payload) -> Payload:
         return Command(one_line(payload.name, 64), clean(payload.args))
     if isinstance(payload, Text):
         return Text(clean(payload.text))
+    if isinstance(payload, Edited):
+        return Edited(clean(payload.text))
+    if isinstance(payload, Deleted):
+        return payload
     if isinstance(payload, ButtonPress):
         return ButtonPress(clean(payload.action, 64), clean(payload.value, 256),
                            clean(payload.message_id, ID_LIMIT) if payload.message_id else None)

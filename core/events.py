@@ -89,7 +89,17 @@ class AccountsMerged:
     proposals_voted: tuple[int, ...]
 
 
-Fact = Event | AccountsMerged | RoomMessagePosted
+@dataclass(frozen=True, slots=True)
+class RoomMessageChanged:
+    """A room message was edited or deleted by its author: every copy shows it, or goes."""
+
+    message_id: int
+    deleted: bool
+    written_in: tuple[str, str] | None
+    """(platform, chat) where the person did it, which shows it already; None: elsewhere (a command)."""
+
+
+Fact = Event | AccountsMerged | RoomMessagePosted | RoomMessageChanged
 
 
 async def publish(session: AsyncSession, event: Fact) -> None:

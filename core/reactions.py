@@ -25,6 +25,7 @@ from core.events import (
     Fact,
     ProposalSubmitted,
     Reviewed,
+    RoomMessageChanged,
     RoomMessagePosted,
     StatusChanged,
     Supported,
@@ -32,7 +33,7 @@ from core.events import (
 )
 from core.models import Citizen, DepartmentReview, Proposal, RoomCopy, RoomMessage
 from core.outbox import notify, notify_channel, notify_followers
-from core.room import destinations, discussion
+from core.room import copies, destinations, discussion
 from core.rules import Rules
 from core.votes import start_review_if_due
 
@@ -133,6 +134,17 @@ async def mirror_message(session: AsyncSession, event: RoomMessagePosted) -> Non
         await notify_channel(session, room.platform, room.chat_id, f"room:{message.id}", "room_post", params)
 
 
+async def mirror_change(session: AsyncSession, event: RoomMessageChanged) -> None:
+    """Every copy the bot made shows the new text, or goes; the person's own copy too when they deleted
+    it elsewhere (with /delete), where the platform lets the bot."""
+    for copy in await copies(session, event.message_id):
+        if (copy.platform, copy.chat_id) == event.written_in or (copy.origin and not event.deleted):
+            continue
+        kind = "room_delete" if event.deleted else "room_edit"
+        await notify_channel(session, copy.platform, copy.chat_id, f"{kind}:{copy.id}", kind,
+                             {"message_id": event.message_id, "copy_id": copy.id})
+
+
 async def tell_author(session: AsyncSession, event: RoomMessagePosted) -> None:
     """The author of a proposal hears of what others say in its discussion."""
     if event.proposal_id is None:
@@ -161,6 +173,7 @@ REACTIONS: dict[type, tuple[Reaction, ...]] = {
     Reviewed: (update_department_card,),
     DiscussionOpened: (open_places,),
     RoomMessagePosted: (mirror_message, tell_author),
+    RoomMessageChanged: (mirror_change,),
     AccountsMerged: (),
 }
 

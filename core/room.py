@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.citizens import Actor
 from core.clock import utcnow
-from core.errors import InvalidState
-from core.events import DiscussionOpened, RoomMessagePosted, publish
+from core.errors import Forbidden, InvalidState, NotFound
+from core.events import DiscussionOpened, RoomMessageChanged, RoomMessagePosted, publish
 from core.models import Proposal, RoomCopy, RoomDestination, RoomMessage, RoomPlace, RoomThread
 from core.proposals import HIDDEN_FROM_DISCUSSION, get_proposal
 from core.rules import COMMENT_MAX, checked_text
@@ -103,6 +103,51 @@ async def post(session: AsyncSession, actor: Actor, thread: RoomThread, body: st
         message.id, thread.id, thread.proposal_id, actor.citizen_id,
         (written.platform, written.chat_id) if written is not None else None))
     return message
+
+
+async def edit(session: AsyncSession, actor: Actor, platform: str, chat_id: str, platform_message_id: str,
+               body: str) -> RoomMessage | None:
+    """The author changed their message where they wrote it; None when there is nothing to show anew (not
+    a room message, someone else's, gone, or the same text: Slack reports a link preview as a change)."""
+    message = await _own(session, actor, platform, chat_id, platform_message_id)
+    if message is None:
+        return None
+    text = checked_text(body, "comment", COMMENT_MAX)
+    if text == message.body:
+        return None
+    message.body, message.edited_at = text, utcnow()
+    await session.flush()
+    await publish(session, RoomMessageChanged(message.id, deleted=False, written_in=(platform, chat_id)))
+    return message
+
+
+async def delete(session: AsyncSession, actor: Actor, message_id: int, *,
+                 written_in: tuple[str, str] | None = None) -> RoomMessage:
+    """The author takes their message back: every copy goes. `written_in`: where they deleted it
+    themselves (Slack tells us), which needs nothing more."""
+    message = await session.get(RoomMessage, message_id)
+    if message is None or message.deleted_at is not None:
+        raise NotFound("room_message_not_found", id=message_id)
+    if message.citizen_id != actor.citizen_id:
+        raise Forbidden("not_your_message", id=message_id)
+    message.deleted_at = utcnow()
+    await session.flush()
+    await publish(session, RoomMessageChanged(message.id, deleted=True, written_in=written_in))
+    return message
+
+
+async def _own(session: AsyncSession, actor: Actor, platform: str, chat_id: str,
+               platform_message_id: str) -> RoomMessage | None:
+    message_id = await copy_of(session, platform, chat_id, platform_message_id)
+    message = await session.get(RoomMessage, message_id) if message_id is not None else None
+    if message is None or message.citizen_id != actor.citizen_id or message.deleted_at is not None:
+        return None
+    return message
+
+
+async def copies(session: AsyncSession, message_id: int) -> list[RoomCopy]:
+    return list((await session.scalars(
+        select(RoomCopy).where(RoomCopy.message_id == message_id).order_by(RoomCopy.id))).all())
 
 
 async def copy_of(session: AsyncSession, platform: str, chat_id: str, platform_message_id: str) -> int | None:

@@ -266,7 +266,7 @@ class OutboxDispatcher:
         except Exception as exc:
             return await self._after_failure(job, exc)
         if message is not None:
-            await self.room.sent(job.params, address, message_id)
+            await self.room.sent(job.kind, job.params, address, message_id)
         await self._record_sent(job, address.platform, address.chat_id, message_id)
         return None
 

@@ -1,5 +1,6 @@
 """The dialogue room's part of the outbox: open a thread's place on a surface before its first message
-goes there, turn a stored room message into the copy a surface shows, and remember that copy.
+goes there, turn a stored room message into the copy a surface shows (always its current text, so a
+queued post or edit never shows an older version), edit and delete copies, and remember each copy.
 
 Rows of one room chat are delivered in id order, one at a time (scheduler/dispatch.py), and a thread's
 rows are written in its sequence order (core/room.py), so every surface shows a thread in that order.
@@ -13,10 +14,10 @@ from bots.room.render import mirrored_text, topic_title
 from core import room
 from core.addresses import Address
 from core.db import Sessions
-from core.models import Proposal, RoomMessage, RoomThread
+from core.models import Citizen, Proposal, RoomCopy, RoomMessage, RoomThread
 
-OPEN, POST = "room_open", "room_post"
-KINDS = frozenset({OPEN, POST})
+OPEN, POST, EDIT, DELETE = "room_open", "room_post", "room_edit", "room_delete"
+KINDS = frozenset({OPEN, POST, EDIT, DELETE})
 
 
 class RoomDelivery:
@@ -25,22 +26,34 @@ class RoomDelivery:
 
     async def message_for(self, kind: str, params: dict[str, object], address: Address,
                           sender: Sender) -> Message | None:
-        """What to send for a room row, after opening its thread's place if need be; None: nothing
-        (the place was all a `room_open` asked for, or the message is gone)."""
-        thread_id = int(str(params.get("thread_id")))
-        place = await self._place(thread_id, address, sender)
+        """What to send for a room row (after opening its thread's place, or deleting a copy, as the row
+        asks); None when nothing is to be sent."""
         if kind == OPEN:
+            await self._place(int(str(params.get("thread_id"))), address, sender)
             return None
         async with self.sessions() as session:
             message = await session.get(RoomMessage, int(str(params.get("message_id"))))
-            if message is None or message.deleted_at is not None or message.hidden_at is not None:
-                return None
+            copy = await session.get(RoomCopy, int(str(params["copy_id"]))) if "copy_id" in params else None
+            author = await session.get(Citizen, message.citizen_id) if message is not None else None
             reply_to = (await room.copy_on(session, message.reply_to_id, address.platform, address.chat_id)
-                        if message.reply_to_id is not None else None)
-        return Message(chat_id=address.chat_id, text=mirrored_text(params), thread_id=place,
-                       reply_to_message_id=reply_to)
+                        if message is not None and message.reply_to_id is not None else None)
+        if kind == DELETE:
+            if copy is not None and copy.platform_message_id:
+                await _room_sender(sender, address).delete(address.chat_id, copy.platform_message_id)
+            return None
+        if message is None or message.deleted_at is not None or message.hidden_at is not None:
+            return None  # gone before its copy went out: nothing to show
+        text = mirrored_text(author.display_name if author is not None else "", message.origin, message.body)
+        if kind == EDIT:
+            if copy is None or not copy.platform_message_id:
+                return None  # not sent yet: it will go out with the new text
+            return Message(chat_id=address.chat_id, text=text, edit_message_id=copy.platform_message_id)
+        place = await self._place(message.thread_id, address, sender)
+        return Message(chat_id=address.chat_id, text=text, thread_id=place, reply_to_message_id=reply_to)
 
-    async def sent(self, params: dict[str, object], address: Address, message_id: str | None) -> None:
+    async def sent(self, kind: str, params: dict[str, object], address: Address, message_id: str | None) -> None:
+        if kind != POST:
+            return
         async with self.sessions() as session, session.begin():
             await room.remember_copy(session, int(str(params.get("message_id"))), address.platform,
                                      address.chat_id, message_id)
@@ -55,10 +68,13 @@ class RoomDelivery:
                 return known.place_ref
             proposal = await session.get(Proposal, thread.proposal_id)
             title = topic_title(thread.proposal_id, proposal.title if proposal is not None else "")
-        if not isinstance(sender, RoomSender):
-            raise PermanentError(f"{address.platform} cannot hold the dialogue room")
-        place = await sender.open_thread(address.chat_id, title)
+        place = await _room_sender(sender, address).open_thread(address.chat_id, title)
         async with self.sessions() as session, session.begin():
             await room.remember_place(session, thread_id, address.platform, address.chat_id, place)
         return place
 
+
+def _room_sender(sender: Sender, address: Address) -> RoomSender:
+    if not isinstance(sender, RoomSender):
+        raise PermanentError(f"{address.platform} cannot hold the dialogue room")
+    return sender

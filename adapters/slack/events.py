@@ -170,16 +170,19 @@ class SlackAdapter:
         return await self._store_then_ack(request_name("command", body), ack, stage())
 
     async def on_message(self, ack: AsyncAck, body: Body, event: Body) -> BoltResponse | None:
+        change = parse.room_change(event)
         if parse.is_person_message(event):
-            read = parse.message_inbound
+            read, user = parse.message_inbound, str(event["user"])
         elif parse.is_room_message(event):
-            read = parse.room_message_inbound
+            read, user = parse.room_message_inbound, str(event["user"])
+        elif change is not None:
+            read, user = parse.room_change_inbound, change[0]
         else:
             await ack()
             return None
 
         async def stage() -> Deliver:
-            inbound = read(body, await self.people.who(str(event["user"])))
+            inbound = read(body, await self.people.who(user))
             replies = await self._handler(inbound)
             return lambda: self.replies.deliver(inbound, replies)
 

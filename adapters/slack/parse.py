@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters.slack.blocks import incoming_text, split_action_id
-from bots.neutral import ButtonPress, Command, FormSubmit, Inbound, Text, Where, Who
+from bots.neutral import ButtonPress, Command, Deleted, Edited, FormSubmit, Inbound, Text, Where, Who
 
 PLATFORM = "slack"
 HOME_COMMAND = "mine"
@@ -99,6 +99,37 @@ def room_message_inbound(body: Body, who: Who) -> Inbound:
                    Where(str(event["channel"]), direct=False,
                          thread_id=str(thread) if thread and str(thread) != ts else None),
                    Text(incoming_text(str(event.get("text") or ""))), message_id=ts)
+
+
+def room_change(event: Body) -> tuple[str, str] | None:
+    """(user, ts) of a person's message changed or deleted in a channel; None for anything else (a bot's
+    post, a DM)."""
+    if event.get("type") != "message" or event.get("channel_type") not in ROOM_CHANNEL_TYPES:
+        return None
+    subtype = event.get("subtype")
+    if subtype == "message_changed":
+        changed = event.get("message") or {}
+    elif subtype == "message_deleted":
+        changed = {**(event.get("previous_message") or {}), "ts": event.get("deleted_ts")}
+    else:
+        return None
+    if changed.get("bot_id") or not changed.get("user") or not changed.get("ts"):
+        return None
+    return str(changed["user"]), str(changed["ts"])
+
+
+def room_change_inbound(body: Body, who: Who) -> Inbound:
+    """An edit (the new text) or a deletion of a channel message, under the message's own ts."""
+    event = body["event"]
+    changed = event.get("message") or {}
+    payload = (Edited(incoming_text(str(changed.get("text") or "")))
+               if event.get("subtype") == "message_changed" else Deleted())
+    ts = str(changed.get("ts") or event.get("deleted_ts"))
+    thread = changed.get("thread_ts") or (event.get("previous_message") or {}).get("thread_ts")
+    return Inbound(PLATFORM, str(body["event_id"]), who,
+                   Where(str(event["channel"]), direct=False,
+                         thread_id=str(thread) if thread and str(thread) != ts else None),
+                   payload, message_id=ts)
 
 
 def message_inbound(body: Body, who: Who) -> Inbound:

@@ -115,6 +115,18 @@ class SlackSender:
             raise TransientError("chat.postMessage returned no ts for the thread's root")
         return ts
 
+    async def delete(self, chat_id: str, message_id: str) -> None:
+        """Delete a message the bot posted (people's own need an admin's token)."""
+        async def call(channel: str) -> str:
+            try:
+                await self.client.chat_delete(channel=channel, ts=message_id)
+            except SlackApiError as exc:
+                if slack_error(exc) != "message_not_found":
+                    raise
+            return message_id
+
+        await self._paced(chat_id, call)
+
     async def _paced(self, chat_id: str, call: Callable[[str], Awaitable[str]]) -> str:
         channel = chat_id
         try:

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from telegram import CallbackQuery, Chat, Message, Update, User
 
-from bots.neutral import ButtonPress, Command, Inbound, Payload, Text, Where, Who
+from bots.neutral import ButtonPress, Command, Edited, Inbound, Payload, Text, Where, Who
 
 PLATFORM = "telegram"
 
@@ -14,7 +14,7 @@ PLATFORM = "telegram"
 def to_inbound(update: Update, bot_username: str | None) -> Inbound | None:
     """The neutral event for an update, or None when there is nothing the conversation should see.
 
-    None covers service messages (joins, pins, topic changes), edits, posts by bots, commands
+    None covers service messages (joins, pins, topic changes), edits outside groups, posts by bots, commands
     addressed to another bot in a group, and non-text messages outside private chats.
     A non-text message in a private chat becomes Text("") so the bot can say it only reads text.
     """
@@ -22,7 +22,20 @@ def to_inbound(update: Update, bot_username: str | None) -> Inbound | None:
         return _from_callback(update.update_id, update.callback_query)
     if update.message is not None:
         return _from_message(update.update_id, update.message, bot_username)
+    if update.edited_message is not None:
+        return _from_edit(update.update_id, update.edited_message)
     return None
+
+
+def _from_edit(update_id: int, message: Message) -> Inbound | None:
+    """A person changed the text of a message in a group (the room mirrors it); elsewhere it changes
+    nothing, since a command is not run again."""
+    user = message.from_user
+    if user is None or user.is_bot or message.text is None or message.chat.type == Chat.PRIVATE:
+        return None
+    thread = message.message_thread_id if message.is_topic_message else None
+    return replace(_inbound(update_id, user, message.chat, thread, Edited(message.text)),
+                   message_id=str(message.message_id))
 
 
 def _from_callback(update_id: int, query: CallbackQuery) -> Inbound | None:

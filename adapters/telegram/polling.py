@@ -19,7 +19,7 @@ from adapters.telegram.webhook import TelegramWebhook
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ("message", "callback_query")
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")  # edits: the dialogue room
 
 
 async def run_polling(

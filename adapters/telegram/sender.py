@@ -61,6 +61,21 @@ class TelegramSender:
             raise neutral_error(exc) from exc
         return str(topic.message_thread_id)
 
+    async def delete(self, chat_id: str, message_id: str) -> None:
+        """Delete a message of a group (the bot's own, or anyone's when it is an admin, within 48 hours)."""
+        await self.pacer.wait_turn(chat_id)
+        try:
+            await self._bot.delete_message(chat_ref(chat_id), int(message_id))
+        except tg.BadRequest as exc:
+            if "not found" not in exc.message.lower():
+                raise neutral_error(exc) from exc
+        except tg.RetryAfter as exc:
+            seconds = retry_seconds(exc)
+            self.pacer.pause(chat_id, seconds)
+            raise RetryAfter(seconds) from exc
+        except tg.TelegramError as exc:
+            raise neutral_error(exc) from exc
+
     async def send_now(self, message: Message) -> str | None:
         """An answer to someone who just wrote: only the bot-wide limit applies (a person does not write
         faster than their chat's limit; a 429 here leaves the retry to the paced outbox)."""

@@ -44,6 +44,8 @@ async def help_(ctx: Ctx, _args: str) -> None:
         ctx.t.tr("/show <id> — a proposal with its votes, status and the department's opinion"),
         ctx.t.tr("/vote <id>, /unvote <id> — support a proposal, or take your support back"),
         ctx.t.tr("/comment <id> <text> — join the discussion"),
+        ctx.t.tr("/room [id] — the dialogue room: where a proposal is discussed, on every messenger"),
+        ctx.t.tr("/delete — reply it to your own room message (or /delete m<id>) to delete it everywhere"),
         ctx.t.tr("/follow <id>, /unfollow <id> — news about a proposal"),
         ctx.t.tr("/mine — your proposals and what happens next"),
         ctx.t.tr("/withdraw <id> — withdraw your open proposal"),

@@ -10,6 +10,7 @@ from bots.neutral import Span
 from bots.platforms import PLATFORMS
 from bots.router import Router
 from core import room
+from core.errors import Invalid
 from core.models import RoomThread
 
 router = Router("room commands")
@@ -56,7 +57,7 @@ async def room_(ctx: Ctx, args: str) -> None:
     ctx.reply(join(*lines))
 
 
-@router.group_text()
+@router.in_group("text")
 async def said_in_room(ctx: Ctx, text: str) -> None:
     """A message written in a room's topic or thread (or its Lobby); other group chats are not ours."""
     inbound = ctx.inbound
@@ -67,3 +68,46 @@ async def said_in_room(ctx: Ctx, text: str) -> None:
         return
     await room.post(ctx.session, ctx.actor, thread, text, platform=inbound.platform,
                     written=room.Written(inbound.platform, ctx.chat_id, inbound.message_id, inbound.reply_to))
+
+
+@router.in_group("edit")
+async def edited_in_room(ctx: Ctx, text: str) -> None:
+    """The author changed their room message where they wrote it: every copy shows the new text."""
+    if ctx.inbound.message_id is not None:
+        await room.edit(ctx.session, ctx.actor, ctx.inbound.platform, ctx.chat_id, ctx.inbound.message_id, text)
+
+
+@router.in_group("delete")
+async def deleted_in_room(ctx: Ctx, _text: str) -> None:
+    """The author deleted their room message where they wrote it (Slack tells us): every copy goes."""
+    inbound = ctx.inbound
+    if inbound.message_id is None:
+        return
+    message_id = await room.copy_of(ctx.session, inbound.platform, ctx.chat_id, inbound.message_id)
+    if message_id is not None:
+        await room.delete(ctx.session, ctx.actor, message_id, written_in=(inbound.platform, ctx.chat_id))
+
+
+@router.command("delete")
+async def delete(ctx: Ctx, args: str) -> None:
+    """Reply /delete to one's own message in the room (Telegram never tells bots of deletions), or
+    /delete m<id> from anywhere: every copy goes."""
+    inbound = ctx.inbound
+    message_id: int | None = None
+    if args.strip():
+        message_id = parse_message_id(args)
+    elif inbound.reply_to is not None:
+        message_id = await room.copy_of(ctx.session, inbound.platform, ctx.chat_id, inbound.reply_to)
+    if message_id is None:
+        raise Invalid("need_room_message")
+    await room.delete(ctx.session, ctx.actor, message_id)
+    ctx.reply(ctx.t.tr("Deleted everywhere: m{id}.", id=message_id))
+
+
+def parse_message_id(text: str) -> int:
+    """'m12' or '12' → 12: a room message's number, as /room and moderators' notices show it."""
+    token = text.strip().split(maxsplit=1)[0]
+    digits = token[1:] if token[:1] in ("m", "M") else token
+    if not digits.isdecimal() or len(digits) > 12:
+        raise Invalid("need_room_message")
+    return int(digits)

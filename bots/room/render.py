@@ -5,9 +5,6 @@ The text is the person's, shown literally: each adapter escapes it for its platf
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from bots.neutral import RichText, Span
 from bots.platforms import PLATFORMS
 
@@ -19,11 +16,10 @@ def unmentionable(text: str) -> str:
     return text.replace("@", "@" + WORD_JOINER)
 
 
-def mirrored_text(params: Mapping[str, Any]) -> RichText:
-    platform = PLATFORMS.get(str(params.get("origin") or ""))
-    name = unmentionable(str(params.get("name") or "?"))
+def mirrored_text(name: str, origin: str, body: str) -> RichText:
+    platform = PLATFORMS.get(origin)
     where = f" ({platform.label})" if platform is not None else ""
-    return (Span(name, "bold"), Span(f"{where}: "), Span(unmentionable(str(params.get("body") or ""))))
+    return (Span(unmentionable(name or "?"), "bold"), Span(f"{where}: "), Span(unmentionable(body)))
 
 
 def topic_title(proposal_id: int, title: str) -> str:

@@ -213,6 +213,13 @@ class SlackApiDouble:
         self.messages[key].update(text=params.get("text", ""), blocks=params.get("blocks") or [], edited=True)
         return {"channel": key[0], "ts": key[1], "text": params.get("text", "")}
 
+    def _api_chat_delete(self, params: dict[str, Any]) -> dict[str, Any]:
+        key = (str(params.get("channel", "")), str(params.get("ts", "")))
+        if key not in self.messages:
+            raise ApiError("message_not_found")
+        del self.messages[key]
+        return {"channel": key[0], "ts": key[1]}
+
     def _api_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         trigger = str(params.get("trigger_id", ""))
         if not trigger:

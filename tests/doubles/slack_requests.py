@@ -107,6 +107,29 @@ def message_channel(user: str, text: str, channel: str, *, ts: str | None = None
     return event_callback(event, event_id)
 
 
+def message_changed(user: str, text: str, channel: str, ts: str, *, previous: str = "",
+                    thread_ts: str | None = None) -> SlackRequest:
+    """A person's channel message now reads `text` (an unfurl sends the same text again)."""
+    now = f"{time.time():.6f}"
+    message = {"type": "message", "user": user, "text": text, "ts": ts, "edited": {"user": user, "ts": now}}
+    if thread_ts is not None:
+        message["thread_ts"] = thread_ts
+    event = {"type": "message", "subtype": "message_changed", "channel_type": "channel", "channel": channel,
+             "hidden": True, "ts": now, "event_ts": now, "message": message,
+             "previous_message": {"type": "message", "user": user, "text": previous, "ts": ts}}
+    return event_callback(event)
+
+
+def message_deleted(user: str, channel: str, ts: str, *, thread_ts: str | None = None) -> SlackRequest:
+    now = f"{time.time():.6f}"
+    previous: dict[str, Any] = {"type": "message", "user": user, "text": "", "ts": ts}
+    if thread_ts is not None:
+        previous["thread_ts"] = thread_ts
+    event = {"type": "message", "subtype": "message_deleted", "channel_type": "channel", "channel": channel,
+             "hidden": True, "ts": now, "event_ts": now, "deleted_ts": ts, "previous_message": previous}
+    return event_callback(event)
+
+
 def app_home_opened(user: str, channel: str, tab: str = "home") -> SlackRequest:
     event = {"type": "app_home_opened", "user": user, "channel": channel, "tab": tab,
              "event_ts": f"{time.time():.6f}"}

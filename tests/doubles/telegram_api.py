@@ -58,6 +58,9 @@ class TelegramApiDouble:
         self.blocked: set[int | str] = set()
         self._messages: dict[tuple[Any, int], dict[str, Any]] = {}
         self.topics: dict[Any, dict[int, str]] = {}
+        self.people_messages: set[tuple[Any, int]] = set()
+        """(chat, message id) of messages people wrote that the bot may delete (an admin bot in a group)."""
+        self.deleted: list[tuple[Any, int]] = []
         """Forum topics per chat: {message_thread_id: name}, as createForumTopic made them."""
         self._next_message_id = 1
         self._failures: dict[str, list[tuple[int, str, int | None]]] = {}
@@ -219,6 +222,15 @@ class TelegramApiDouble:
         self._next_message_id += 1
         self.topics.setdefault(chat_id, {})[thread_id] = name
         return {"message_thread_id": thread_id, "name": name, "icon_color": 7322096}
+
+    async def _api_deletemessage(self, params: dict[str, Any]) -> Any:
+        key = (params.get("chat_id"), params.get("message_id"))
+        if key not in self._messages and key not in self.people_messages:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        self._messages.pop(key, None)  # type: ignore[arg-type]
+        self.people_messages.discard(key)  # type: ignore[arg-type]
+        self.deleted.append(key)  # type: ignore[arg-type]
+        return True
 
     def in_topic(self, chat_id: int, thread_id: int | None) -> list[dict[str, Any]]:
         """What the bot posted in one topic of a forum (None: the General topic), in order."""

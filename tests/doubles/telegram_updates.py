@@ -78,6 +78,16 @@ def message_update(
     return {"update_id": update_id, "message": message}
 
 
+def edited_update(update_id: int, user_id: int, text: str, *, chat_id: int, message_id: int,
+                  thread_id: int | None = None, first_name: str = "") -> dict[str, Any]:
+    """A person changed the text of their message `message_id` (asked for with allowed_updates)."""
+    message = _message_base(update_id, user_id, first_name, "en", chat_id, "supergroup", message_id)
+    message.update(text=text, edit_date=int(time.time()))
+    if thread_id is not None:
+        message.update(message_thread_id=thread_id, is_topic_message=True)
+    return {"update_id": update_id, "edited_message": message}
+
+
 def photo_update(
     update_id: int, user_id: int, *, chat_id: int | None = None, chat_type: str = "private"
 ) -> dict[str, Any]:

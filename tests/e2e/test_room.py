@@ -12,11 +12,11 @@ from tests.doubles import slack_requests as rq
 from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.slack_wire import message_text
 from tests.doubles.telegram_api import TelegramApiDouble
-from tests.doubles.telegram_updates import html_to_plain, message_update
+from tests.doubles.telegram_updates import edited_update, html_to_plain, message_update
 from tests.e2e.slack_harness import AUTHOR, World, message, propose_via_modal, running, scalar
 
 ROOM_CHAT, ROOM_CHANNEL = -1001234567890, "CROOM"
-TG_PERSON, SLACK_PERSON = 100, "UMINA"
+TG_PERSON, TG_OTHER, SLACK_PERSON = 100, 200, "UMINA"
 
 
 def room_settings() -> dict[str, Any]:
@@ -135,3 +135,64 @@ async def test_the_lobby_is_the_general_topic_and_the_channel_top_level(sessions
             # A chat that is not the room is none of the room's business.
             await telegram_says(w, "elsewhere", chat=-1009999)
             assert await scalar(db_url, select(func.count()).select_from(RoomMessage)) == 2
+
+
+async def opened(w: World, slack: SlackApiDouble, tg: TelegramApiDouble, title: str) -> tuple[str, int]:
+    """A proposal with its discussion opened on both surfaces: (Slack root ts, Telegram topic)."""
+    await propose_via_modal(w, slack, AUTHOR, title)
+    await telegram_says(w, "/room 1")
+    return await slack_root(slack, f"#1 {title}"), await topic_of(tg, f"#1 {title}")
+
+
+async def test_edits_reach_the_other_copy_once_and_an_unfurl_is_no_edit(sessions, db_url: str) -> None:
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        slack.add_user(SLACK_PERSON, "mina")
+        async with running(db_url, slack, tg, **room_settings()) as w:
+            root, topic = await opened(w, slack, tg, "Parks")
+            written = await telegram_says(w, "Parks need shade", chat=ROOM_CHAT, thread=topic)
+            copy = await message(slack, ROOM_CHANNEL, "Parks need shade")
+            assert w.telegram is not None
+            edit = edited_update(w.telegram.next_id(), TG_PERSON, "Parks need more shade", chat_id=ROOM_CHAT,
+                                 message_id=written, thread_id=topic)
+            assert await w.telegram.post(edit) == 200
+            await slack.wait_for(lambda m, p: m == "chat.update" and p.get("ts") == copy["ts"])
+            assert "Parks need more shade" in message_text(slack.messages[(ROOM_CHANNEL, copy["ts"])])
+            assert slack.in_thread(ROOM_CHANNEL, root)[-1]["ts"] == copy["ts"]  # edited, not posted anew
+
+            ts = "1700000000.000200"
+            assert (await w.post(rq.message_channel(SLACK_PERSON, "Benches too", ROOM_CHANNEL, ts=ts,
+                                                    thread_ts=root)))[0] == 200
+            await in_topic(tg, topic, "Benches too")
+            unfurl = rq.message_changed(SLACK_PERSON, "Benches too", ROOM_CHANNEL, ts, previous="Benches too",
+                                        thread_ts=root)
+            changed = rq.message_changed(SLACK_PERSON, "Benches and tables", ROOM_CHANNEL, ts,
+                                         previous="Benches too", thread_ts=root)
+            for request in (unfurl, changed):
+                assert (await w.post(request))[0] == 200
+            _, params = await tg.wait_for(lambda m, p: m == "editMessageText" and "tables" in p["text"])
+            assert html_to_plain(params["text"]) == "mina (Slack): Benches and tables"
+            assert tg.methods().count("editMessageText") == 1
+
+            assert (await w.post(rq.message_deleted(SLACK_PERSON, ROOM_CHANNEL, ts, thread_ts=root)))[0] == 200
+            await tg.wait_for(lambda m, p: m == "deleteMessage" and p.get("message_id") == params["message_id"])
+            gone = await scalar(db_url, select(RoomMessage.deleted_at).where(RoomMessage.body == "Benches and tables"))
+            assert gone is not None
+
+
+async def test_delete_by_reply_removes_every_copy_and_only_for_its_author(sessions, db_url: str) -> None:
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        async with running(db_url, slack, tg, **room_settings()) as w:
+            _root, topic = await opened(w, slack, tg, "Libraries")
+            written = await telegram_says(w, "Open on Sundays", chat=ROOM_CHAT, thread=topic)
+            tg.people_messages.add((ROOM_CHAT, written))
+            copy = await message(slack, ROOM_CHANNEL, "Open on Sundays")
+            await telegram_says(w, "/delete", user=TG_OTHER, chat=ROOM_CHAT, thread=topic, reply_to=written)
+            await in_topic(tg, topic, "Only its author can delete")
+            assert (ROOM_CHANNEL, copy["ts"]) in slack.messages
+            await telegram_says(w, "/delete", chat=ROOM_CHAT, thread=topic, reply_to=written)
+            await slack.wait_for(lambda m, p: m == "chat.delete" and p.get("ts") == copy["ts"])
+            await tg.wait_for(lambda m, p: m == "deleteMessage" and p.get("message_id") == written)
+            assert (ROOM_CHANNEL, copy["ts"]) not in slack.messages
+            assert "Deleted everywhere" in await in_topic(tg, topic, "Deleted everywhere")
