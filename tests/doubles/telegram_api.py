@@ -227,9 +227,9 @@ class TelegramApiDouble:
         key = (params.get("chat_id"), params.get("message_id"))
         if key not in self._messages and key not in self.people_messages:
             raise ApiError(400, "Bad Request: message to delete not found")
-        self._messages.pop(key, None)  # type: ignore[arg-type]
-        self.people_messages.discard(key)  # type: ignore[arg-type]
-        self.deleted.append(key)  # type: ignore[arg-type]
+        self._messages.pop(key, None)
+        self.people_messages.discard(key)
+        self.deleted.append(key)
         return True
 
     def in_topic(self, chat_id: int, thread_id: int | None) -> list[dict[str, Any]]:
