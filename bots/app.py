@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 def rules_from(settings: Settings) -> Rules:
     return Rules(vote_threshold=settings.oasis_vote_threshold, review_days=settings.oasis_review_days,
-                 support_days=settings.oasis_support_days)
+                 support_days=settings.oasis_support_days, reports_to_hide=settings.oasis_reports_to_hide)
 
 
 @dataclass

@@ -17,6 +17,17 @@ MESSAGES: dict[str, str] = {
     "comment_closed": N_("#{id} is {status}: it takes no more comments."),
     "room_message_not_found": N_("There is no room message m{id}."),
     "not_your_message": N_("Only its author can delete room message m{id}."),
+    "moderators_only": N_("Only moderators can do that."),
+    "already_hidden": N_("Room message m{id} is hidden already."),
+    "not_hidden": N_("Room message m{id} is not hidden."),
+    "report_own": N_("You cannot report your own message; reply /delete to it to delete it."),
+    "already_reported": N_("You reported m{id} already."),
+    "reason_empty": N_("Please give a reason: the person is told why."),
+    "reason_too_long": N_("The reason is {length} characters long; the limit is {limit}."),
+    "need_room_message_to_hide": N_("Reply /hide <reason> to the message in the room, or send /hide m<id> <reason> "
+                                    "(or /hide <proposal id> <reason> for a proposal)."),
+    "need_room_message_to_report": N_("Reply /report <reason> to the message in the room, or send "
+                                      "/report m<id> <reason>."),
     "need_room_message": N_("Reply /delete to your own message in the room, or send /delete m<id>."),
     "title_empty": N_("The title is empty. Please write a short title."),
     "title_too_long": N_("The title is {length} characters long; the limit is {limit}. Please shorten it."),

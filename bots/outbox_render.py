@@ -170,11 +170,30 @@ def render_buttons(kind: str, params: Params, t: Translator) -> tuple[tuple[Butt
     if kind in ("review_queued", "department_card") and params.get("id") is not None \
             and not params.get("recommendation"):
         return ((Button("review.open", str(params["id"]), t.tr_plain("✍ Write opinion")),),)
+    if kind == "room_reported" and params.get("message_id") is not None:
+        value = f"m{params['message_id']}"
+        return ((Button("room.hide", value, t.tr_plain("Keep hidden")),
+                 Button("room.restore", value, t.tr_plain("Restore"))),)
     return ()
 
 
 def _new_comment(params: Params, t: Translator) -> RichText:
     return t.tr("New comment on your proposal #{id} {title}.", id=params["id"], title=_title(params))
+
+
+def _room_hidden(params: Params, t: Translator) -> RichText:
+    if params.get("by_reports"):
+        return t.tr("Your message m{id} in the dialogue room was reported by several people and is hidden until "
+                    "a moderator looks at it.", id=params.get("message_id"))
+    return t.tr("A moderator hid your message m{id} in the dialogue room. Reason: {reason}",
+                id=params.get("message_id"), reason=Span(str(params.get("reason") or ""), "bold"))
+
+
+def _room_reported(params: Params, t: Translator) -> RichText:
+    return join(t.tr_plural("Room message m{id} was reported by {n} person and is hidden until you decide:",
+                            "Room message m{id} was reported by {n} people and is hidden until you decide:",
+                            int(str(params.get("reports") or 0)), id=params.get("message_id")),
+                (Span(str(params.get("excerpt") or "")),))
 
 
 def _generic(params: Params, t: Translator) -> RichText:
@@ -188,6 +207,8 @@ RENDERERS: dict[str, Callable[[Params, Translator], RichText]] = {
     "review_queued": _review_queued,
     "new_comment": _new_comment,
     "department_card": _department_card,
+    "room_hidden": _room_hidden,
+    "room_reported": _room_reported,
 }
 
 

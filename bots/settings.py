@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     oasis_departments_file: str | None = None
     oasis_outbox_give_up_hours: float = Field(default=24.0, gt=0)
     oasis_inbox_days: int = Field(default=30, ge=1)
+    oasis_reports_to_hide: int = Field(default=3, ge=1)
 
     telegram_bot_token: str | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"

@@ -240,3 +240,15 @@ async def officials_of(session: AsyncSession, department: str) -> list[int]:
         )
     )
     return sorted(set(rows.all()))
+
+
+async def moderators(session: AsyncSession) -> list[int]:
+    """Who handles the room's reports: moderators and admins."""
+    rows = await session.scalars(select(RoleGrant.citizen_id).where(
+        RoleGrant.role.in_([Role.MODERATOR.value, Role.ADMIN.value])))
+    return sorted(set(rows.all()))
+
+
+def require_moderator(actor: Actor) -> None:
+    if not (actor.is_admin or actor.has(Role.MODERATOR)):
+        raise Forbidden("moderators_only")

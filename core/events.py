@@ -99,7 +99,18 @@ class RoomMessageChanged:
     """(platform, chat) where the person did it, which shows it already; None: elsewhere (a command)."""
 
 
-Fact = Event | AccountsMerged | RoomMessagePosted | RoomMessageChanged
+@dataclass(frozen=True, slots=True)
+class RoomMessageModerated:
+    """A room message was hidden (by a moderator, or by reports pending one) or restored."""
+
+    message_id: int
+    hidden: bool
+    reason: str
+    by_reports: bool = False
+    reports: int = 0
+
+
+Fact = Event | AccountsMerged | RoomMessagePosted | RoomMessageChanged | RoomMessageModerated
 
 
 async def publish(session: AsyncSession, event: Fact) -> None:

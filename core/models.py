@@ -155,6 +155,29 @@ class RoomMessage(Base):
     hidden_reason: Mapped[str | None] = mapped_column(Text)
 
 
+class RoomReport(Base):
+    """Someone finds a room message against the rules; enough distinct people hide it pending review."""
+
+    __tablename__ = "room_reports"
+    message_id: Mapped[int] = mapped_column(ForeignKey("room_messages.id"), primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ModerationAct(Base):
+    """The public record of moderation in the room: who hid or restored what, when and why (no actor:
+    hidden by reports, pending a moderator)."""
+
+    __tablename__ = "moderation_acts"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("room_messages.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"))
+    act: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class RoomDestination(Base):
     """A room the operator configured on a surface (TELEGRAM_ROOM_CHAT_ID, SLACK_ROOM_CHANNEL_ID): where
     room messages are mirrored. Written by the process that runs that surface, read by core."""

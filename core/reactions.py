@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.citizens import officials_of
+from core.citizens import moderators, officials_of
+from core.clock import utcnow
 from core.db import Sessions, is_database_failure
 from core.directory import department_names, get_department
 from core.events import (
@@ -26,12 +27,13 @@ from core.events import (
     ProposalSubmitted,
     Reviewed,
     RoomMessageChanged,
+    RoomMessageModerated,
     RoomMessagePosted,
     StatusChanged,
     Supported,
     take,
 )
-from core.models import Citizen, DepartmentReview, Proposal, RoomCopy, RoomMessage
+from core.models import DepartmentReview, Proposal, RoomCopy, RoomMessage
 from core.outbox import notify, notify_channel, notify_followers
 from core.room import copies, destinations, discussion
 from core.rules import Rules
@@ -119,19 +121,47 @@ async def open_places(session: AsyncSession, event: DiscussionOpened) -> None:
 
 async def mirror_message(session: AsyncSession, event: RoomMessagePosted) -> None:
     """One copy on every room surface but the one it was written in, each delivered by the outbox."""
-    message = await session.get(RoomMessage, event.message_id)
-    author = await session.get(Citizen, event.citizen_id)
-    if message is None or author is None:
-        raise LookupError(f"room message {event.message_id} vanished within its own transaction")
-    params = {"message_id": message.id, "thread_id": message.thread_id, "proposal_id": event.proposal_id,
-              "seq": message.seq, "name": author.display_name, "origin": message.origin, "body": message.body,
-              "reply_to_id": message.reply_to_id}
+    await _post_copies(session, event.message_id, skip=event.written_in)
+
+
+async def _post_copies(session: AsyncSession, message_id: int, *, skip: tuple[str, str] | None) -> None:
+    message = await session.get(RoomMessage, message_id)
+    if message is None:
+        raise LookupError(f"room message {message_id} vanished within its own transaction")
+    params = {"message_id": message.id, "thread_id": message.thread_id, "seq": message.seq}
+    known = {(c.platform, c.chat_id) for c in await copies(session, message.id)}
     for room in await destinations(session):
-        if (room.platform, room.chat_id) == event.written_in:
+        if (room.platform, room.chat_id) == skip:
             continue
-        session.add(RoomCopy(message_id=message.id, platform=room.platform, chat_id=room.chat_id, part=0,
-                             platform_message_id=None, origin=False, created_at=message.created_at))
+        if (room.platform, room.chat_id) not in known:
+            session.add(RoomCopy(message_id=message.id, platform=room.platform, chat_id=room.chat_id, part=0,
+                                 platform_message_id=None, origin=False, created_at=message.created_at))
         await notify_channel(session, room.platform, room.chat_id, f"room:{message.id}", "room_post", params)
+
+
+async def mirror_moderation(session: AsyncSession, event: RoomMessageModerated) -> None:
+    """Hidden: every copy goes, the person's own too where the platform lets the bot. Restored: it is
+    posted again on every room surface."""
+    if not event.hidden:
+        await _post_copies(session, event.message_id, skip=None)
+        return
+    for copy in await copies(session, event.message_id):
+        if copy.platform_message_id:
+            await notify_channel(session, copy.platform, copy.chat_id, f"room_delete:{copy.id}", "room_delete",
+                                 {"message_id": event.message_id, "copy_id": copy.id})
+
+
+async def tell_moderated(session: AsyncSession, event: RoomMessageModerated) -> None:
+    """The author learns why; reports that hid a message reach the moderators once, with the buttons."""
+    message = await session.get(RoomMessage, event.message_id)
+    if message is None or not event.hidden:
+        return
+    params = {"message_id": message.id, "reason": event.reason, "by_reports": event.by_reports,
+              "reports": event.reports, "excerpt": message.body[:200]}
+    await notify(session, [message.citizen_id], f"room-hidden:{message.id}:{utcnow().timestamp()}", "room_hidden",
+                 params)
+    if event.by_reports:
+        await notify(session, await moderators(session), f"room-reported:{message.id}", "room_reported", params)
 
 
 async def mirror_change(session: AsyncSession, event: RoomMessageChanged) -> None:
@@ -174,6 +204,7 @@ REACTIONS: dict[type, tuple[Reaction, ...]] = {
     DiscussionOpened: (open_places,),
     RoomMessagePosted: (mirror_message, tell_author),
     RoomMessageChanged: (mirror_change,),
+    RoomMessageModerated: (mirror_moderation, tell_moderated),
     AccountsMerged: (),
 }
 

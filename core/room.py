@@ -211,7 +211,8 @@ async def remember_place(session: AsyncSession, thread_id: int, platform: str, c
 
 async def remember_copy(session: AsyncSession, message_id: int, platform: str, chat_id: str,
                         platform_message_id: str | None, part: int = 0) -> None:
-    """The bot's copy of a message, once the platform gave it an id."""
+    """The bot's copy of a message, once the platform gave it an id (also where it replaces the person's
+    own, deleted when a moderator hid it and posted by the bot when restored)."""
     row = await session.scalar(select(RoomCopy).where(
         RoomCopy.message_id == message_id, RoomCopy.platform == platform, RoomCopy.chat_id == chat_id,
         RoomCopy.part == part))
@@ -219,7 +220,7 @@ async def remember_copy(session: AsyncSession, message_id: int, platform: str, c
         session.add(RoomCopy(message_id=message_id, platform=platform, chat_id=chat_id, part=part,
                              platform_message_id=platform_message_id, origin=False, created_at=utcnow()))
     else:
-        row.platform_message_id = platform_message_id
+        row.platform_message_id, row.origin = platform_message_id, False
     await session.flush()
 
 

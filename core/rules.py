@@ -10,6 +10,7 @@ from core.errors import Invalid
 TITLE_MAX = 100
 DESCRIPTION_MAX = 4000
 COMMENT_MAX = 2000
+REASON_MAX = 500
 EXPLANATION_MAX = 4000
 
 
@@ -18,6 +19,8 @@ class Rules:
     vote_threshold: int = 5
     review_days: int = 14
     support_days: int = 0
+    reports_to_hide: int = 3
+    """Distinct people whose reports hide a room message pending a moderator (OASIS_REPORTS_TO_HIDE)."""
 
 
 def clean_text(value: str) -> str:

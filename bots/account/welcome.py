@@ -46,6 +46,7 @@ async def help_(ctx: Ctx, _args: str) -> None:
         ctx.t.tr("/comment <id> <text> — join the discussion"),
         ctx.t.tr("/room [id] — the dialogue room: where a proposal is discussed, on every messenger"),
         ctx.t.tr("/delete — reply it to your own room message (or /delete m<id>) to delete it everywhere"),
+        ctx.t.tr("/report <reason> — reply it to a room message that breaks the rules"),
         ctx.t.tr("/follow <id>, /unfollow <id> — news about a proposal"),
         ctx.t.tr("/mine — your proposals and what happens next"),
         ctx.t.tr("/withdraw <id> — withdraw your open proposal"),
@@ -59,6 +60,10 @@ async def help_(ctx: Ctx, _args: str) -> None:
         lines.append(ctx.t.tr("/queue — proposals waiting for your department's opinion"))
         lines.append(ctx.t.tr("/review <id> — write the department opinion (guided), or in one line: "
                                 "/review <id> forward <opinion> or /review <id> reject <code> <explanation>"))
+    if ctx.actor.is_admin or ctx.actor.has(Role.MODERATOR):
+        lines.append(ctx.t.tr("For moderators:"))
+        lines.append(ctx.t.tr("/hide <reason> — reply it to a room message (or /hide m<id> <reason>) to hide it "
+                              "everywhere; /unhide m<id> restores it; /hide <id> <reason> hides a proposal"))
     ctx.reply(join(*lines))
 
 

@@ -3,7 +3,7 @@ room itself (a Telegram forum, a Slack channel), held as one discussion per prop
 
 from __future__ import annotations
 
-from bots.room import commands
+from bots.room import commands, moderation
 from bots.router import Router
 
-router = Router("room").include_router(commands.router)
+router = Router("room").include_router(commands.router, moderation.router)

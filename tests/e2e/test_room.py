@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from core.models import RoomCopy, RoomMessage
+from core.citizens import grant_role
+from core.db import make_engine, make_sessions
+from core.models import ModerationAct, RoomCopy, RoomMessage
 from tests.doubles import slack_requests as rq
 from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.slack_wire import message_text
@@ -16,7 +18,7 @@ from tests.doubles.telegram_updates import edited_update, html_to_plain, message
 from tests.e2e.slack_harness import AUTHOR, World, message, propose_via_modal, running, scalar
 
 ROOM_CHAT, ROOM_CHANNEL = -1001234567890, "CROOM"
-TG_PERSON, TG_OTHER, SLACK_PERSON = 100, 200, "UMINA"
+TG_PERSON, TG_OTHER, TG_MODERATOR, SLACK_PERSON = 100, 200, 900, "UMINA"
 
 
 def room_settings() -> dict[str, Any]:
@@ -196,3 +198,63 @@ async def test_delete_by_reply_removes_every_copy_and_only_for_its_author(sessio
             await tg.wait_for(lambda m, p: m == "deleteMessage" and p.get("message_id") == written)
             assert (ROOM_CHANNEL, copy["ts"]) not in slack.messages
             assert "Deleted everywhere" in await in_topic(tg, topic, "Deleted everywhere")
+
+
+async def grant(db_url: str, platform: str, user: str, role: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        async with make_sessions(engine)() as session, session.begin():
+            await grant_role(session, platform, user, role, None)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_moderator_hides_a_message_everywhere_and_restores_it(sessions, db_url: str) -> None:
+    await grant(db_url, "telegram", str(TG_MODERATOR), "moderator")
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        async with running(db_url, slack, tg, **room_settings()) as w:
+            root, topic = await opened(w, slack, tg, "Markets")
+            written = await telegram_says(w, "Buy my stuff at spam.example", chat=ROOM_CHAT, thread=topic)
+            tg.people_messages.add((ROOM_CHAT, written))
+            copy = await message(slack, ROOM_CHANNEL, "Buy my stuff")
+            await telegram_says(w, "/hide advertising", user=TG_OTHER, chat=ROOM_CHAT, thread=topic,
+                                reply_to=written)
+            await in_topic(tg, topic, "Only moderators can do that.")
+            await telegram_says(w, "/hide advertising", user=TG_MODERATOR, chat=ROOM_CHAT, thread=topic,
+                                reply_to=written)
+            await slack.wait_for(lambda m, p: m == "chat.delete" and p.get("ts") == copy["ts"])
+            await tg.wait_for(lambda m, p: m == "deleteMessage" and p.get("message_id") == written)
+            _, told = await tg.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == TG_PERSON
+                                        and "hid your message" in p["text"])
+            assert "advertising" in html_to_plain(told["text"])
+            acts = await scalar(db_url, select(func.count()).select_from(ModerationAct))
+            assert acts == 1
+            await telegram_says(w, "/unhide m1", user=TG_MODERATOR)
+            await slack.wait_for(lambda m, p: m == "chat.postMessage" and "Buy my stuff" in message_text(p)
+                                 and p.get("thread_ts") == root and p is not copy["params"])
+
+
+async def test_three_distinct_reports_hide_a_message_and_the_moderators_decide(sessions, db_url: str) -> None:
+    await grant(db_url, "telegram", str(TG_MODERATOR), "moderator")
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        async with running(db_url, slack, tg, **room_settings()) as w:
+            _root, topic = await opened(w, slack, tg, "Noise")
+            written = await telegram_says(w, "You are all idiots", chat=ROOM_CHAT, thread=topic)
+            copy = await message(slack, ROOM_CHANNEL, "idiots")
+            await telegram_says(w, "/report rude", chat=ROOM_CHAT, thread=topic, reply_to=written)  # the author
+            await in_topic(tg, topic, "cannot report your own message")
+            for reporter in (301, 302, 302):  # the same person twice counts once
+                await telegram_says(w, "/report rude", user=reporter, chat=ROOM_CHAT, thread=topic,
+                                    reply_to=written)
+            await in_topic(tg, topic, "You reported m1 already.")
+            assert (ROOM_CHANNEL, copy["ts"]) in slack.messages  # two people so far
+            await telegram_says(w, "/report m1 insults", user=303)
+            await slack.wait_for(lambda m, p: m == "chat.delete" and p.get("ts") == copy["ts"])
+            _, notice = await tg.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == TG_MODERATOR
+                                          and "reported by 3 people" in p["text"])
+            buttons = [b["callback_data"] for row in notice["reply_markup"]["inline_keyboard"] for b in row]
+            assert buttons == ["room.hide:m1", "room.restore:m1"]
+            hidden = await scalar(db_url, select(RoomMessage.hidden_reason).where(RoomMessage.id == 1))
+            assert hidden == "reports"

@@ -7,10 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from core.db import make_engine, make_sessions
 from core.migrate import alembic_config, upgrade
+from core.models import Base
 from tests.dbutil import empty_database
 
 NOW = datetime(2026, 11, 1, 10, 0)
@@ -57,3 +60,14 @@ async def test_comments_become_the_first_messages_of_each_discussion_and_come_ba
     assert [(p, c, b, pl, bool(h)) for p, c, b, pl, h in back] == [
         (1, 2, "first on 1", "telegram", False), (1, 1, "second on 1", "console", False),
         (2, 1, "only on 2", "slack", True)]
+
+
+async def test_the_migrations_build_exactly_the_schema_the_models_describe(sessions: object, db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        async with engine.connect() as connection:
+            differences = await connection.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
+    finally:
+        await engine.dispose()
+    assert differences == []

@@ -88,6 +88,31 @@ def upgrade() -> None:
     with op.batch_alter_table('room_copies', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_room_copies_message_id'), ['message_id'], unique=False)
 
+    op.create_table('room_reports',
+    sa.Column('message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('citizen_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizens.id'], name=op.f('fk_room_reports_citizen_id_citizens')),
+    sa.ForeignKeyConstraint(['message_id'], ['room_messages.id'],
+                            name=op.f('fk_room_reports_message_id_room_messages')),
+    sa.PrimaryKeyConstraint('message_id', 'citizen_id', name=op.f('pk_room_reports'))
+    )
+    op.create_table('moderation_acts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('act', sa.String(length=20), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['citizens.id'], name=op.f('fk_moderation_acts_actor_id_citizens')),
+    sa.ForeignKeyConstraint(['message_id'], ['room_messages.id'],
+                            name=op.f('fk_moderation_acts_message_id_room_messages')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_moderation_acts'))
+    )
+    with op.batch_alter_table('moderation_acts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_moderation_acts_message_id'), ['message_id'], unique=False)
+
     op.execute(
         "INSERT INTO room_threads (key, proposal_id, last_seq, created_at) "
         "SELECT 'p' || proposal_id, proposal_id, COUNT(*), MIN(created_at) FROM comments GROUP BY proposal_id"
@@ -127,6 +152,11 @@ def downgrade() -> None:
         "WHERE t.proposal_id IS NOT NULL AND m.deleted_at IS NULL ORDER BY t.proposal_id, m.seq"
     )
 
+    with op.batch_alter_table('moderation_acts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_moderation_acts_message_id'))
+
+    op.drop_table('moderation_acts')
+    op.drop_table('room_reports')
     with op.batch_alter_table('room_copies', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_room_copies_message_id'))
 
