@@ -102,7 +102,7 @@ async def test_webhook_mode_registers_url_secret_and_update_types(bot: Bot, api:
     await start_webhook_mode(bot, "https://oasis.example/telegram/webhook", "s3cret_Token-1")
     assert api.webhook["url"] == "https://oasis.example/telegram/webhook"
     assert api.webhook["secret_token"] == "s3cret_Token-1"
-    assert api.webhook["allowed_updates"] == ["message", "callback_query"]
+    assert api.webhook["allowed_updates"] == ["message", "edited_message", "callback_query"]  # edits: the room
     info = await bot.get_webhook_info()
     assert info.url == "https://oasis.example/telegram/webhook"
 
