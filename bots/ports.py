@@ -39,6 +39,11 @@ class PermanentError(DeliveryError):
     """The platform will never accept this (blocked bot, chat gone): mark failed now."""
 
 
+class PlaceGone(PermanentError):
+    """The topic or thread a message was sent to no longer exists there (deleted by someone): open it
+    anew rather than give up."""
+
+
 class Sender(Protocol):
     """What the outbox dispatcher needs from a platform adapter."""
 
@@ -60,6 +65,10 @@ class RoomSender(Sender, Protocol):
 
     async def delete(self, chat_id: str, message_id: str) -> None:
         """Delete a message (one already gone counts as deleted). Raise DeliveryError like `send`."""
+        ...
+
+    async def close_thread(self, chat_id: str, place: str) -> None:
+        """Close a thread to new messages where the platform can (a forum topic); else nothing."""
         ...
 
 

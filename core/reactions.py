@@ -35,8 +35,9 @@ from core.events import (
 )
 from core.models import DepartmentReview, Proposal, RoomCopy, RoomMessage
 from core.outbox import notify, notify_channel, notify_followers
-from core.room import copies, destinations, discussion
+from core.room import close, copies, destinations, discussion, places
 from core.rules import Rules
+from core.statuses import Status
 from core.votes import start_review_if_due
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,21 @@ async def update_department_card(session: AsyncSession, event: Reviewed) -> None
     await notify_channel(session, department.channel_platform, department.channel_id,
                          f"card:{proposal.id}:review:{review.id}", "department_card", params,
                          edit_ref=card_ref(proposal.id))
+
+
+DISCUSSION_ENDS = frozenset({Status.ADOPTED, Status.REJECTED, Status.WITHDRAWN, Status.CLOSED, Status.HIDDEN})
+
+
+async def close_discussion(session: AsyncSession, event: StatusChanged) -> None:
+    """A decided or withdrawn proposal's topic is closed, with a closing note in each room's thread."""
+    if event.to_status not in DISCUSSION_ENDS:
+        return
+    thread = await close(session, event.proposal_id)
+    if thread is None:
+        return
+    for place in await places(session, thread.id):
+        await notify_channel(session, place.platform, place.chat_id, f"room-close:{thread.id}", "room_close",
+                             {"thread_id": thread.id, "proposal_id": event.proposal_id, "status": event.to_status})
 
 
 async def open_discussion(session: AsyncSession, event: EnteredReview) -> None:
@@ -198,7 +214,7 @@ async def enter_reviews_if_due(session: AsyncSession, event: AccountsMerged, rul
 REACTIONS: dict[type, tuple[Reaction, ...]] = {
     ProposalSubmitted: (),
     Supported: (),
-    StatusChanged: (tell_followers,),
+    StatusChanged: (tell_followers, close_discussion),
     EnteredReview: (ask_department, post_department_card, open_discussion),
     Reviewed: (update_department_card,),
     DiscussionOpened: (open_places,),

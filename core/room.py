@@ -52,6 +52,20 @@ async def discussion(session: AsyncSession, proposal_id: int) -> RoomThread:
     return await _thread(session, key)
 
 
+async def close(session: AsyncSession, proposal_id: int) -> RoomThread | None:
+    """A decided or withdrawn proposal's discussion takes no more messages; None if it never opened."""
+    thread = await session.scalar(select(RoomThread).where(RoomThread.key == thread_key(proposal_id)))
+    if thread is None or thread.closed_at is not None:
+        return None
+    thread.closed_at = utcnow()
+    await session.flush()
+    return thread
+
+
+async def places(session: AsyncSession, thread_id: int) -> list[RoomPlace]:
+    return list((await session.scalars(select(RoomPlace).where(RoomPlace.thread_id == thread_id))).all())
+
+
 async def lobby(session: AsyncSession) -> RoomThread:
     await insert_ignore(session, RoomThread, key=LOBBY, proposal_id=None, last_seq=0, created_at=utcnow())
     return await _thread(session, LOBBY)

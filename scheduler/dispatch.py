@@ -108,7 +108,7 @@ class OutboxDispatcher:
         self.per_chat = per_chat  # a chat paced at ~1/s must not hold a whole batch for minutes
         self.idle_seconds = idle_seconds
         self.by_user_id = frozenset(messaged_by_user_id)
-        self.room = room_delivery.RoomDelivery(sessions)
+        self.room = room_delivery.RoomDelivery(sessions, Translator(default_language))
         self.redact = redact  # a send error can quote a URL with the bot token in it: never store that
         self.sent = self.failed = self.retried = self.maybe_sent = 0
         self._wake = asyncio.Event()
@@ -260,13 +260,10 @@ class OutboxDispatcher:
 
     async def _deliver_room(self, job: Job, address: Address, sender: Sender) -> datetime | None:
         try:
-            message = await self.room.message_for(job.kind, job.params, address, sender)
-            message_id = (await asyncio.wait_for(sender.send(message), timeout=self.lease_seconds)
-                          if message is not None else None)
+            message_id = await asyncio.wait_for(self.room.deliver(job.kind, job.params, address, sender),
+                                                timeout=self.lease_seconds)
         except Exception as exc:
             return await self._after_failure(job, exc)
-        if message is not None:
-            await self.room.sent(job.kind, job.params, address, message_id)
         await self._record_sent(job, address.platform, address.chat_id, message_id)
         return None
 

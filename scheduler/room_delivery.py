@@ -1,6 +1,7 @@
 """The dialogue room's part of the outbox: open a thread's place on a surface before its first message
-goes there, turn a stored room message into the copy a surface shows (always its current text, so a
-queued post or edit never shows an older version), edit and delete copies, and remember each copy.
+goes there (and again if someone deleted it), send a stored room message as the copy a surface shows
+(always its current text, so a queued post or edit never shows an older version), edit and delete
+copies, close a decided proposal's thread, and remember each copy.
 
 Rows of one room chat are delivered in id order, one at a time (scheduler/dispatch.py), and a thread's
 rows are written in its sequence order (core/room.py), so every surface shows a thread in that order.
@@ -8,28 +9,34 @@ rows are written in its sequence order (core/room.py), so every surface shows a 
 
 from __future__ import annotations
 
+from bots.i18n import Translator
 from bots.neutral import Message
-from bots.ports import PermanentError, RoomSender, Sender
+from bots.outbox_render import status_label
+from bots.ports import PermanentError, PlaceGone, RoomSender, Sender
 from bots.room.render import mirrored_text, topic_title
 from core import room
 from core.addresses import Address
 from core.db import Sessions
 from core.models import Citizen, Proposal, RoomCopy, RoomMessage, RoomThread
 
-OPEN, POST, EDIT, DELETE = "room_open", "room_post", "room_edit", "room_delete"
-KINDS = frozenset({OPEN, POST, EDIT, DELETE})
+OPEN, POST, EDIT, DELETE, CLOSE = "room_open", "room_post", "room_edit", "room_delete", "room_close"
+KINDS = frozenset({OPEN, POST, EDIT, DELETE, CLOSE})
 
 
 class RoomDelivery:
-    def __init__(self, sessions: Sessions) -> None:
+    def __init__(self, sessions: Sessions, t: Translator) -> None:
         self.sessions = sessions
+        self.t = t
+        """The room's own notes (a thread closed) are in the service's default language."""
 
-    async def message_for(self, kind: str, params: dict[str, object], address: Address,
-                          sender: Sender) -> Message | None:
-        """What to send for a room row (after opening its thread's place, or deleting a copy, as the row
-        asks); None when nothing is to be sent."""
+    async def deliver(self, kind: str, params: dict[str, object], address: Address, sender: Sender) -> str | None:
+        """Do what a room row asks on one surface; returns the id of what was posted, if anything."""
+        target = _room_sender(sender, address)
         if kind == OPEN:
-            await self._place(int(str(params.get("thread_id"))), address, sender)
+            await self._place(int(str(params.get("thread_id"))), address, target)
+            return None
+        if kind == CLOSE:
+            await self._close(int(str(params.get("thread_id"))), str(params.get("status") or ""), address, target)
             return None
         async with self.sessions() as session:
             message = await session.get(RoomMessage, int(str(params.get("message_id"))))
@@ -39,7 +46,7 @@ class RoomDelivery:
                         if message is not None and message.reply_to_id is not None else None)
         if kind == DELETE:
             if copy is not None and copy.platform_message_id:
-                await _room_sender(sender, address).delete(address.chat_id, copy.platform_message_id)
+                await target.delete(address.chat_id, copy.platform_message_id)
             return None
         if message is None or message.deleted_at is not None or message.hidden_at is not None:
             return None  # gone before its copy went out: nothing to show
@@ -47,31 +54,48 @@ class RoomDelivery:
         if kind == EDIT:
             if copy is None or not copy.platform_message_id:
                 return None  # not sent yet: it will go out with the new text
-            return Message(chat_id=address.chat_id, text=text, edit_message_id=copy.platform_message_id)
-        place = await self._place(message.thread_id, address, sender)
-        return Message(chat_id=address.chat_id, text=text, thread_id=place, reply_to_message_id=reply_to)
-
-    async def sent(self, kind: str, params: dict[str, object], address: Address, message_id: str | None) -> None:
-        if kind != POST:
-            return
+            return await target.send(Message(chat_id=address.chat_id, text=text,
+                                             edit_message_id=copy.platform_message_id))
+        place = await self._place(message.thread_id, address, target)
+        post = Message(chat_id=address.chat_id, text=text, thread_id=place, reply_to_message_id=reply_to)
+        try:
+            sent = await target.send(post)
+        except PlaceGone:  # someone deleted the topic: open it anew and post there
+            place = await self._place(message.thread_id, address, target, reopen=True)
+            sent = await target.send(Message(chat_id=address.chat_id, text=text, thread_id=place))
         async with self.sessions() as session, session.begin():
-            await room.remember_copy(session, int(str(params.get("message_id"))), address.platform,
-                                     address.chat_id, message_id)
+            await room.remember_copy(session, message.id, address.platform, address.chat_id, sent)
+        return sent
 
-    async def _place(self, thread_id: int, address: Address, sender: Sender) -> str | None:
+    async def _place(self, thread_id: int, address: Address, sender: RoomSender, *,
+                     reopen: bool = False) -> str | None:
         async with self.sessions() as session:
             thread = await session.get(RoomThread, thread_id)
             if thread is None or thread.proposal_id is None:  # the Lobby: the General topic, the top level
                 return None
             known = await room.place_of(session, thread_id, address.platform, address.chat_id)
-            if known is not None:
+            if known is not None and not reopen:
                 return known.place_ref
             proposal = await session.get(Proposal, thread.proposal_id)
             title = topic_title(thread.proposal_id, proposal.title if proposal is not None else "")
-        place = await _room_sender(sender, address).open_thread(address.chat_id, title)
+        place = await sender.open_thread(address.chat_id, title)
         async with self.sessions() as session, session.begin():
             await room.remember_place(session, thread_id, address.platform, address.chat_id, place)
         return place
+
+    async def _close(self, thread_id: int, status: str, address: Address, sender: RoomSender) -> None:
+        async with self.sessions() as session:
+            thread = await session.get(RoomThread, thread_id)
+            known = await room.place_of(session, thread_id, address.platform, address.chat_id)
+        if thread is None or thread.proposal_id is None or known is None or known.place_ref is None:
+            return  # never opened here: nothing to close
+        note = self.t.tr("This discussion is closed: #{id} is {status}. Thank you for taking part.",
+                         id=thread.proposal_id, status=status_label(status, self.t))
+        try:
+            await sender.send(Message(chat_id=address.chat_id, text=note, thread_id=known.place_ref))
+        except PlaceGone:
+            return  # the topic is gone already: nothing left to close
+        await sender.close_thread(address.chat_id, known.place_ref)
 
 
 def _room_sender(sender: Sender, address: Address) -> RoomSender:

@@ -127,6 +127,9 @@ class SlackSender:
 
         await self._paced(chat_id, call)
 
+    async def close_thread(self, chat_id: str, place: str) -> None:
+        """Slack threads cannot be closed: the closing note posted in it says so."""
+
     async def _paced(self, chat_id: str, call: Callable[[str], Awaitable[str]]) -> str:
         channel = chat_id
         try:

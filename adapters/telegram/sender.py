@@ -22,7 +22,7 @@ from telegram.constants import ParseMode
 from adapters.telegram.markup import keyboard, split_for_telegram, to_html
 from adapters.telegram.pacing import ChatPacer
 from bots.neutral import Message
-from bots.ports import DeliveryError, MaybeSent, PermanentError, RetryAfter, TransientError
+from bots.ports import DeliveryError, MaybeSent, PermanentError, PlaceGone, RetryAfter, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,17 @@ class TelegramSender:
             seconds = retry_seconds(exc)
             self.pacer.pause(chat_id, seconds)
             raise RetryAfter(seconds) from exc
+        except tg.TelegramError as exc:
+            raise neutral_error(exc) from exc
+
+    async def close_thread(self, chat_id: str, place: str) -> None:
+        """Close a forum topic: from now on only admins may post in it."""
+        await self.pacer.wait_turn(chat_id)
+        try:
+            await self._bot.close_forum_topic(chat_ref(chat_id), int(place))
+        except tg.BadRequest as exc:
+            if "not_modified" not in exc.message.lower() and "topic_not_modified" not in exc.message.lower():
+                raise neutral_error(exc) from exc
         except tg.TelegramError as exc:
             raise neutral_error(exc) from exc
 
@@ -174,6 +185,8 @@ def neutral_error(exc: tg.TelegramError) -> DeliveryError:
         return RetryAfter(retry_seconds(exc))
     if isinstance(exc, tg.ChatMigrated):
         return PermanentError(f"group moved to supergroup {exc.new_chat_id}")
+    if isinstance(exc, tg.BadRequest) and "thread not found" in exc.message.lower():
+        return PlaceGone(exc.message)  # a forum topic someone deleted: the room opens it anew
     if isinstance(exc, tg.Forbidden | tg.BadRequest):  # blocked, kicked, chat not found, bad markup
         return PermanentError(exc.message)
     if isinstance(exc, tg.TimedOut) and isinstance(exc.__cause__, httpx.ReadTimeout):

@@ -58,6 +58,7 @@ class TelegramApiDouble:
         self.blocked: set[int | str] = set()
         self._messages: dict[tuple[Any, int], dict[str, Any]] = {}
         self.topics: dict[Any, dict[int, str]] = {}
+        self.closed_topics: dict[Any, set[int]] = {}
         self.people_messages: set[tuple[Any, int]] = set()
         """(chat, message id) of messages people wrote that the bot may delete (an admin bot in a group)."""
         self.deleted: list[tuple[Any, int]] = []
@@ -222,6 +223,15 @@ class TelegramApiDouble:
         self._next_message_id += 1
         self.topics.setdefault(chat_id, {})[thread_id] = name
         return {"message_thread_id": thread_id, "name": name, "icon_color": 7322096}
+
+    async def _api_closeforumtopic(self, params: dict[str, Any]) -> Any:
+        chat_id, thread = params.get("chat_id"), params.get("message_thread_id")
+        if thread not in self.topics.get(chat_id, {}):
+            raise ApiError(400, "Bad Request: message thread not found")
+        if thread in self.closed_topics.setdefault(chat_id, set()):
+            raise ApiError(400, "Bad Request: TOPIC_NOT_MODIFIED")
+        self.closed_topics[chat_id].add(thread)
+        return True
 
     async def _api_deletemessage(self, params: dict[str, Any]) -> Any:
         key = (params.get("chat_id"), params.get("message_id"))

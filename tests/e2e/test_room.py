@@ -15,7 +15,7 @@ from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.slack_wire import message_text
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.doubles.telegram_updates import edited_update, html_to_plain, message_update
-from tests.e2e.slack_harness import AUTHOR, World, message, propose_via_modal, running, scalar
+from tests.e2e.slack_harness import AUTHOR, World, command, message, propose_via_modal, running, scalar
 
 ROOM_CHAT, ROOM_CHANNEL = -1001234567890, "CROOM"
 TG_PERSON, TG_OTHER, TG_MODERATOR, SLACK_PERSON = 100, 200, 900, "UMINA"
@@ -258,3 +258,23 @@ async def test_three_distinct_reports_hide_a_message_and_the_moderators_decide(s
             assert buttons == ["room.hide:m1", "room.restore:m1"]
             hidden = await scalar(db_url, select(RoomMessage.hidden_reason).where(RoomMessage.id == 1))
             assert hidden == "reports"
+
+
+async def test_a_withdrawn_proposals_topic_is_closed_and_a_deleted_topic_is_opened_anew(sessions, db_url: str) -> None:
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        async with running(db_url, slack, tg, **room_settings()) as w:
+            root, topic = await opened(w, slack, tg, "Fountains")
+            del tg.topics[ROOM_CHAT][topic]  # someone deleted the topic in Telegram
+            await telegram_says(w, "/comment 1 Still here?")
+            await tg.wait_for(lambda m, p: m == "sendMessage" and "Still here?" in p["text"]
+                              and p.get("message_thread_id") != topic)
+            [again] = [t for t, name in tg.topics[ROOM_CHAT].items() if name.startswith("#1 Fountains")]
+            assert "Still here?" in html_to_plain(tg.in_topic(ROOM_CHAT, again)[-1]["text"])
+
+            await command(w, AUTHOR, "withdraw 1")
+            await tg.wait_for(lambda m, p: m == "closeForumTopic" and p.get("message_thread_id") == again)
+            note = await message(slack, ROOM_CHANNEL, "This discussion is closed")
+            assert note["thread_ts"] == root and "#1 is withdrawn" in message_text(note["params"])
+            await telegram_says(w, "But wait", chat=ROOM_CHAT, thread=again)
+            assert "it takes no more comments" in await in_topic(tg, again, "no more comments")
