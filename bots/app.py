@@ -25,7 +25,7 @@ from bots.redaction import Redactor, secrets_of
 from bots.settings import Settings
 from core import room
 from core.db import INTERACTIVE, LONG, is_sqlite, make_engine, make_sessions, ping
-from core.rules import Rules
+from core.rules import Rules, parse_flood
 from scheduler.dispatch import OutboxDispatcher
 from scheduler.jobs import build_scheduler
 
@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 
 def rules_from(settings: Settings) -> Rules:
     return Rules(vote_threshold=settings.oasis_vote_threshold, review_days=settings.oasis_review_days,
-                 support_days=settings.oasis_support_days, reports_to_hide=settings.oasis_reports_to_hide)
+                 support_days=settings.oasis_support_days, reports_to_hide=settings.oasis_reports_to_hide,
+                 room_flood=parse_flood(settings.oasis_room_flood))
 
 
 @dataclass

@@ -196,6 +196,12 @@ def _room_reported(params: Params, t: Translator) -> RichText:
                 (Span(str(params.get("excerpt") or "")),))
 
 
+def _room_flood(params: Params, t: Translator) -> RichText:
+    return t.tr("You are writing faster than the dialogue room allows: your message m{id} and the next ones "
+                "for a little while are kept but not shown to others. Please slow down.",
+                id=params.get("message_id"))
+
+
 def _generic(params: Params, t: Translator) -> RichText:
     if params.get("id") is None:
         return t.tr("There is news for you.")
@@ -209,6 +215,7 @@ RENDERERS: dict[str, Callable[[Params, Translator], RichText]] = {
     "department_card": _department_card,
     "room_hidden": _room_hidden,
     "room_reported": _room_reported,
+    "room_flood": _room_flood,
 }
 
 

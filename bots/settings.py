@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.rules import parse_flood
 
 
 class Settings(BaseSettings):
@@ -24,6 +26,13 @@ class Settings(BaseSettings):
     oasis_outbox_give_up_hours: float = Field(default=24.0, gt=0)
     oasis_inbox_days: int = Field(default=30, ge=1)
     oasis_reports_to_hide: int = Field(default=3, ge=1)
+    oasis_room_flood: str = "5/30s,20/600s"
+
+    @field_validator("oasis_room_flood")
+    @classmethod
+    def _flood_limits(cls, value: str) -> str:
+        parse_flood(value)  # refuse a malformed value at start-up, with what is wrong
+        return value
 
     telegram_bot_token: str | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"

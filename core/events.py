@@ -79,6 +79,10 @@ class RoomMessagePosted:
     citizen_id: int
     written_in: tuple[str, str] | None
     """(platform, chat) of the room it was written in, which has it already; None: a private chat."""
+    held: bool = False
+    """Over the person's flood limit: kept, not mirrored."""
+    first_held: bool = False
+    """The first message held in this spell: the person is told, once."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,7 +137,15 @@ async def open_places(session: AsyncSession, event: DiscussionOpened) -> None:
 
 async def mirror_message(session: AsyncSession, event: RoomMessagePosted) -> None:
     """One copy on every room surface but the one it was written in, each delivered by the outbox."""
-    await _post_copies(session, event.message_id, skip=event.written_in)
+    if not event.held:
+        await _post_copies(session, event.message_id, skip=event.written_in)
+
+
+async def tell_flooded(session: AsyncSession, event: RoomMessagePosted) -> None:
+    """Over the flood limit: the person is told once (not at every held message) to slow down."""
+    if event.held and event.first_held:
+        await notify(session, [event.citizen_id], f"room-flood:{event.message_id}", "room_flood",
+                     {"message_id": event.message_id})
 
 
 async def _post_copies(session: AsyncSession, message_id: int, *, skip: tuple[str, str] | None) -> None:
@@ -193,7 +201,7 @@ async def mirror_change(session: AsyncSession, event: RoomMessageChanged) -> Non
 
 async def tell_author(session: AsyncSession, event: RoomMessagePosted) -> None:
     """The author of a proposal hears of what others say in its discussion."""
-    if event.proposal_id is None:
+    if event.proposal_id is None or event.held:
         return
     proposal = await _proposal(session, event.proposal_id)
     if proposal.author_id != event.citizen_id:
@@ -218,7 +226,7 @@ REACTIONS: dict[type, tuple[Reaction, ...]] = {
     EnteredReview: (ask_department, post_department_card, open_discussion),
     Reviewed: (update_department_card,),
     DiscussionOpened: (open_places,),
-    RoomMessagePosted: (mirror_message, tell_author),
+    RoomMessagePosted: (mirror_message, tell_author, tell_flooded),
     RoomMessageChanged: (mirror_change,),
     RoomMessageModerated: (mirror_moderation, tell_moderated),
     AccountsMerged: (),

@@ -8,8 +8,9 @@ always goes platform → here → every other surface, never platform → platfo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.citizens import Actor
@@ -19,9 +20,13 @@ from core.events import DiscussionOpened, RoomMessageChanged, RoomMessagePosted,
 from core.models import Proposal, RoomCopy, RoomDestination, RoomMessage, RoomPlace, RoomThread
 from core.proposals import HIDDEN_FROM_DISCUSSION, get_proposal
 from core.rules import COMMENT_MAX, checked_text
+from core.statuses import Role
 from core.upsert import insert_ignore
 
 LOBBY = "lobby"
+FLOODED = "flood"  # hidden_reason of a message held back by the flood limits (a moderator may release it)
+
+Flood = tuple[tuple[int, float], ...]
 
 
 def thread_key(proposal_id: int) -> str:
@@ -78,19 +83,22 @@ async def _thread(session: AsyncSession, key: str) -> RoomThread:
 
 
 async def comment(session: AsyncSession, actor: Actor, proposal_id: int, body: str, *,
-                  platform: str = "") -> RoomMessage:
+                  platform: str = "", flood: Flood = ()) -> RoomMessage:
     """`/comment <id> <text>` from a private chat: into the proposal's discussion, on every surface."""
-    posted = await post(session, actor, await discussion(session, proposal_id), body, platform=platform)
+    posted = await post(session, actor, await discussion(session, proposal_id), body, platform=platform,
+                        flood=flood)
     assert posted is not None  # only a message written in a room can be a re-delivery
     return posted
 
 
 async def post(session: AsyncSession, actor: Actor, thread: RoomThread, body: str, *, platform: str,
-               written: Written | None = None) -> RoomMessage | None:
+               written: Written | None = None, flood: Flood = ()) -> RoomMessage | None:
     """Store one message in `thread` with the next sequence number and let every other surface have it.
 
-    Returns None for a message already stored: a platform that re-delivers it under a new event id
-    (Slack does) must not make it twice."""
+    Over a `flood` limit (n messages in s seconds, counted per citizen, so across linked accounts) it is
+    kept but held back: not mirrored (`hidden_reason` FLOODED). Moderators are exempt. Returns None for a
+    message already stored: a platform that re-delivers it under a new event id (Slack does) must not
+    make it twice."""
     proposal = await session.get(Proposal, thread.proposal_id) if thread.proposal_id is not None else None
     if proposal is not None and (proposal.status in HIDDEN_FROM_DISCUSSION or thread.closed_at is not None):
         raise InvalidState("comment_closed", id=proposal.id, status=proposal.status)
@@ -105,8 +113,13 @@ async def post(session: AsyncSession, actor: Actor, thread: RoomThread, body: st
         update(RoomThread).where(RoomThread.id == thread.id).values(last_seq=RoomThread.last_seq + 1)
         .returning(RoomThread.last_seq)
     )
+    now = utcnow()
+    held = await _over_limit(session, actor, flood, now)
+    longest = max((seconds for _count, seconds in flood), default=0.0)
+    first_held = held and await held_since(session, actor.citizen_id, now - timedelta(seconds=longest)) == 0
     message = RoomMessage(thread_id=thread.id, seq=int(seq or 0), citizen_id=actor.citizen_id, origin=platform,
-                          body=text, reply_to_id=reply_to_id, created_at=utcnow())
+                          body=text, reply_to_id=reply_to_id, created_at=now,
+                          hidden_at=now if held else None, hidden_reason=FLOODED if held else None)
     session.add(message)
     await session.flush()
     if written is not None:
@@ -115,8 +128,27 @@ async def post(session: AsyncSession, actor: Actor, thread: RoomThread, body: st
         await session.flush()
     await publish(session, RoomMessagePosted(
         message.id, thread.id, thread.proposal_id, actor.citizen_id,
-        (written.platform, written.chat_id) if written is not None else None))
+        (written.platform, written.chat_id) if written is not None else None, held=held,
+        first_held=first_held))
     return message
+
+
+async def _over_limit(session: AsyncSession, actor: Actor, flood: Flood, now: datetime) -> bool:
+    if not flood or actor.is_admin or actor.has(Role.MODERATOR):
+        return False
+    for count, seconds in flood:
+        recent = await session.scalar(select(func.count()).where(
+            RoomMessage.citizen_id == actor.citizen_id, RoomMessage.created_at > now - timedelta(seconds=seconds)))
+        if int(recent or 0) >= count:
+            return True
+    return False
+
+
+async def held_since(session: AsyncSession, citizen_id: int, since: datetime) -> int:
+    """How many of a person's messages were held back by the flood limits since then."""
+    return int(await session.scalar(select(func.count()).where(
+        RoomMessage.citizen_id == citizen_id, RoomMessage.hidden_reason == FLOODED,
+        RoomMessage.created_at >= since)) or 0)
 
 
 async def edit(session: AsyncSession, actor: Actor, platform: str, chat_id: str, platform_message_id: str,

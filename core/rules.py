@@ -21,6 +21,25 @@ class Rules:
     support_days: int = 0
     reports_to_hide: int = 3
     """Distinct people whose reports hide a room message pending a moderator (OASIS_REPORTS_TO_HIDE)."""
+    room_flood: tuple[tuple[int, float], ...] = ((5, 30.0), (20, 600.0))
+    """Per person, across linked accounts: at most n room messages in s seconds (OASIS_ROOM_FLOOD)."""
+
+
+def parse_flood(text: str) -> tuple[tuple[int, float], ...]:
+    """"5/30s,20/600s" (s, m or h) → ((5, 30.0), (20, 600.0)); ValueError naming what is wrong."""
+    units = {"s": 1.0, "m": 60.0, "h": 3600.0}
+    limits = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        count, _, window = part.partition("/")
+        unit = units.get(window[-1:].lower()) if window else None
+        if not count.strip().isdecimal() or unit is None or not window[:-1].strip().isdecimal():
+            raise ValueError(f"{part!r} is not <count>/<seconds>s (like 5/30s or 20/10m)")
+        if int(count) < 1 or int(window[:-1]) < 1:
+            raise ValueError(f"{part!r}: count and window must be at least 1")
+        limits.append((int(count), int(window[:-1]) * unit))
+    if not limits:
+        raise ValueError("no limit given (like 5/30s,20/600s)")
+    return tuple(limits)
 
 
 def clean_text(value: str) -> str:

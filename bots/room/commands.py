@@ -20,7 +20,12 @@ router = Router("room commands")
 async def comment(ctx: Ctx, args: str) -> None:
     pid = parse_id(args)
     _, _, body = args.strip().partition(" ")
-    await room.comment(ctx.session, ctx.actor, pid, body, platform=ctx.inbound.platform)
+    posted = await room.comment(ctx.session, ctx.actor, pid, body, platform=ctx.inbound.platform,
+                                flood=ctx.config.rules.room_flood)
+    if posted.hidden_reason == room.FLOODED:
+        ctx.reply(ctx.t.tr("You are writing faster than the room allows: your comment on #{id} is kept but not "
+                           "shown to others. Please wait a little.", id=pid))
+        return
     ctx.reply(ctx.t.tr("Your comment on #{id} was added.", id=pid))
 
 
@@ -67,7 +72,8 @@ async def said_in_room(ctx: Ctx, text: str) -> None:
     if thread is None:
         return
     await room.post(ctx.session, ctx.actor, thread, text, platform=inbound.platform,
-                    written=room.Written(inbound.platform, ctx.chat_id, inbound.message_id, inbound.reply_to))
+                    written=room.Written(inbound.platform, ctx.chat_id, inbound.message_id, inbound.reply_to),
+                    flood=ctx.config.rules.room_flood)
 
 
 @router.in_group("edit")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import pytest
+
 from core.db import Sessions
+from tests.clock import Clock
 from tests.driver import Speaker, said
 from tests.integration import factories as f
 
@@ -58,3 +61,26 @@ async def test_choosing_where_news_arrives(speaker: Callable[..., Speaker]) -> N
     assert "You have no linked slack account. Link it first with /link." == said(
         await lee.command("notify", "via slack"))
     assert "Send /notify via telegram or /notify via slack" in said(await lee.command("notify"))
+
+
+async def test_the_room_flood_limit_is_one_per_person_across_linked_accounts(
+    sessions: Sessions, speaker: Callable[..., Speaker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = await f.proposal(sessions, await f.citizen(sessions, "author"))
+    on_telegram, on_slack = speaker("nam"), speaker("U0NAM", platform="slack")
+    code = re.search(r"Your link code: (\S+)", said(await on_telegram.command("link")))
+    assert code is not None
+    await on_slack.command("link", code.group(1))
+    clock = Clock()
+    monkeypatch.setattr("core.room.utcnow", clock)
+    for n in range(3):
+        assert said(await on_telegram.command("comment", f"{pid} telegram {n}")) == f"Your comment on #{pid} was added."
+    for n in range(2):
+        assert said(await on_slack.command("comment", f"{pid} slack {n}")) == f"Your comment on #{pid} was added."
+    held = said(await on_slack.command("comment", f"{pid} one too many"))  # the sixth within 30 s, same person
+    assert "faster than the room allows" in held
+    assert "faster" in said(await on_telegram.command("comment", f"{pid} and another"))
+    flood_notices = await f.outbox(sessions, kind="room_flood")
+    assert len(flood_notices) == 1  # told once, not at every held message
+    clock.advance(31)
+    assert said(await on_telegram.command("comment", f"{pid} calmer")) == f"Your comment on #{pid} was added."

@@ -280,3 +280,13 @@ def test_actor_review_rights() -> None:
     assert official.departments() == ["transport"]
     assert admin.may_review("transport") and admin.may_review("welfare")
     assert not moderator.may_review("transport")
+
+
+def test_room_flood_limits_are_read_from_the_operators_words() -> None:
+    from core.rules import parse_flood
+
+    assert parse_flood("5/30s,20/600s") == ((5, 30.0), (20, 600.0))
+    assert parse_flood(" 3/1m , 100/2h ") == ((3, 60.0), (100, 7200.0))
+    for bad in ("", "5", "5/30", "five/30s", "5/30x", "0/30s", "5/0s"):
+        with pytest.raises(ValueError):
+            parse_flood(bad)
