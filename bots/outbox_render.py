@@ -196,6 +196,13 @@ def _room_reported(params: Params, t: Translator) -> RichText:
                 (Span(str(params.get("excerpt") or "")),))
 
 
+def _room_digest(params: Params, t: Translator) -> RichText:
+    count = int(str(params.get("count") or 0))
+    return t.tr_plural("{n} new message in the discussion of #{id} {title}.",
+                       "{n} new messages in the discussion of #{id} {title}.", count,
+                       id=params["id"], title=_title(params))
+
+
 def _room_flood(params: Params, t: Translator) -> RichText:
     return t.tr("You are writing faster than the dialogue room allows: your message m{id} and the next ones "
                 "for a little while are kept but not shown to others. Please slow down.",
@@ -216,6 +223,7 @@ RENDERERS: dict[str, Callable[[Params, Translator], RichText]] = {
     "room_hidden": _room_hidden,
     "room_reported": _room_reported,
     "room_flood": _room_flood,
+    "room_digest": _room_digest,
 }
 
 

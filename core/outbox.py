@@ -6,13 +6,13 @@ from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.db import WROTE_OUTBOX
 from core.models import Follow, Identity, OutboxMessage, PostedMessage
-from core.upsert import insert_ignore
+from core.upsert import ignoring_insert, insert_ignore
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 REPLY = "reply"  # the kind of a direct reply kept with its event (bots/replies.py)
@@ -102,8 +102,12 @@ async def notify_followers(
     kind: str,
     params: dict[str, Any],
     exclude: Iterable[int] = (),
+    *,
+    due_at: datetime | None = None,
 ) -> None:
-    """One row per follower in a single INSERT ... SELECT, so a big fan-out stays one statement."""
+    """One row per follower in a single INSERT ... SELECT, so a big fan-out stays one statement. A
+    follower who has a row under `event_key` already keeps it (a digest: one per period), and the rows
+    go out at `due_at` (default now)."""
     _mark_written(session)
     now = utcnow()
     query = select(
@@ -113,14 +117,14 @@ async def notify_followers(
         literal(params, OutboxMessage.params.type),
         literal(PENDING),
         literal(0),
-        literal(now),
+        literal(due_at or now),
         literal(now),
     ).where(Follow.proposal_id == proposal_id)
     excluded = list(exclude)
     if excluded:
         query = query.where(Follow.citizen_id.not_in(excluded))
     cols = ["citizen_id", "event_key", "kind", "params", "status", "attempts", "next_attempt_at", "created_at"]
-    await session.execute(insert(OutboxMessage).from_select(cols, query))
+    await session.execute(ignoring_insert(session, OutboxMessage).from_select(cols, query))
 
 
 def sendable_by(platforms: Collection[str], by_user_id: Collection[str]) -> ColumnElement[bool]:

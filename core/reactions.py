@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -199,14 +200,21 @@ async def mirror_change(session: AsyncSession, event: RoomMessageChanged) -> Non
                              {"message_id": event.message_id, "copy_id": copy.id})
 
 
-async def tell_author(session: AsyncSession, event: RoomMessagePosted) -> None:
-    """The author of a proposal hears of what others say in its discussion."""
+DIGEST_PERIOD = timedelta(hours=1)
+
+
+async def tell_followers_of_discussion(session: AsyncSession, event: RoomMessagePosted) -> None:
+    """The author and followers hear of a proposal's discussion at most once an hour each: one notice at
+    the end of the hour, counting what was said in it ("3 new messages in the discussion of #12")."""
     if event.proposal_id is None or event.held:
         return
     proposal = await _proposal(session, event.proposal_id)
-    if proposal.author_id != event.citizen_id:
-        await notify(session, [proposal.author_id], f"comment:{event.message_id}", "new_comment",
-                     {"id": proposal.id, "title": proposal.title, "comment_id": event.message_id})
+    now = utcnow()
+    since = now.replace(minute=0, second=0, microsecond=0)
+    params = {"id": proposal.id, "title": proposal.title, "since": since.isoformat(timespec="minutes"),
+              "until": (since + DIGEST_PERIOD).isoformat(timespec="minutes")}
+    await notify_followers(session, proposal.id, f"room-digest:{proposal.id}:{params['since']}", "room_digest",
+                           params, exclude=(event.citizen_id,), due_at=since + DIGEST_PERIOD)
 
 
 async def enter_review_if_due(session: AsyncSession, event: Supported, rules: Rules) -> None:
@@ -226,7 +234,7 @@ REACTIONS: dict[type, tuple[Reaction, ...]] = {
     EnteredReview: (ask_department, post_department_card, open_discussion),
     Reviewed: (update_department_card,),
     DiscussionOpened: (open_places,),
-    RoomMessagePosted: (mirror_message, tell_author, tell_flooded),
+    RoomMessagePosted: (mirror_message, tell_followers_of_discussion, tell_flooded),
     RoomMessageChanged: (mirror_change,),
     RoomMessageModerated: (mirror_moderation, tell_moderated),
     AccountsMerged: (),

@@ -276,3 +276,14 @@ async def copy_on(session: AsyncSession, message_id: int, platform: str, chat_id
         RoomCopy.message_id == message_id, RoomCopy.platform == platform, RoomCopy.chat_id == chat_id,
         RoomCopy.platform_message_id.is_not(None)).order_by(RoomCopy.part).limit(1))
     return str(found) if found is not None else None
+
+
+async def said_between(session: AsyncSession, proposal_id: int, since: datetime, until: datetime, *,
+                       not_by: int | None = None) -> int:
+    """How many messages others can read in a proposal's discussion from that period (a digest's count)."""
+    query = (select(func.count()).select_from(RoomMessage).join(RoomThread, RoomThread.id == RoomMessage.thread_id)
+             .where(RoomThread.key == thread_key(proposal_id), RoomMessage.created_at >= since,
+                    RoomMessage.created_at < until, RoomMessage.hidden_at.is_(None), RoomMessage.deleted_at.is_(None)))
+    if not_by is not None:
+        query = query.where(RoomMessage.citizen_id != not_by)
+    return int(await session.scalar(query) or 0)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -243,6 +243,12 @@ class OutboxDispatcher:
         sender = self.senders[address.platform]
         if job.kind in room_delivery.KINDS:
             return await self._deliver_room(job, address, sender)
+        if job.kind == room_delivery.DIGEST:
+            counted = await self.room.digest(job.params, job.citizen_id)
+            if counted is None:
+                await self._record_sent(job, address.platform, address.chat_id, None)
+                return None
+            job = replace(job, params=counted)
         if job.kind == replies.KIND:  # worded when it was written, in the language of that moment
             message = replies.decode(job.params, address.chat_id)
         else:

@@ -9,6 +9,8 @@ rows are written in its sequence order (core/room.py), so every surface shows a 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bots.i18n import Translator
 from bots.neutral import Message
 from bots.outbox_render import status_label
@@ -21,6 +23,7 @@ from core.models import Citizen, Proposal, RoomCopy, RoomMessage, RoomThread
 
 OPEN, POST, EDIT, DELETE, CLOSE = "room_open", "room_post", "room_edit", "room_delete", "room_close"
 KINDS = frozenset({OPEN, POST, EDIT, DELETE, CLOSE})
+DIGEST = "room_digest"  # to a person, not a room: counted when it goes out
 
 
 class RoomDelivery:
@@ -66,6 +69,19 @@ class RoomDelivery:
         async with self.sessions() as session, session.begin():
             await room.remember_copy(session, message.id, address.platform, address.chat_id, sent)
         return sent
+
+    async def digest(self, params: dict[str, object], citizen_id: int | None) -> dict[str, object] | None:
+        """A discussion digest's params with the count of what others said in its hour; None if nothing
+        is left to tell (all of it hidden or deleted, or only the reader's own)."""
+        try:
+            since = datetime.fromisoformat(str(params["since"]))
+            until = datetime.fromisoformat(str(params["until"]))
+            proposal_id = int(str(params["id"]))
+        except (KeyError, ValueError):
+            return dict(params)  # a malformed row still says something (bots/outbox_render.py)
+        async with self.sessions() as session:
+            count = await room.said_between(session, proposal_id, since, until, not_by=citizen_id)
+        return {**params, "count": count} if count else None
 
     async def _place(self, thread_id: int, address: Address, sender: RoomSender, *,
                      reopen: bool = False) -> str | None:

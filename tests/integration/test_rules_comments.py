@@ -3,6 +3,8 @@ on SQLite and PostgreSQL, through the real schema."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import func, select
 
@@ -35,10 +37,12 @@ async def test_comment_is_added_and_the_author_is_told(sessions: Sessions) -> No
         assert stored is not None
         assert (stored.body, stored.citizen_id, stored.origin, stored.hidden_at, stored.seq) == \
             ("Great idea!", other.id, "slack", None, 1)
-    [notice] = await f.outbox(sessions, kind="new_comment")
+    [notice] = await f.outbox(sessions, kind="room_digest")  # told at the end of the hour, with the rest
     assert notice.citizen_id == author.id
-    assert notice.event_key == f"comment:{cid}"
-    assert notice.params == {"id": pid, "title": "More bike lanes", "comment_id": cid}
+    since = notice.params["since"]
+    assert notice.event_key == f"room-digest:{pid}:{since}"
+    assert notice.params["id"] == pid and notice.params["title"] == "More bike lanes"
+    assert notice.next_attempt_at == datetime.fromisoformat(notice.params["until"])
 
 
 async def test_the_author_is_not_told_of_their_own_comment(sessions: Sessions) -> None:

@@ -44,7 +44,7 @@ async def test_a_use_case_publishes_and_its_reactions_are_in_the_same_transactio
     thread = published[0]
     assert isinstance(thread, DiscussionOpened) and thread.proposal_id == pid  # its first comment opened it
     assert published[1:] == [RoomMessagePosted(comment.id, thread.thread_id, pid, other.id, None)]
-    assert [m.kind for m in await f.outbox(sessions)] == ["new_comment"]
+    assert [m.kind for m in await f.outbox(sessions)] == ["room_digest"]
 
     async with sessions() as s:
         with pytest.raises(RuntimeError):

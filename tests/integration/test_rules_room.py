@@ -6,10 +6,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core import room
+from core import proposals, room
 from core.db import Sessions
 from core.errors import InvalidState
 from core.models import OutboxMessage, RoomCopy, RoomMessage
+from scheduler.dispatch import OutboxDispatcher
+from tests.clock import Clock
+from tests.fakes import FakeSender
 from tests.integration import factories as f
 
 TG_ROOM, SLACK_ROOM = "-1001", "CROOM"
@@ -35,7 +38,7 @@ async def test_a_first_comment_opens_the_discussion_on_each_surface_and_is_mirro
                        ("room_post", "telegram"), ("room_post", "slack"), ("room_post", "telegram")]
     post = next(r for r in rows if r.kind == "room_post")
     assert post.params == {"message_id": first.id, "thread_id": first.thread_id, "seq": 1}  # shown as it is then
-    assert [r.kind for r in rows if r.citizen_id == author.id] == ["new_comment", "new_comment"]
+    assert [r.kind for r in rows if r.citizen_id == author.id] == ["room_digest"]  # one an hour at most
     async with sessions() as s:
         copies = (await s.scalars(select(RoomCopy).order_by(RoomCopy.id))).all()
     assert [(c.platform, c.platform_message_id, c.origin) for c in copies] == [
@@ -95,7 +98,7 @@ async def test_no_room_configured_means_stored_but_sent_nowhere(sessions: Sessio
     pid = await f.proposal(sessions, author)
     async with sessions() as s, s.begin():
         await room.comment(s, other.actor, pid, "Hello", platform="telegram")
-    assert [r.kind for r in await f.outbox(sessions)] == ["new_comment"]
+    assert [r.kind for r in await f.outbox(sessions)] == ["room_digest"]
     async with sessions() as s:
         assert len((await s.scalars(select(RoomMessage))).all()) == 1
         assert (await s.scalars(select(OutboxMessage).where(OutboxMessage.channel_platform.is_not(None)))).all() == []
@@ -108,3 +111,25 @@ async def test_a_surface_that_no_longer_has_a_room_stops_getting_copies(sessions
         assert [d.platform for d in await room.destinations(s)] == ["slack"]
         await room.set_destination(s, "slack", "CNEW")
         assert await room.destination(s, "slack") == "CNEW"
+
+
+async def test_followers_get_one_digest_an_hour_counting_what_others_said(sessions: Sessions) -> None:
+    author, mina, jun = [await f.citizen(sessions, n) for n in ("author", "Mina", "Jun")]
+    pid = await f.proposal(sessions, author)
+    async with sessions() as s, s.begin():
+        await proposals.follow(s, mina.actor, pid)
+        for who, text in ((mina, "one"), (jun, "two"), (jun, "three"), (author, "four")):
+            await room.comment(s, who.actor, pid, text, platform="telegram")
+        hidden = await room.comment(s, jun.actor, pid, "spam", platform="telegram")
+        hidden.hidden_at = hidden.created_at  # a moderator took it away before the hour ended
+    digests = await f.outbox(sessions, kind="room_digest")
+    assert sorted(r.citizen_id for r in digests) == sorted([author.id, mina.id])  # once each; Jun follows not
+    clock = Clock()
+    sender = FakeSender()
+    dispatcher = OutboxDispatcher(sessions, {"telegram": sender}, default_language="en", public_url="https://o.test",
+                                  clock=clock)
+    assert await dispatcher.run_once() == 0  # due at the end of the hour
+    clock.advance(3601)
+    assert await dispatcher.run_once() == 2
+    assert "3 new messages in the discussion of #1" in " ".join(sender.texts(author.user_id))  # not its own
+    assert "3 new messages in the discussion of #1" in " ".join(sender.texts(mina.user_id))
