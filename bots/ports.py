@@ -58,6 +58,9 @@ class Sender(Protocol):
 class RoomSender(Sender, Protocol):
     """A sender that can also hold the dialogue room: open a thread there for a proposal's discussion."""
 
+    replies_natively: bool
+    """Its messages can answer another (`Message.reply_to_message_id`); else a reply quotes in its text."""
+
     async def open_thread(self, chat_id: str, title: str) -> str:
         """Open a topic (Telegram forum) or post a thread's root message (Slack) named `title`; return the
         place later messages go to (the topic's id, the root's ts). Raise DeliveryError like `send`."""

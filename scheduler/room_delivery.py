@@ -45,15 +45,23 @@ class RoomDelivery:
             message = await session.get(RoomMessage, int(str(params.get("message_id"))))
             copy = await session.get(RoomCopy, int(str(params["copy_id"]))) if "copy_id" in params else None
             author = await session.get(Citizen, message.citizen_id) if message is not None else None
-            reply_to = (await room.copy_on(session, message.reply_to_id, address.platform, address.chat_id)
+            answered = (await session.get(RoomMessage, message.reply_to_id)
                         if message is not None and message.reply_to_id is not None else None)
+            reply_to = (await room.copy_on(session, answered.id, address.platform, address.chat_id)
+                        if answered is not None else None)
+            answered_by = await session.get(Citizen, answered.citizen_id) if answered is not None else None
         if kind == DELETE:
             if copy is not None and copy.platform_message_id:
                 await target.delete(address.chat_id, copy.platform_message_id)
             return None
         if message is None or message.deleted_at is not None or message.hidden_at is not None:
             return None  # gone before its copy went out: nothing to show
-        text = mirrored_text(author.display_name if author is not None else "", message.origin, message.body)
+        quoting = None
+        if answered is not None and not target.replies_natively and answered.hidden_at is None \
+                and answered.deleted_at is None:
+            quoting = (answered_by.display_name if answered_by is not None else "", answered.body)
+        text = mirrored_text(author.display_name if author is not None else "", message.origin, message.body,
+                             quoting=quoting)
         if kind == EDIT:
             if copy is None or not copy.platform_message_id:
                 return None  # not sent yet: it will go out with the new text

@@ -97,6 +97,7 @@ class SlackSender:
     """The outbox's `Sender` for Slack: opens DMs for user ids, paces per channel, maps errors."""
 
     platform = PLATFORM
+    replies_natively = False  # a thread has no replies to one message: the room quotes it in the text
 
     def __init__(self, client: AsyncWebClient, people: People, *, rate: float = 1.0, burst: int = 3) -> None:
         self.client = client

@@ -33,6 +33,7 @@ class TelegramSender:
     """The outbox's `Sender` for Telegram: paces per chat and bot-wide, maps errors to neutral ones."""
 
     platform = PLATFORM
+    replies_natively = True  # reply_parameters
 
     def __init__(self, bot: Bot, max_per_second: float, *, link_previews: bool = False) -> None:
         self._bot = bot

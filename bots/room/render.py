@@ -16,10 +16,20 @@ def unmentionable(text: str) -> str:
     return text.replace("@", "@" + WORD_JOINER)
 
 
-def mirrored_text(name: str, origin: str, body: str) -> RichText:
+QUOTE_MAX = 80
+
+
+def mirrored_text(name: str, origin: str, body: str, *, quoting: tuple[str, str] | None = None) -> RichText:
+    """`quoting`: (name, text) of the message this one answers, shown as one line above it where the
+    surface cannot answer a message natively."""
     platform = PLATFORMS.get(origin)
     where = f" ({platform.label})" if platform is not None else ""
-    return (Span(unmentionable(name or "?"), "bold"), Span(f"{where}: "), Span(unmentionable(body)))
+    said = (Span(unmentionable(name or "?"), "bold"), Span(f"{where}: "), Span(unmentionable(body)))
+    if quoting is None:
+        return said
+    first = " ".join(quoting[1].split())
+    excerpt = first if len(first) <= QUOTE_MAX else first[:QUOTE_MAX - 1] + "…"
+    return (Span(f"↪ {unmentionable(quoting[0])}: {unmentionable(excerpt)}", "italic"), Span("\n"), *said)
 
 
 def topic_title(proposal_id: int, title: str) -> str:

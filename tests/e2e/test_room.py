@@ -116,8 +116,9 @@ async def test_a_telegram_topic_post_becomes_one_slack_thread_reply_in_order(ses
             await telegram_says(w, "third", chat=ROOM_CHAT, thread=topic)
             await message(slack, ROOM_CHANNEL, "third")
             thread = [message_text(m["params"]) for m in slack.in_thread(ROOM_CHANNEL, root)]
-            assert [t.split(": ", 1)[1] for t in thread] == ["first", "second, answering the first", "third"]
-            assert all(t.startswith("Jisoo (Telegram): ") for t in thread)
+            assert thread == ["Jisoo (Telegram): first",
+                              "↪ Jisoo: first\nJisoo (Telegram): second, answering the first",  # Slack quotes it
+                              "Jisoo (Telegram): third"]
             assert tg.in_topic(ROOM_CHAT, topic) == []  # nothing mirrored back to where it was written
             with_replies = await scalar(db_url, select(func.count()).select_from(RoomMessage)
                                  .where(RoomMessage.reply_to_id.is_not(None)))
