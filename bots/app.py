@@ -64,7 +64,8 @@ class OasisApp:
                                             webhook_url=s.telegram_webhook_url,
                                             webhook_secret=s.telegram_webhook_secret,
                                             room_chat=str(s.telegram_room_chat_id) if s.telegram_room_chat_id
-                                            else None)
+                                            else None,
+                                            group_limit=parse_flood(s.telegram_group_limit)[0])
         self.slack: SlackAdapter | None = None
         if s.slack_bot_token and s.slack_signing_secret:
             self.slack = SlackAdapter(s.slack_bot_token, s.slack_signing_secret, self.handle, api_url=s.slack_api_url,

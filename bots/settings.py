@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str | None = None
     telegram_room_chat_id: int | None = None
     telegram_max_messages_per_second: float = Field(default=30.0, gt=0)
+    telegram_group_limit: str = "20/60s"
+
+    @field_validator("telegram_group_limit")
+    @classmethod
+    def _group_limit(cls, value: str) -> str:
+        if len(parse_flood(value)) != 1:
+            raise ValueError("one <count>/<window> pair, like 20/60s")
+        return value
 
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None

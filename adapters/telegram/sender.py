@@ -35,10 +35,11 @@ class TelegramSender:
     platform = PLATFORM
     replies_natively = True  # reply_parameters
 
-    def __init__(self, bot: Bot, max_per_second: float, *, link_previews: bool = False) -> None:
+    def __init__(self, bot: Bot, max_per_second: float, *, link_previews: bool = False,
+                 group_limit: tuple[int, float] = (20, 60.0)) -> None:
         self._bot = bot
         self._link_previews = link_previews
-        self.pacer = ChatPacer(max_per_second)
+        self.pacer = ChatPacer(max_per_second, group_limit=group_limit)
 
     async def send(self, message: Message) -> str | None:
         """Send (or edit) one message, waiting only on this chat's and the bot's limits."""

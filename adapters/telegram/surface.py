@@ -21,11 +21,11 @@ class TelegramSurface:
 
     def __init__(self, token: str, api_base_url: str, handler: InboundHandler, *, max_per_second: float,
                  webhook_url: str | None = None, webhook_secret: str | None = None,
-                 room_chat: str | None = None) -> None:
+                 room_chat: str | None = None, group_limit: tuple[int, float] = (20, 60.0)) -> None:
         if webhook_url and not webhook_secret:
             raise SystemExit("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set")
         self.bot = make_bot(token, api_base_url)
-        self.sender = TelegramSender(self.bot, max_per_second)
+        self.sender = TelegramSender(self.bot, max_per_second, group_limit=group_limit)
         self.room_chat = room_chat
         self.receipts: ReplyReceipts | None = None
         """Where the webhook reports the replies it sent; set by the root once the outbox exists."""

@@ -20,6 +20,7 @@ from tests.doubles.local_server import LocalServer
 from tests.doubles.telegram_updates import BOT_USER, bot_message
 
 Call = tuple[str, dict[str, Any]]
+_GROUP_COUNTED = {"sendMessage", "editMessageText", "createForumTopic", "closeForumTopic", "deleteMessage"}
 
 # Parameters Telegram defines as strings: never JSON-decode them, even when they look like numbers.
 _STRING_PARAMS = {"text", "caption", "callback_query_id", "secret_token", "url", "inline_message_id", "title",
@@ -50,8 +51,12 @@ class ApiError(Exception):
 class TelegramApiDouble:
     """Usage: `async with TelegramApiDouble() as api: Bot(token, base_url=api.base_url)`."""
 
-    def __init__(self, *, latency: float = 0.0) -> None:
+    def __init__(self, *, latency: float = 0.0, group_limit: tuple[int, float] | None = None) -> None:
         self.latency = latency
+        self.group_limit = group_limit
+        """(messages, seconds) a group takes before answering 429, like Telegram's ~20 a minute."""
+        self.group_sends: dict[Any, list[float]] = {}
+        self.over_group_limit = 0
         self.calls: list[Call] = []
         self.bot_user = dict(BOT_USER)
         self.webhook: dict[str, Any] = {}
@@ -64,7 +69,7 @@ class TelegramApiDouble:
         self.deleted: list[tuple[Any, int]] = []
         """Forum topics per chat: {message_thread_id: name}, as createForumTopic made them."""
         self._next_message_id = 1
-        self._failures: dict[str, list[tuple[int, str, int | None]]] = {}
+        self._failures: dict[str, list[tuple[int, str, int | None, int | None]]] = {}
         self._outage: tuple[int, set[str], int] | None = None
         self._updates: list[dict[str, Any]] = []
         self._tick = asyncio.Event()
@@ -104,15 +109,17 @@ class TelegramApiDouble:
         retry_after: int = 2,
         times: int = 1,
         description: str | None = None,
+        chat_id: int | None = None,
     ) -> None:
-        """Make the next `times` calls of `method` fail the way Telegram fails them."""
+        """Make the next `times` calls of `method` (to `chat_id` only, if given) fail the way Telegram
+        fails them."""
         if description is None:
             description = (
                 f"Too Many Requests: retry after {retry_after}"
                 if status == 429
                 else _DEFAULT_DESCRIPTIONS.get(status, "Error")
             )
-        failure = (status, description, retry_after if status == 429 else None)
+        failure = (status, description, retry_after if status == 429 else None, chat_id)
         self._failures.setdefault(method.lower(), []).extend([failure] * times)
 
     def outage(self, status: int | None, methods: tuple[str, ...] = ("sendMessage",), retry_after: int = 1) -> None:
@@ -157,7 +164,8 @@ class TelegramApiDouble:
         if self.latency:
             await asyncio.sleep(self.latency)
         try:
-            self._maybe_fail(method)
+            self._maybe_fail(method, params)
+            self._check_group_limit(method, params)
             api = getattr(self, f"_api_{method.lower()}", None)
             if api is None:
                 raise ApiError(404, "Not Found")
@@ -184,14 +192,29 @@ class TelegramApiDouble:
                 pass
         return True
 
-    def _maybe_fail(self, method: str) -> None:
+    def _check_group_limit(self, method: str, params: dict[str, Any]) -> None:
+        chat = params.get("chat_id")
+        if self.group_limit is None or method not in _GROUP_COUNTED or not isinstance(chat, int) or chat > 0:
+            return
+        count, window = self.group_limit
+        now = time.monotonic()
+        recent = [t for t in self.group_sends.get(chat, []) if now - t < window]
+        if len(recent) >= count:
+            self.over_group_limit += 1
+            wait = max(1, int(window - (now - recent[0]) + 0.999))
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+        self.group_sends[chat] = [*recent, now]
+
+    def _maybe_fail(self, method: str, params: dict[str, Any]) -> None:
         if self._outage is not None and method.lower() in self._outage[1]:
             status, _, retry_after = self._outage
             raise ApiError(status, f"Too Many Requests: retry after {retry_after}" if status == 429 else
                            _DEFAULT_DESCRIPTIONS.get(status, "Error"), retry_after if status == 429 else None)
-        queue = self._failures.get(method.lower())
-        if queue:
-            raise ApiError(*queue.pop(0))
+        queue = self._failures.get(method.lower(), [])
+        for index, (code, description, wait, chat) in enumerate(queue):
+            if chat is None or chat == params.get("chat_id"):
+                del queue[index]
+                raise ApiError(code, description, wait)
 
     # -- Bot API methods ---------------------------------------------------------------------------
     async def _api_getme(self, params: dict[str, Any]) -> Any:
@@ -243,9 +266,11 @@ class TelegramApiDouble:
         return True
 
     def in_topic(self, chat_id: int, thread_id: int | None) -> list[dict[str, Any]]:
-        """What the bot posted in one topic of a forum (None: the General topic), in order."""
-        return [p for m, p in self.calls if m == "sendMessage" and p.get("chat_id") == chat_id
-                and p.get("message_thread_id") == thread_id]
+        """What the bot posted (and Telegram accepted) in one topic of a forum (None: the General topic),
+        in order."""
+        posted = sorted((m for (chat, _), m in self._messages.items() if chat == chat_id),
+                        key=lambda m: int(m["message_id"]))
+        return [m["params"] for m in posted if m["params"].get("message_thread_id") == thread_id]
 
     async def _api_editmessagetext(self, params: dict[str, Any]) -> Any:
         key = (params.get("chat_id"), params.get("message_id"))

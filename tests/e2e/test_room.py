@@ -3,6 +3,7 @@ each message stored once and mirrored to the other surface once (real PTB and Bo
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import func, select
@@ -44,9 +45,14 @@ async def topic_of(tg: TelegramApiDouble, title_start: str) -> int:
 
 
 async def in_topic(tg: TelegramApiDouble, thread: int | None, needle: str) -> str:
-    _, params = await tg.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == ROOM_CHAT
-                                  and p.get("message_thread_id") == thread and needle in html_to_plain(p["text"]))
-    return str(params["text"])
+    """The text of the first message Telegram accepted in that topic of the room that holds `needle`."""
+    def accepted() -> dict[str, Any] | None:
+        return next((p for p in tg.in_topic(ROOM_CHAT, thread) if needle in html_to_plain(p["text"])), None)
+
+    await tg.wait_for(lambda _method, _params: accepted() is not None)
+    found = accepted()
+    assert found is not None
+    return str(found["text"])
 
 
 async def slack_root(slack: SlackApiDouble, title_start: str) -> str:
@@ -279,3 +285,47 @@ async def test_a_withdrawn_proposals_topic_is_closed_and_a_deleted_topic_is_open
             assert note["thread_ts"] == root and "#1 is withdrawn" in message_text(note["params"])
             await telegram_says(w, "But wait", chat=ROOM_CHAT, thread=again)
             assert "it takes no more comments" in await in_topic(tg, again, "no more comments")
+
+
+async def test_a_burst_reaches_the_forum_complete_in_order_within_the_group_limit(sessions, db_url: str) -> None:
+    """60 messages from 15 people (each within the flood limit) with Telegram's group limit scaled to 20
+    per 2 s: all arrive in order, never over the limit, while private replies and Slack go on."""
+    limit = (20, 2.0)
+    async with SlackApiDouble() as slack, TelegramApiDouble(group_limit=limit) as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        people = [f"UP{n:02d}" for n in range(15)]
+        for person in people:
+            slack.add_user(person, person.lower())
+        async with running(db_url, slack, tg, telegram_group_limit="20/2s", **room_settings()) as w:
+            root, topic = await opened(w, slack, tg, "Festival")
+            for n in range(60):
+                said = rq.message_channel(people[n % 15], f"burst {n:02d}", ROOM_CHANNEL,
+                                          ts=f"1700000100.{n:06d}", thread_ts=root)
+                assert (await w.post(said))[0] == 200
+            # While the forum drains at its pace, a private reply and the other surface are not held up.
+            await telegram_says(w, "/show 1")
+            await tg.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == TG_PERSON
+                              and "Festival" in p["text"])
+            await telegram_says(w, "from the topic", chat=ROOM_CHAT, thread=topic)
+            await message(slack, ROOM_CHANNEL, "from the topic")
+            assert len([p for p in tg.in_topic(ROOM_CHAT, topic) if "burst" in p["text"]]) < 60
+            await in_topic(tg, topic, "burst 59")
+            shown = [html_to_plain(p["text"]).split(": ", 1)[1] for p in tg.in_topic(ROOM_CHAT, topic)
+                     if "burst" in p["text"]]
+            assert shown == [f"burst {n:02d}" for n in range(60)]
+            assert tg.over_group_limit == 0
+
+
+async def test_a_429_pauses_only_that_destination(sessions, db_url: str) -> None:
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        async with running(db_url, slack, tg, **room_settings()) as w:
+            root, topic = await opened(w, slack, tg, "Trams")
+            tg.fail_next("sendMessage", status=429, retry_after=2, chat_id=ROOM_CHAT)
+            started = asyncio.get_running_loop().time()
+            await telegram_says(w, "/comment 1 Trams again")
+            copy = await message(slack, ROOM_CHANNEL, "Trams again")
+            assert copy["thread_ts"] == root
+            assert asyncio.get_running_loop().time() - started < 1.5  # Slack did not wait for Telegram
+            await in_topic(tg, topic, "Trams again")  # Telegram got it after its pause, not dropped
+            assert asyncio.get_running_loop().time() - started >= 1.9
