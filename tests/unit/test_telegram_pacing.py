@@ -45,14 +45,17 @@ async def test_a_busy_chat_does_not_delay_other_chats() -> None:
     await busy
 
 
-async def test_groups_get_their_per_minute_window() -> None:
-    pacer = ChatPacer(1000, group_per_minute=2)
+async def test_groups_get_their_window_with_a_margin() -> None:
+    pacer = ChatPacer(1000, group_limit=(2, 60.0))
     await elapsed(pacer.wait_turn("-100"), pacer.wait_turn("-100"))
     third = asyncio.ensure_future(pacer.wait_turn("-100"))
     await asyncio.sleep(0.2)
     assert not third.done()  # the third must wait for the minute to pass
     third.cancel()
     assert await elapsed(pacer.wait_turn("7")) < 0.5
+    scaled = ChatPacer(1000, group_limit=(2, 0.4))
+    took = await elapsed(*(scaled.wait_turn("-100") for _ in range(3)))
+    assert took >= 0.4 * 1.05 - 0.01  # the third waits for the window and its 5 % margin
 
 
 async def test_a_429_pauses_only_that_chat() -> None:
