@@ -94,11 +94,9 @@ class OasisApp:
     async def start(self) -> None:
         s = self.settings
         await self.dispatcher.release_held_replies()  # before any event can store new ones
-        async with self.sessions() as session, session.begin():  # where the dialogue room is held now
-            for surface in self.surfaces:
-                await room.set_destination(session, surface.name, surface.room_chat)
         for surface in self.surfaces:
             await surface.prepare()
+        await self._hold_room()
         routes = [route for surface in self.surfaces for route in surface.routes()]
         app = build_web_app(self.health, self.metrics, routes)
         self._runner, self.port = await start_site(app, s.oasis_host, self.port or s.oasis_port)
@@ -106,6 +104,21 @@ class OasisApp:
             await surface.start(self._stop)
         self.tasks.append(asyncio.create_task(self.dispatcher.run(self._stop)))
         self.scheduler.start()
+
+    async def _hold_room(self) -> None:
+        """Where the dialogue room is held now: each surface with a room configured and the rights it needs
+        (one missing right turns off only that surface's room, with one line saying what to fix)."""
+        held: dict[str, str | None] = {}
+        for surface in self.surfaces:
+            chat = surface.room_chat
+            problem = await surface.room_problem() if chat is not None else None
+            if problem is not None:
+                log.warning("dialogue room off on %s: %s", surface.name, problem)
+                chat = None
+            held[surface.name] = chat
+        async with self.sessions() as session, session.begin():
+            for name, chat in held.items():
+                await room.set_destination(session, name, chat)
 
     @property
     def telegram_webhook(self) -> TelegramWebhook | None:

@@ -118,6 +118,10 @@ class Surface(Protocol):
     def room_chat(self) -> str | None:
         """The dialogue room's chat here (TELEGRAM_ROOM_CHAT_ID, SLACK_ROOM_CHANNEL_ID), if configured."""
 
+    async def room_problem(self) -> str | None:
+        """What keeps the dialogue room from working here (a right or scope missing), said so that the
+        operator knows what to fix; None when it can work. Checked at start-up, after `prepare`."""
+
     @property
     def keeps_replies(self) -> bool:
         """Its direct replies are kept in the outbox with their event (bots/replies.py) because it reports

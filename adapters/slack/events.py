@@ -41,6 +41,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -108,6 +109,22 @@ class SlackAdapter:
         """One HTTP session for all API calls (slack_sdk would otherwise open one per call)."""
         if self.client.session is None or self.client.session.closed:
             self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
+
+    async def room_problem(self) -> str | None:
+        if self.room_chat is None:
+            return None
+        try:
+            answer = await self.client.auth_test()
+        except SlackApiError as exc:
+            return f"cannot check the bot token's scopes: {exc.response.get('error')}"
+        granted = str(answer.headers.get("x-oauth-scopes") or answer.headers.get("X-OAuth-Scopes") or "")
+        if not granted:
+            return None  # Slack did not say: the room's first messages will tell
+        history = "groups:history" if self.room_chat.startswith("G") else "channels:history"
+        missing = [s for s in ("chat:write", history) if s not in {g.strip() for g in granted.split(",")}]
+        if missing:
+            return f"the app lacks the scopes {', '.join(missing)} (see slack-manifest.yml), then reinstall it"
+        return None
 
     def routes(self) -> list[Route]:
         return [("POST", SLACK_PATH, self.handle)]

@@ -6,8 +6,11 @@ import asyncio
 import contextlib
 import logging
 
+from telegram import ChatMemberAdministrator
+from telegram.error import TelegramError
+
 from adapters.telegram.polling import run_polling
-from adapters.telegram.sender import TelegramSender
+from adapters.telegram.sender import TelegramSender, chat_ref
 from adapters.telegram.setup import make_bot, start_webhook_mode
 from adapters.telegram.webhook import WEBHOOK_PATH, TelegramWebhook
 from bots.ports import InboundHandler, ReplyReceipts, Route
@@ -38,6 +41,25 @@ class TelegramSurface:
         await self.bot.initialize()
         self.webhook = TelegramWebhook(self.bot, self._secret, self._handler, self.bot.username,
                                        sender=self.sender, receipts=self.receipts)
+
+    async def room_problem(self) -> str | None:
+        if self.room_chat is None:
+            return None
+        try:
+            chat = await self.bot.get_chat(chat_ref(self.room_chat))
+            member = await self.bot.get_chat_member(chat_ref(self.room_chat), self.bot.id)
+        except TelegramError as exc:
+            return f"cannot read group {self.room_chat} (TELEGRAM_ROOM_CHAT_ID): {exc.message}; add the bot to it"
+        if not chat.is_forum:
+            return f"group {self.room_chat} has no topics: turn on Topics in its settings"
+        if not isinstance(member, ChatMemberAdministrator):
+            return f"the bot is not an admin of group {self.room_chat}: make it one, with Manage topics and " \
+                   "Delete messages"
+        missing = [name for name, granted in (("Manage topics", member.can_manage_topics),
+                                              ("Delete messages", member.can_delete_messages)) if not granted]
+        if missing:
+            return f"the bot's admin rights in group {self.room_chat} lack: {', '.join(missing)}"
+        return None
 
     def routes(self) -> list[Route]:
         return [("POST", WEBHOOK_PATH, self.webhook.handle)] if self.webhook and self._webhook_url else []

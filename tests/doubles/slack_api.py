@@ -47,6 +47,9 @@ class SlackApiDouble:
         self.views: list[dict[str, Any]] = []
         self.home: dict[str, dict[str, Any]] = {}
         self.refused: list[tuple[str, str]] = []  # calls Slack would have refused, and why
+        self.scopes = {"commands", "chat:write", "im:history", "im:read", "im:write", "users:read",
+                       "channels:history", "groups:history"}
+        """The bot token's scopes, sent in every answer's X-OAuth-Scopes header as Slack does."""
         self._failures: dict[str, list[ApiError]] = {}
         self._used_triggers: set[str] = set()
         self._ts = itertools.count(1)
@@ -147,7 +150,7 @@ class SlackApiDouble:
         finally:
             tick, self._tick = self._tick, asyncio.Event()
             tick.set()
-        return web.json_response(result)
+        return web.json_response(result, headers={"X-OAuth-Scopes": ",".join(sorted(self.scopes))})
 
     def _next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts):06d}"

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.doubles.local_server import LocalServer
-from tests.doubles.telegram_updates import BOT_USER, bot_message
+from tests.doubles.telegram_updates import BOT_USER, bot_message, chat_dict, user_dict
 
 Call = tuple[str, dict[str, Any]]
 _GROUP_COUNTED = {"sendMessage", "editMessageText", "createForumTopic", "closeForumTopic", "deleteMessage"}
@@ -64,6 +64,11 @@ class TelegramApiDouble:
         self._messages: dict[tuple[Any, int], dict[str, Any]] = {}
         self.topics: dict[Any, dict[int, str]] = {}
         self.closed_topics: dict[Any, set[int]] = {}
+        self.bot_rights: dict[str, Any] = {"status": "administrator", "can_manage_topics": True,
+                                           "can_delete_messages": True}
+        """What getChatMember says of the bot in a group (the room's start-up check reads it)."""
+        self.forums: set[Any] | None = None
+        """Groups with topics on; None: every supergroup is a forum."""
         self.people_messages: set[tuple[Any, int]] = set()
         """(chat, message id) of messages people wrote that the bot may delete (an admin bot in a group)."""
         self.deleted: list[tuple[Any, int]] = []
@@ -246,6 +251,24 @@ class TelegramApiDouble:
         self._next_message_id += 1
         self.topics.setdefault(chat_id, {})[thread_id] = name
         return {"message_thread_id": thread_id, "name": name, "icon_color": 7322096}
+
+    async def _api_getchat(self, params: dict[str, Any]) -> Any:
+        chat = chat_dict(params.get("chat_id") or 0)
+        if self.forums is not None:
+            chat["is_forum"] = params.get("chat_id") in self.forums
+        return {**chat, "accent_color_id": 0, "max_reaction_count": 11,
+                "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
+                                        "premium_subscription": False, "gifts_from_channels": False}}
+
+    async def _api_getchatmember(self, params: dict[str, Any]) -> Any:
+        if params.get("user_id") != self.bot_user["id"]:
+            return {"status": "member", "user": user_dict(int(params.get("user_id") or 0))}
+        rights = {"can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
+                  "can_manage_video_chats": False, "can_restrict_members": False, "can_promote_members": False,
+                  "can_change_info": False, "can_invite_users": True, "can_post_stories": False,
+                  "can_edit_stories": False, "can_delete_stories": False, "can_delete_messages": False,
+                  "can_manage_topics": False}
+        return {**rights, **self.bot_rights, "user": self.bot_user}
 
     async def _api_closeforumtopic(self, params: dict[str, Any]) -> Any:
         chat_id, thread = params.get("chat_id"), params.get("message_thread_id")

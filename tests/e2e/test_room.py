@@ -4,8 +4,10 @@ each message stored once and mirrored to the other surface once (real PTB and Bo
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from core.citizens import grant_role
@@ -329,3 +331,28 @@ async def test_a_429_pauses_only_that_destination(sessions, db_url: str) -> None
             assert asyncio.get_running_loop().time() - started < 1.5  # Slack did not wait for Telegram
             await in_topic(tg, topic, "Trams again")  # Telegram got it after its pause, not dropped
             assert asyncio.get_running_loop().time() - started >= 1.9
+
+
+async def test_a_missing_right_turns_off_only_that_surfaces_room_with_one_line(
+    sessions, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        tg.bot_rights = {"status": "administrator", "can_manage_topics": False, "can_delete_messages": True}
+        with caplog.at_level(logging.WARNING, logger="bots.app"):
+            async with running(db_url, slack, tg, **room_settings()) as w:
+                await propose_via_modal(w, slack, AUTHOR, "Lamps")
+                await telegram_says(w, "/comment 1 Brighter please")
+                await message(slack, ROOM_CHANNEL, "Brighter please")  # Slack's room holds
+                assert "createForumTopic" not in tg.methods()
+        lines = [r.getMessage() for r in caplog.records if "dialogue room off" in r.getMessage()]
+        assert lines == [f"dialogue room off on telegram: the bot's admin rights in group {ROOM_CHAT} lack: "
+                         "Manage topics"]
+
+        slack.scopes.discard("channels:history")
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="bots.app"):
+            async with running(db_url, slack, tg, **room_settings()):
+                pass
+        assert any("dialogue room off on slack: the app lacks the scopes channels:history" in r.getMessage()
+                   for r in caplog.records)
