@@ -36,7 +36,7 @@ from bots.platforms import MESSAGED_BY_USER_ID
 from bots.ports import Sender
 from core.addresses import Address, resolve_addresses
 from core.clock import utcnow
-from core.db import Sessions
+from core.db import Sessions, is_database_failure
 from core.models import OutboxMessage
 from core.outbox import (
     PENDING,
@@ -56,6 +56,7 @@ from scheduler.retry_policy import DEFAULT_GIVE_UP, gives_up, maybe_sent, retry_
 log = logging.getLogger(__name__)
 
 HOLD_BACK_MAX = timedelta(seconds=2)  # a blocker leased by another instance is usually done by then
+TOAST_RETRY_WAITS = (0.25, 0.5, 1.0, 2.0)  # seconds between tries to keep a lost toast's words
 CLAIM_LOCK_KEY = 0x6F61736973  # arbitrary constant for pg_advisory_xact_lock ("oasis")
 
 
@@ -307,10 +308,20 @@ class OutboxDispatcher:
             self.wake()
 
     async def toast_lost(self, platform: str, chat_id: str, thread_id: str | None, text: str) -> None:
+        """The words of a button's answer become a message. Nothing else keeps them, so a database too busy
+        to take them at once (a crowd pressing on SQLite's one connection) is tried again, a few times."""
         message = Message(chat_id=chat_id, text=(Span(text),), thread_id=thread_id)
-        async with self.sessions() as session, session.begin():
-            await queue_reply(session, platform, chat_id, f"toast:{utcnow().timestamp()}", replies.encode(message),
-                              hold_seconds=0, attempts=0)
+        key = f"toast:{utcnow().timestamp()}"
+        for wait in (*TOAST_RETRY_WAITS, None):
+            try:
+                async with self.sessions() as session, session.begin():
+                    await queue_reply(session, platform, chat_id, key, replies.encode(message), hold_seconds=0,
+                                      attempts=0)
+                break
+            except Exception as error:
+                if wait is None or not is_database_failure(error):
+                    raise
+                await asyncio.sleep(wait)
         self.toasts_replaced += 1
         self.wake()
 
