@@ -1,12 +1,14 @@
-"""Fresh, migrated databases for tests: a new SQLite file, or a wiped PostgreSQL schema.
+"""Fresh, migrated databases for tests: a new SQLite file, or an emptied PostgreSQL schema.
 
-Every test that needs a database builds it through the real migrations (`core.migrate.upgrade`), so
-the tests exercise the schema that production runs, not `metadata.create_all`.
+Every test that needs a database gets the schema the real migrations build (`core.migrate.upgrade`, run
+once per test process), so the tests exercise the schema that production runs, not `metadata.create_all`.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import Sessions, is_sqlite, make_engine, make_sessions
-from core.migrate import upgrade
+from core.migrate import load_reference_data, upgrade
+from core.models import Base
 
 POSTGRES_ENV = "OASIS_TEST_POSTGRES_URL"
 
@@ -42,20 +45,55 @@ def remove_sqlite_files(url: str) -> None:
             Path(database + suffix).unlink(missing_ok=True)
 
 
-async def fresh_database(url: str) -> tuple[AsyncEngine, Sessions]:
-    """Empty the database at `url`, migrate it to head, and return an engine and session factory.
+_AT_HEAD: set[str] = set()
+"""PostgreSQL URLs this process migrated to head and has not emptied since: emptied by TRUNCATE."""
+_SQLITE_TEMPLATE: list[Path] = []
 
-    The caller disposes of the engine. PostgreSQL loses everything in schema `public`: point
-    OASIS_TEST_POSTGRES_URL at a database used only by tests.
+
+async def fresh_database(url: str) -> tuple[AsyncEngine, Sessions]:
+    """An empty database at `url`, at the head revision with the reference data, and its engine and
+    session factory. The caller disposes of the engine.
+
+    The migrations run once per test process: SQLite copies a file migrated then, PostgreSQL empties the
+    tables of a schema migrated then (every test still starts from the real migrations' schema).
+    PostgreSQL loses everything in schema `public`: point OASIS_TEST_POSTGRES_URL at a database used only
+    by tests.
     """
-    await empty_database(url)
-    await upgrade(url)
+    if is_sqlite(url):
+        remove_sqlite_files(url)
+        shutil.copyfile(await _sqlite_template(), str(make_url(url).database))
+    elif url in _AT_HEAD:
+        await _truncate(url)
+    else:
+        await empty_database(url)
+        await upgrade(url)
+        _AT_HEAD.add(url)
     engine = make_engine(url)
     return engine, make_sessions(engine)
 
 
+async def _sqlite_template() -> Path:
+    if not _SQLITE_TEMPLATE:
+        path = Path(tempfile.mkdtemp(prefix="oasis-template-")) / "oasis.db"
+        await upgrade(f"sqlite+aiosqlite:///{path}")  # its engines are disposed: the WAL is folded in
+        _SQLITE_TEMPLATE.append(path)
+    return _SQLITE_TEMPLATE[0]
+
+
+async def _truncate(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+        async with engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await load_reference_data(engine)
+    finally:
+        await engine.dispose()
+
+
 async def empty_database(url: str) -> None:
     """No tables at all: the state before the first migration."""
+    _AT_HEAD.clear()  # another URL (a proxy's) may name the same database
     if is_sqlite(url):
         remove_sqlite_files(url)
         return
