@@ -12,6 +12,7 @@ import datetime as dtm
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import httpx
 from telegram import Bot, LinkPreviewOptions, ReplyParameters
@@ -27,6 +28,7 @@ from bots.ports import DeliveryError, MaybeSent, PermanentError, PlaceGone, Retr
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
+T = TypeVar("T")
 
 
 class TelegramSender:
@@ -52,40 +54,36 @@ class TelegramSender:
     async def open_thread(self, chat_id: str, title: str) -> str:
         """A dialogue-room thread: a topic of the room's forum, named `title` (it counts against the
         group's limit like a message)."""
-        await self.pacer.wait_turn(chat_id)
-        try:
-            topic = await self._bot.create_forum_topic(chat_ref(chat_id), title)
-        except tg.RetryAfter as exc:
-            seconds = retry_seconds(exc)
-            self.pacer.pause(chat_id, seconds)
-            raise RetryAfter(seconds) from exc
-        except tg.TelegramError as exc:
-            raise neutral_error(exc) from exc
+        topic = await self._paced_call(chat_id, lambda: self._bot.create_forum_topic(chat_ref(chat_id), title))
+        if topic is None:
+            raise TransientError("createForumTopic returned no topic")
         return str(topic.message_thread_id)
 
     async def delete(self, chat_id: str, message_id: str) -> None:
         """Delete a message of a group (the bot's own, or anyone's when it is an admin, within 48 hours)."""
+        await self._paced_call(chat_id, lambda: self._bot.delete_message(chat_ref(chat_id), int(message_id)),
+                               done_if="not found")
+
+    async def close_thread(self, chat_id: str, place: str) -> None:
+        """Close a forum topic: from now on only admins may post in it."""
+        await self._paced_call(chat_id, lambda: self._bot.close_forum_topic(chat_ref(chat_id), int(place)),
+                               done_if="not_modified")
+
+    async def _paced_call(self, chat_id: str, call: Callable[[], Awaitable[T]], *,
+                          done_if: str | None = None) -> T | None:
+        """One Bot API call to a chat in its turn, Telegram's errors made neutral; a BadRequest whose text
+        holds `done_if` means it is done already (deleting a deleted message)."""
         await self.pacer.wait_turn(chat_id)
         try:
-            await self._bot.delete_message(chat_ref(chat_id), int(message_id))
-        except tg.BadRequest as exc:
-            if "not found" not in exc.message.lower():
-                raise neutral_error(exc) from exc
+            return await call()
         except tg.RetryAfter as exc:
             seconds = retry_seconds(exc)
             self.pacer.pause(chat_id, seconds)
             raise RetryAfter(seconds) from exc
-        except tg.TelegramError as exc:
-            raise neutral_error(exc) from exc
-
-    async def close_thread(self, chat_id: str, place: str) -> None:
-        """Close a forum topic: from now on only admins may post in it."""
-        await self.pacer.wait_turn(chat_id)
-        try:
-            await self._bot.close_forum_topic(chat_ref(chat_id), int(place))
         except tg.BadRequest as exc:
-            if "not_modified" not in exc.message.lower() and "topic_not_modified" not in exc.message.lower():
-                raise neutral_error(exc) from exc
+            if done_if is not None and done_if in exc.message.lower():
+                return None
+            raise neutral_error(exc) from exc
         except tg.TelegramError as exc:
             raise neutral_error(exc) from exc
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bots.context import Ctx
 from bots.ids import parse_id
 from bots.names import category_names, department_name, resolve_category
@@ -9,6 +11,7 @@ from bots.render import PAGE_SIZE, card_buttons, card_text, detail_text, page_bu
 from bots.router import Router
 from core import queries
 from core.errors import Invalid
+from core.queries import Card
 
 router = Router("browse")
 # Buttons already in people's chats carry the names of before issue 8.
@@ -21,11 +24,7 @@ async def _send_page(ctx: Ctx, order: str, category: str, offset: int) -> None:
     if not cards:
         ctx.reply(ctx.t.tr("No proposals here yet. Be the first: /propose"))
         return
-    names = await category_names(ctx)
-    threshold = ctx.config.rules.vote_threshold
-    for card in cards:
-        ctx.reply(card_text(card, ctx.t, threshold, names.get(card.category, card.category)),
-                  card_buttons(card, ctx.t))
+    await _send_cards(ctx, cards)
     pages = page_buttons(order, category, offset, total, ctx.t)
     last = offset // PAGE_SIZE + 1
     ctx.reply(ctx.t.tr("Page {page} of {pages}", page=last, pages=(total + PAGE_SIZE - 1) // PAGE_SIZE),
@@ -77,6 +76,10 @@ async def mine(ctx: Ctx, _args: str) -> None:
     if not cards:
         ctx.reply(ctx.t.tr("You have no proposals yet. Send /propose to write one."))
         return
+    await _send_cards(ctx, cards)
+
+
+async def _send_cards(ctx: Ctx, cards: Sequence[Card]) -> None:
     names = await category_names(ctx)
     threshold = ctx.config.rules.vote_threshold
     for card in cards:
