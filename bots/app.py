@@ -69,7 +69,8 @@ class OasisApp:
         self.slack: SlackAdapter | None = None
         if s.slack_bot_token and s.slack_signing_secret:
             self.slack = SlackAdapter(s.slack_bot_token, s.slack_signing_secret, self.handle, api_url=s.slack_api_url,
-                                      room_channel=s.slack_room_channel_id or None)
+                                      room_channel=s.slack_room_channel_id or None,
+                                      admin_token=s.slack_admin_user_token or None)
         elif s.slack_bot_token or s.slack_signing_secret:
             log.warning("Slack is off: set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable it")
         self.surfaces: list[Surface] = [x for x in (self.telegram, self.slack) if x is not None]

@@ -142,6 +142,18 @@ class Form:
 
 
 @dataclass(frozen=True, slots=True)
+class Author:
+    """Who a room copy speaks for: a person's name and the surface they wrote on ("Slack")."""
+
+    name: str
+    where: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.where})" if self.where else self.name
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """One message to send: where, what (already translated), buttons in rows, or an edit."""
 
@@ -154,6 +166,17 @@ class Message:
     """Shown as an answer to this message of the same chat (a reply mirrored into the room)."""
     outbox_id: int | None = None
     """The outbox row that keeps this reply (bots/replies.py): report the send to `ReplyReceipts`."""
+    author: Author | None = None
+    """A room copy is said by a person, not the bot: a surface that can post under another name shows
+    them as the sender (Slack with chat:write.customize); the others sign the text (`signed_text`)."""
+
+
+def signed_text(message: Message) -> RichText:
+    """The text with its author's name in bold before it, `Name (Slack): text`."""
+    if message.author is None:
+        return message.text
+    where = f" ({message.author.where})" if message.author.where else ""
+    return (Span(message.author.name, "bold"), Span(f"{where}: "), *message.text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from bots.i18n import N_, Translator, join
 from bots.neutral import Button, RichText, Span
+from bots.platforms import PLATFORMS
 from core.statuses import ReasonCode, Status
 
 log = logging.getLogger(__name__)
@@ -209,6 +210,17 @@ def _room_flood(params: Params, t: Translator) -> RichText:
                 id=params.get("message_id"))
 
 
+def _room_original_kept(params: Params, t: Translator) -> RichText:
+    platform = PLATFORMS.get(str(params.get("platform") or ""))
+    where = platform.label if platform is not None else str(params.get("platform") or "")
+    if params.get("hide"):
+        return t.tr("Room message m{id} is hidden everywhere else, but the bot may not delete the original on "
+                    "{platform}; a notice there asks people not to answer it.", id=params.get("message_id"),
+                    platform=where)
+    return t.tr("Your message m{id} is deleted everywhere else, but the bot may not delete it on {platform}: "
+                "please delete it there yourself.", id=params.get("message_id"), platform=where)
+
+
 def _generic(params: Params, t: Translator) -> RichText:
     if params.get("id") is None:
         return t.tr("There is news for you.")
@@ -224,6 +236,7 @@ RENDERERS: dict[str, Callable[[Params, Translator], RichText]] = {
     "room_reported": _room_reported,
     "room_flood": _room_flood,
     "room_digest": _room_digest,
+    "room_original_kept": _room_original_kept,
 }
 
 

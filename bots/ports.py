@@ -5,7 +5,7 @@ and the errors that tell the outbox and the adapters what to do next."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from bots.neutral import Inbound, Message, Reply
@@ -39,6 +39,11 @@ class PermanentError(DeliveryError):
     """The platform will never accept this (blocked bot, chat gone): mark failed now."""
 
 
+class CannotDelete(PermanentError):
+    """The platform does not let the bot delete that message (a person's own where the bot is no admin,
+    or older than the platform allows): it stays there."""
+
+
 class PlaceGone(PermanentError):
     """The topic or thread a message was sent to no longer exists there (deleted by someone): open it
     anew rather than give up."""
@@ -66,8 +71,17 @@ class RoomSender(Sender, Protocol):
         place later messages go to (the topic's id, the root's ts). Raise DeliveryError like `send`."""
         ...
 
+    async def post_copy(self, message: Message, parts: Sequence[str],
+                        keep: Callable[[list[str]], Awaitable[None]]) -> None:
+        """Show a room copy in as many parts as the platform's length limit needs. `parts`: the ids of the
+        parts already shown (a retry, an edit), which are edited in place; surplus ones are deleted, missing
+        ones posted. `keep` is given the ids after each change, so a failure half way loses none of them.
+        Raise DeliveryError like `send`."""
+        ...
+
     async def delete(self, chat_id: str, message_id: str) -> None:
-        """Delete a message (one already gone counts as deleted). Raise DeliveryError like `send`."""
+        """Delete a message (one already gone counts as deleted); CannotDelete where the platform refuses.
+        Raise DeliveryError like `send`."""
         ...
 
     async def close_thread(self, chat_id: str, place: str) -> None:

@@ -53,3 +53,4 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = None
     slack_api_url: str = "https://slack.com/api/"
     slack_room_channel_id: str | None = None
+    slack_admin_user_token: str | None = None

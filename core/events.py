@@ -112,6 +112,8 @@ class RoomMessageModerated:
     reason: str
     by_reports: bool = False
     reports: int = 0
+    by: int | None = None
+    """The moderator (None when reports hid it)."""
 
 
 Fact = Event | AccountsMerged | RoomMessagePosted | RoomMessageChanged | RoomMessageModerated

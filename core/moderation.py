@@ -27,7 +27,7 @@ async def hide(session: AsyncSession, actor: Actor, message_id: int, reason: str
     session.add(ModerationAct(message_id=message.id, actor_id=actor.citizen_id, act=HIDE, reason=why,
                               created_at=message.hidden_at))
     await session.flush()
-    await publish(session, RoomMessageModerated(message.id, hidden=True, reason=why))
+    await publish(session, RoomMessageModerated(message.id, hidden=True, reason=why, by=actor.citizen_id))
     return message
 
 
@@ -40,7 +40,7 @@ async def unhide(session: AsyncSession, actor: Actor, message_id: int) -> RoomMe
     session.add(ModerationAct(message_id=message.id, actor_id=actor.citizen_id, act=UNHIDE, reason="",
                               created_at=utcnow()))
     await session.flush()
-    await publish(session, RoomMessageModerated(message.id, hidden=False, reason=""))
+    await publish(session, RoomMessageModerated(message.id, hidden=False, reason="", by=actor.citizen_id))
     return message
 
 

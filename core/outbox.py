@@ -16,6 +16,9 @@ from core.upsert import ignoring_insert, insert_ignore
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 REPLY = "reply"  # the kind of a direct reply kept with its event (bots/replies.py)
+ROOM_DELETE = "room_delete"  # a room copy to delete (scheduler/room_delivery.py)
+AHEAD = (REPLY, ROOM_DELETE)
+"""Kinds claimed before all others."""
 
 
 def _mark_written(session: AsyncSession) -> None:
@@ -148,8 +151,9 @@ async def claim_due(
 ) -> list[OutboxMessage]:
     """Take due rows and lease them; a crashed sender's rows come due again when the lease ends.
 
-    Direct replies come first (someone is waiting for them), then notices, each in id order. With
-    `platforms`, only rows this dispatcher can send (`sendable_by`).
+    Direct replies (someone is waiting for them) and room deletes (a hidden message must go before
+    anything else is shown) come first, then notices, each in id order. With `platforms`, only rows this
+    dispatcher can send (`sendable_by`).
     """
     now = now or utcnow()
     rows: list[OutboxMessage] = []
@@ -157,7 +161,7 @@ async def claim_due(
         query = (
             select(OutboxMessage)
             .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now,
-                   (OutboxMessage.kind == REPLY) if replies else (OutboxMessage.kind != REPLY))
+                   OutboxMessage.kind.in_(AHEAD) if replies else OutboxMessage.kind.not_in(AHEAD))
             .order_by(OutboxMessage.id)
             .limit(limit - len(rows))
         )

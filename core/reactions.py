@@ -35,7 +35,7 @@ from core.events import (
     take,
 )
 from core.models import DepartmentReview, Proposal, RoomCopy, RoomMessage
-from core.outbox import notify, notify_channel, notify_followers
+from core.outbox import ROOM_DELETE, notify, notify_channel, notify_followers
 from core.room import close, copies, destinations, discussion, places
 from core.rules import Rules
 from core.statuses import Status
@@ -150,18 +150,23 @@ async def tell_flooded(session: AsyncSession, event: RoomMessagePosted) -> None:
 
 
 async def _post_copies(session: AsyncSession, message_id: int, *, skip: tuple[str, str] | None) -> None:
+    """A copy on every room surface that holds none yet (a restored message keeps a person's original that
+    the bot could not delete, and gets a copy everywhere else)."""
     message = await session.get(RoomMessage, message_id)
     if message is None:
         raise LookupError(f"room message {message_id} vanished within its own transaction")
     params = {"message_id": message.id, "thread_id": message.thread_id, "seq": message.seq}
-    known = {(c.platform, c.chat_id) for c in await copies(session, message.id)}
+    rows = await copies(session, message.id)
+    known = {(c.platform, c.chat_id) for c in rows}
+    shown = {(c.platform, c.chat_id) for c in rows if c.platform_message_id}
     for room in await destinations(session):
-        if (room.platform, room.chat_id) == skip:
+        if (room.platform, room.chat_id) == skip or (room.platform, room.chat_id) in shown:
             continue
         if (room.platform, room.chat_id) not in known:
             session.add(RoomCopy(message_id=message.id, platform=room.platform, chat_id=room.chat_id, part=0,
                                  platform_message_id=None, origin=False, created_at=message.created_at))
-        await notify_channel(session, room.platform, room.chat_id, f"room:{message.id}", "room_post", params)
+        await notify_channel(session, room.platform, room.chat_id, f"room:{message.id}", "room_post",
+                             params)
 
 
 async def mirror_moderation(session: AsyncSession, event: RoomMessageModerated) -> None:
@@ -170,10 +175,18 @@ async def mirror_moderation(session: AsyncSession, event: RoomMessageModerated) 
     if not event.hidden:
         await _post_copies(session, event.message_id, skip=None)
         return
-    for copy in await copies(session, event.message_id):
-        if copy.platform_message_id:
-            await notify_channel(session, copy.platform, copy.chat_id, f"room_delete:{copy.id}", "room_delete",
-                                 {"message_id": event.message_id, "copy_id": copy.id})
+    await _delete_copies(session, event.message_id, skip=None, by=event.by, hide=True)
+
+
+async def _delete_copies(session: AsyncSession, message_id: int, *, skip: tuple[str, str] | None,
+                         by: int | None, hide: bool) -> None:
+    """One delete per surface holding a copy (all its parts go together), before any queued send."""
+    for copy in await copies(session, message_id):
+        if copy.part != 0 or (copy.platform, copy.chat_id) == skip:
+            continue
+        await notify_channel(session, copy.platform, copy.chat_id, f"room_delete:{copy.id}",
+                             ROOM_DELETE, {"message_id": message_id, "copy_id": copy.id, "by": by,
+                                             "hide": hide})
 
 
 async def tell_moderated(session: AsyncSession, event: RoomMessageModerated) -> None:
@@ -192,11 +205,15 @@ async def tell_moderated(session: AsyncSession, event: RoomMessageModerated) -> 
 async def mirror_change(session: AsyncSession, event: RoomMessageChanged) -> None:
     """Every copy the bot made shows the new text, or goes; the person's own copy too when they deleted
     it elsewhere (with /delete), where the platform lets the bot."""
+    message = await session.get(RoomMessage, event.message_id)
+    if event.deleted:
+        await _delete_copies(session, event.message_id, skip=event.written_in,
+                             by=message.citizen_id if message is not None else None, hide=False)
+        return
     for copy in await copies(session, event.message_id):
-        if (copy.platform, copy.chat_id) == event.written_in or (copy.origin and not event.deleted):
+        if copy.part != 0 or (copy.platform, copy.chat_id) == event.written_in or copy.origin:
             continue
-        kind = "room_delete" if event.deleted else "room_edit"
-        await notify_channel(session, copy.platform, copy.chat_id, f"{kind}:{copy.id}", kind,
+        await notify_channel(session, copy.platform, copy.chat_id, f"room_edit:{copy.id}", "room_edit",
                              {"message_id": event.message_id, "copy_id": copy.id})
 
 

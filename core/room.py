@@ -255,18 +255,38 @@ async def remember_place(session: AsyncSession, thread_id: int, platform: str, c
     await session.flush()
 
 
-async def remember_copy(session: AsyncSession, message_id: int, platform: str, chat_id: str,
-                        platform_message_id: str | None, part: int = 0) -> None:
-    """The bot's copy of a message, once the platform gave it an id (also where it replaces the person's
-    own, deleted when a moderator hid it and posted by the bot when restored)."""
-    row = await session.scalar(select(RoomCopy).where(
+async def parts_on(session: AsyncSession, message_id: int, platform: str, chat_id: str) -> list[RoomCopy]:
+    """A message's copy on one surface, part by part, with the ids the platform gave them."""
+    return list((await session.scalars(select(RoomCopy).where(
         RoomCopy.message_id == message_id, RoomCopy.platform == platform, RoomCopy.chat_id == chat_id,
-        RoomCopy.part == part))
-    if row is None:
-        session.add(RoomCopy(message_id=message_id, platform=platform, chat_id=chat_id, part=part,
-                             platform_message_id=platform_message_id, origin=False, created_at=utcnow()))
-    else:
-        row.platform_message_id, row.origin = platform_message_id, False
+        RoomCopy.platform_message_id.is_not(None)).order_by(RoomCopy.part))).all())
+
+
+async def keep_parts(session: AsyncSession, message_id: int, platform: str, chat_id: str, ids: list[str]) -> None:
+    """The bot's copy on one surface is now these parts (also where it replaces the person's own, deleted
+    when a moderator hid it and posted by the bot when restored); fewer parts than before drop the rest."""
+    rows = {row.part: row for row in (await session.scalars(select(RoomCopy).where(
+        RoomCopy.message_id == message_id, RoomCopy.platform == platform, RoomCopy.chat_id == chat_id))).all()}
+    for part, row in rows.items():
+        if part >= len(ids):
+            row.platform_message_id = None  # released first: a later part may take over its id
+    await session.flush()
+    for part, platform_message_id in enumerate(ids):
+        known = rows.get(part)
+        if known is None:
+            session.add(RoomCopy(message_id=message_id, platform=platform, chat_id=chat_id, part=part,
+                                 platform_message_id=platform_message_id, origin=False, created_at=utcnow()))
+        else:
+            known.platform_message_id, known.origin = platform_message_id, False
+    await session.flush()
+
+
+async def forget_copies(session: AsyncSession, message_id: int, platform: str, chat_id: str,
+                        kept: frozenset[str] = frozenset()) -> None:
+    """The copies on one surface were deleted, apart from `kept` (ids the platform would not let go)."""
+    for row in await parts_on(session, message_id, platform, chat_id):
+        if row.platform_message_id not in kept:
+            row.platform_message_id = None
     await session.flush()
 
 

@@ -9,7 +9,7 @@ from core.errors import Invalid
 
 TITLE_MAX = 100
 DESCRIPTION_MAX = 4000
-COMMENT_MAX = 2000
+COMMENT_MAX = 8000  # a room message: long enough for any real post, in two Telegram parts at most
 REASON_MAX = 500
 EXPLANATION_MAX = 4000
 

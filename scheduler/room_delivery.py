@@ -9,19 +9,21 @@ rows are written in its sequence order (core/room.py), so every surface shows a 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from bots.i18n import Translator
 from bots.neutral import Message
 from bots.outbox_render import status_label
-from bots.ports import PermanentError, PlaceGone, RoomSender, Sender
-from bots.room.render import mirrored_text, topic_title
+from bots.ports import CannotDelete, PermanentError, PlaceGone, RoomSender, Sender
+from bots.room.render import mirrored, topic_title
 from core import room
 from core.addresses import Address
 from core.db import Sessions
-from core.models import Citizen, Proposal, RoomCopy, RoomMessage, RoomThread
+from core.models import Citizen, Proposal, RoomMessage, RoomThread
+from core.outbox import ROOM_DELETE, notify
 
-OPEN, POST, EDIT, DELETE, CLOSE = "room_open", "room_post", "room_edit", "room_delete", "room_close"
+OPEN, POST, EDIT, DELETE, CLOSE = "room_open", "room_post", "room_edit", ROOM_DELETE, "room_close"
 KINDS = frozenset({OPEN, POST, EDIT, DELETE, CLOSE})
 DIGEST = "room_digest"  # to a person, not a room: counted when it goes out
 
@@ -41,42 +43,82 @@ class RoomDelivery:
         if kind == CLOSE:
             await self._close(int(str(params.get("thread_id"))), str(params.get("status") or ""), address, target)
             return None
+        message_id = int(str(params.get("message_id")))
+        if kind == DELETE:
+            await self._delete(message_id, params, address, target)
+            return None
         async with self.sessions() as session:
-            message = await session.get(RoomMessage, int(str(params.get("message_id"))))
-            copy = await session.get(RoomCopy, int(str(params["copy_id"]))) if "copy_id" in params else None
-            author = await session.get(Citizen, message.citizen_id) if message is not None else None
+            message = await session.get(RoomMessage, message_id)
+            if message is None or message.deleted_at is not None or message.hidden_at is not None:
+                return None  # gone before its copy went out: nothing to show
+            author = await session.get(Citizen, message.citizen_id)
             answered = (await session.get(RoomMessage, message.reply_to_id)
-                        if message is not None and message.reply_to_id is not None else None)
+                        if message.reply_to_id is not None else None)
             reply_to = (await room.copy_on(session, answered.id, address.platform, address.chat_id)
                         if answered is not None else None)
             answered_by = await session.get(Citizen, answered.citizen_id) if answered is not None else None
-        if kind == DELETE:
-            if copy is not None and copy.platform_message_id:
-                await target.delete(address.chat_id, copy.platform_message_id)
-            return None
-        if message is None or message.deleted_at is not None or message.hidden_at is not None:
-            return None  # gone before its copy went out: nothing to show
+            shown = [c.platform_message_id for c in await room.parts_on(session, message.id, address.platform,
+                                                                        address.chat_id)
+                     if not c.origin and c.platform_message_id]
+        if kind == EDIT and not shown:
+            return None  # not sent yet: it will go out with the new text
         quoting = None
         if answered is not None and not target.replies_natively and answered.hidden_at is None \
                 and answered.deleted_at is None:
             quoting = (answered_by.display_name if answered_by is not None else "", answered.body)
-        text = mirrored_text(author.display_name if author is not None else "", message.origin, message.body,
-                             quoting=quoting)
-        if kind == EDIT:
-            if copy is None or not copy.platform_message_id:
-                return None  # not sent yet: it will go out with the new text
-            return await target.send(Message(chat_id=address.chat_id, text=text,
-                                             edit_message_id=copy.platform_message_id))
+        name, text = mirrored(author.display_name if author is not None else "", message.origin, message.body,
+                              quoting=quoting)
+        kept: list[str] = list(shown)
+
+        async def keep(ids: list[str]) -> None:
+            kept[:] = ids
+            async with self.sessions() as session, session.begin():
+                await room.keep_parts(session, message_id, address.platform, address.chat_id, ids)
+
         place = await self._place(message.thread_id, address, target)
-        post = Message(chat_id=address.chat_id, text=text, thread_id=place, reply_to_message_id=reply_to)
+        copy = Message(chat_id=address.chat_id, text=text, thread_id=place, reply_to_message_id=reply_to,
+                       author=name)
         try:
-            sent = await target.send(post)
+            await target.post_copy(copy, shown, keep)
         except PlaceGone:  # someone deleted the topic: open it anew and post there
             place = await self._place(message.thread_id, address, target, reopen=True)
-            sent = await target.send(Message(chat_id=address.chat_id, text=text, thread_id=place))
+            await target.post_copy(replace(copy, thread_id=place, reply_to_message_id=None), [], keep)
+        return kept[-1] if kept else None
+
+    async def _delete(self, message_id: int, params: dict[str, object], address: Address,
+                      sender: RoomSender) -> None:
+        """Every part of a message's copy on one surface goes. Where the platform refuses, the bot's own
+        copy is edited to a placeholder; a person's original stays, with a notice in its thread, and whoever
+        asked (the moderator, the author) is told."""
+        hide = bool(params.get("hide"))
+        async with self.sessions() as session:
+            message = await session.get(RoomMessage, message_id)
+            parts = await room.parts_on(session, message_id, address.platform, address.chat_id)
+        kept: set[str] = set()
+        for part in parts:
+            assert part.platform_message_id is not None  # parts_on gives only copies the platform holds
+            try:
+                await sender.delete(address.chat_id, part.platform_message_id)
+            except CannotDelete:
+                kept.add(part.platform_message_id)
+                if not part.origin:
+                    placeholder = (self.t.tr("[hidden by a moderator]") if hide
+                                   else self.t.tr("[deleted by its author]"))
+                    await sender.send(Message(chat_id=address.chat_id, text=placeholder,
+                                              edit_message_id=part.platform_message_id))
+        originals = [p.platform_message_id for p in parts if p.origin and p.platform_message_id in kept]
         async with self.sessions() as session, session.begin():
-            await room.remember_copy(session, message.id, address.platform, address.chat_id, sent)
-        return sent
+            await room.forget_copies(session, message_id, address.platform, address.chat_id, frozenset(originals))
+            if originals and message is not None and isinstance(params.get("by"), int):
+                await notify(session, [int(str(params["by"]))], f"room-kept:{message_id}:{address.platform}",
+                             "room_original_kept", {"message_id": message_id, "platform": address.platform,
+                                                    "hide": hide})
+        if originals and hide and message is not None:
+            place = await self._place(message.thread_id, address, sender)
+            notice = self.t.tr("A moderator hid the message above (m{id}) everywhere else; the bot may not "
+                               "delete it here. Please do not answer it.", id=message_id)
+            await sender.send(Message(chat_id=address.chat_id, text=notice, thread_id=place,
+                                      reply_to_message_id=originals[0] if sender.replies_natively else None))
 
     async def digest(self, params: dict[str, object], citizen_id: int | None) -> dict[str, object] | None:
         """A discussion digest's params with the count of what others said in its hour; None if nothing

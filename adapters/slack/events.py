@@ -85,11 +85,15 @@ class SlackAdapter:
 
     def __init__(self, token: str, signing_secret: str, handler: InboundHandler, *,
                  api_url: str = DEFAULT_API_URL, command: str = SLASH_COMMAND, ack_budget: float = ACK_BUDGET,
-                 drain_timeout: float = 5.0, room_channel: str | None = None) -> None:
+                 drain_timeout: float = 5.0, room_channel: str | None = None,
+                 admin_token: str | None = None) -> None:
         self.client = make_client(token, api_url)
+        self.admin = make_client(admin_token, api_url) if admin_token else None
         self.room_chat = room_channel
         self.people = People(self.client)
-        self.sender = SlackSender(self.client, self.people)
+        self.sender = SlackSender(self.client, self.people, admin=self.admin)
+        self.bot_user: str | None = None
+        """The bot's own user id (auth.test): a message by it is one of our posts coming back."""
         self.replies = Replies(self.client, self.people)
         self._converse = handler
         self._command_prefix = f"{command} "
@@ -107,8 +111,9 @@ class SlackAdapter:
 
     async def prepare(self) -> None:
         """One HTTP session for all API calls (slack_sdk would otherwise open one per call)."""
-        if self.client.session is None or self.client.session.closed:
-            self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
+        for client in (self.client, self.admin):
+            if client is not None and (client.session is None or client.session.closed):
+                client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=client.timeout))
 
     async def room_problem(self) -> str | None:
         if self.room_chat is None:
@@ -117,11 +122,14 @@ class SlackAdapter:
             answer = await self.client.auth_test()
         except SlackApiError as exc:
             return f"cannot check the bot token's scopes: {exc.response.get('error')}"
-        granted = str(answer.headers.get("x-oauth-scopes") or answer.headers.get("X-OAuth-Scopes") or "")
-        if not granted:
+        self.bot_user = str(answer.get("user_id") or "") or None
+        header = str(answer.headers.get("x-oauth-scopes") or answer.headers.get("X-OAuth-Scopes") or "")
+        if not header:
             return None  # Slack did not say: the room's first messages will tell
+        granted = {g.strip() for g in header.split(",")}
+        self.sender.as_author = "chat:write.customize" in granted
         history = "groups:history" if self.room_chat.startswith("G") else "channels:history"
-        missing = [s for s in ("chat:write", history) if s not in {g.strip() for g in granted.split(",")}]
+        missing = [s for s in ("chat:write", history) if s not in granted]
         if missing:
             return f"the app lacks the scopes {', '.join(missing)} (see slack-manifest.yml), then reinstall it"
         return None
@@ -144,9 +152,10 @@ class SlackAdapter:
             if pending:
                 log.warning("slack: %d acknowledged requests cancelled at shutdown", len(pending))
                 await asyncio.wait(pending)
-        if self.client.session is not None:
-            await self.client.session.close()
-            self.client.session = None
+        for client in (self.client, self.admin):
+            if client is not None and client.session is not None:
+                await client.session.close()
+                client.session = None
 
     async def handle(self, request: web.Request) -> web.Response:
         """The aiohttp handler mounted at POST /slack/events: verify, read, check, then hand over to Bolt."""
@@ -187,10 +196,10 @@ class SlackAdapter:
         return await self._store_then_ack(request_name("command", body), ack, stage())
 
     async def on_message(self, ack: AsyncAck, body: Body, event: Body) -> BoltResponse | None:
-        change = parse.room_change(event)
+        change = parse.room_change(event, self.bot_user)
         if parse.is_person_message(event):
             read, user = parse.message_inbound, str(event["user"])
-        elif parse.is_room_message(event):
+        elif parse.is_room_message(event, self.bot_user):
             read, user = parse.room_message_inbound, str(event["user"])
         elif change is not None:
             read, user = parse.room_change_inbound, change[0]

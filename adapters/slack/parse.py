@@ -80,13 +80,22 @@ def is_person_message(event: Body) -> bool:
 
 
 ROOM_CHANNEL_TYPES = frozenset({"channel", "group"})
+OUR_MARKER = "oasis_post"  # the metadata event type on every message the bot posts (sender.MARKER)
 
 
-def is_room_message(event: Body) -> bool:
+def is_ours(message: Body, bot_user: str | None) -> bool:
+    """One of the bot's own posts coming back: a bot's message, our metadata marker, or our bot user.
+    Any one suffices, so an echo is known even when it arrives before chat.postMessage has answered."""
+    return (bool(message.get("bot_id")) or message.get("subtype") == "bot_message"
+            or (isinstance(metadata := message.get("metadata"), dict) and metadata.get("event_type") == OUR_MARKER)
+            or (bot_user is not None and message.get("user") == bot_user))
+
+
+def is_room_message(event: Body, bot_user: str | None = None) -> bool:
     """A new message a person wrote in a channel the bot is in (the dialogue room's, if it is that one:
     the conversation decides); an edit, a bot's post (our own mirrors among them) or a join is not."""
     return (event.get("type") == "message" and event.get("channel_type") in ROOM_CHANNEL_TYPES
-            and event.get("subtype") in (None, "thread_broadcast") and not event.get("bot_id")
+            and event.get("subtype") in (None, "thread_broadcast") and not is_ours(event, bot_user)
             and not event.get("hidden") and bool(event.get("user")) and bool(event.get("ts")))
 
 
@@ -101,7 +110,7 @@ def room_message_inbound(body: Body, who: Who) -> Inbound:
                    Text(incoming_text(str(event.get("text") or ""))), message_id=ts)
 
 
-def room_change(event: Body) -> tuple[str, str] | None:
+def room_change(event: Body, bot_user: str | None = None) -> tuple[str, str] | None:
     """(user, ts) of a person's message changed or deleted in a channel; None for anything else (a bot's
     post, a DM)."""
     if event.get("type") != "message" or event.get("channel_type") not in ROOM_CHANNEL_TYPES:
@@ -113,7 +122,7 @@ def room_change(event: Body) -> tuple[str, str] | None:
         changed = {**(event.get("previous_message") or {}), "ts": event.get("deleted_ts")}
     else:
         return None
-    if changed.get("bot_id") or not changed.get("user") or not changed.get("ts"):
+    if is_ours(changed, bot_user) or not changed.get("user") or not changed.get("ts"):
         return None
     return str(changed["user"]), str(changed["ts"])
 

@@ -9,7 +9,7 @@ another one.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -18,9 +18,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.pacing import Limiters, TokenBucket
 from adapters.slack.blocks import fallback_text, message_blocks
+from adapters.slack.parse import OUR_MARKER
 from adapters.slack.people import People
-from bots.neutral import Message, Span, plain_text
-from bots.ports import DeliveryError, PermanentError, RetryAfter, TransientError
+from bots.neutral import Message, Span, plain_text, signed_text
+from bots.ports import CannotDelete, DeliveryError, PermanentError, RetryAfter, TransientError
 
 PLATFORM = "slack"
 
@@ -34,6 +35,8 @@ PERMANENT_ERRORS = frozenset({
 # chat.update failures after which the message is posted anew instead (the card was deleted, etc.).
 REPOST_ON = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError)
+MARKER = {"event_type": OUR_MARKER, "event_payload": {"by": "oasis"}}
+"""Metadata on every message the bot posts: its echo in the Events API is known as ours by it."""
 
 
 def slack_error(exc: SlackApiError) -> str:
@@ -66,26 +69,40 @@ def neutral_error(exc: SlackApiError) -> DeliveryError:
     return TransientError(error or f"HTTP {exc.response.status_code}")
 
 
-def content(messages: list[Message]) -> dict[str, Any]:
-    """The text and blocks of one Slack message made of one or more replies."""
-    text = fallback_text((Span("\n".join(plain_text(m.text) for m in messages)),))
-    return {"text": text or " ", "blocks": message_blocks(messages)}
+def content(messages: list[Message], *, as_author: bool = False) -> dict[str, Any]:
+    """The text and blocks of one Slack message made of one or more replies. `as_author`: a room copy is
+    posted under its author's name (chat:write.customize), so its text is not signed."""
+    first = messages[0]
+    if as_author and first.author is not None:
+        shown = messages
+        named: dict[str, Any] = {"username": first.author.label[:80]}
+    else:
+        shown = [Message(chat_id=m.chat_id, text=signed_text(m), buttons=m.buttons) if m.author else m
+                 for m in messages]
+        named = {}
+    text = fallback_text((Span("\n".join(plain_text(m.text) for m in shown)),))
+    return {"text": text or " ", "blocks": message_blocks(shown), **named}
 
 
-async def post(client: AsyncWebClient, channel: str, messages: list[Message]) -> str:
+async def post(client: AsyncWebClient, channel: str, messages: list[Message], *, as_author: bool = False) -> str:
     """Post (or, for an edit, update) one message in `channel`; returns its ts. Raises SlackApiError."""
     first = messages[0]
-    body = content(messages)
+    body = content(messages, as_author=as_author)
     if first.edit_message_id:
         try:
-            await client.chat_update(channel=channel, ts=first.edit_message_id, **body)
+            await client.chat_update(channel=channel, ts=first.edit_message_id, **_unnamed(body))
             return first.edit_message_id
         except SlackApiError as exc:
             if slack_error(exc) not in REPOST_ON:
                 raise
     response = await client.chat_postMessage(channel=channel, thread_ts=first.thread_id, mrkdwn=False,
-                                             unfurl_links=False, unfurl_media=False, **body)
+                                             unfurl_links=False, unfurl_media=False, metadata=MARKER, **body)
     return str(response.get("ts") or "")
+
+
+def _unnamed(body: dict[str, Any]) -> dict[str, Any]:
+    """chat.update cannot change who a message is from: its name stays what it was posted with."""
+    return {key: value for key, value in body.items() if key != "username"}
 
 
 async def post_ephemeral(client: AsyncWebClient, channel: str, user: str, messages: list[Message]) -> None:
@@ -99,14 +116,37 @@ class SlackSender:
     platform = PLATFORM
     replies_natively = False  # a thread has no replies to one message: the room quotes it in the text
 
-    def __init__(self, client: AsyncWebClient, people: People, *, rate: float = 1.0, burst: int = 3) -> None:
+    def __init__(self, client: AsyncWebClient, people: People, *, rate: float = 1.0, burst: int = 3,
+                 admin: AsyncWebClient | None = None) -> None:
         self.client = client
         self.people = people
+        self.admin = admin
+        """A workspace admin's user token (SLACK_ADMIN_USER_TOKEN): only it may delete people's messages."""
+        self.as_author = False
+        """The app may post under another name (chat:write.customize): room copies show their author."""
         self.pacer = Limiters(lambda _channel: TokenBucket(rate, burst))
 
     async def send(self, message: Message) -> str | None:
         """Send (or edit) one message, waiting only on this channel's limit; returns Slack's ts."""
-        return await self._paced(message.chat_id, lambda channel: post(self.client, channel, [message]))
+        return await self._paced(message.chat_id, lambda channel: post(self.client, channel, [message],
+                                                                       as_author=self.as_author))
+
+    async def post_copy(self, message: Message, parts: Sequence[str],
+                        keep: Callable[[list[str]], Awaitable[None]]) -> None:
+        """A room copy is one Slack message whatever its length (a room message fits in its blocks); it
+        replaces the parts another length limit once needed (RoomSender.post_copy)."""
+        first = parts[0] if parts else None
+        ts = await self._paced(message.chat_id, lambda channel: post(self.client, channel, [
+            Message(chat_id=channel, text=message.text, thread_id=message.thread_id, edit_message_id=first,
+                    author=message.author)], as_author=self.as_author))
+        if not ts:
+            raise TransientError("chat.postMessage returned no ts")
+        if first != ts:
+            await keep([ts])
+        for surplus in parts[1:]:
+            await self.delete(message.chat_id, surplus)
+        if len(parts) > 1:
+            await keep([ts])
 
     async def open_thread(self, chat_id: str, title: str) -> str:
         """A dialogue-room thread: the bot's root message in the room channel, named `title`."""
@@ -117,14 +157,20 @@ class SlackSender:
         return ts
 
     async def delete(self, chat_id: str, message_id: str) -> None:
-        """Delete a message the bot posted (people's own need an admin's token)."""
+        """Delete a message: the bot's own with its token, a person's with the admin's if there is one."""
         async def call(channel: str) -> str:
-            try:
-                await self.client.chat_delete(channel=channel, ts=message_id)
-            except SlackApiError as exc:
-                if slack_error(exc) != "message_not_found":
-                    raise
-            return message_id
+            for client in (self.client, self.admin):
+                if client is None:
+                    break
+                try:
+                    await client.chat_delete(channel=channel, ts=message_id, as_user=client is self.admin or None)
+                    return message_id
+                except SlackApiError as exc:
+                    if slack_error(exc) == "message_not_found":
+                        return message_id
+                    if slack_error(exc) != "cant_delete_message":
+                        raise
+            raise CannotDelete("cant_delete_message")
 
         await self._paced(chat_id, call)
 

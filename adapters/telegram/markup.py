@@ -91,7 +91,7 @@ def split_for_telegram(text: RichText, limit: int = MAX_MESSAGE_LENGTH) -> list[
             used += size
             continue
         for span in line:
-            for piece in _cut(span, limit):
+            for piece in _cut(span, limit, room=limit - used):
                 piece_size = _size(piece)
                 if used + piece_size > limit:
                     flush()
@@ -124,11 +124,14 @@ def _lines(text: RichText) -> list[list[Span]]:
     return lines
 
 
-def _cut(span: Span, limit: int) -> Iterator[Span]:
-    """Pieces of one over-long span, each rendering within `limit`; prefers cutting after a space."""
+def _cut(span: Span, limit: int, *, room: int | None = None) -> Iterator[Span]:
+    """Pieces of one over-long span, each rendering within `limit`, the first within the `room` left in
+    the current part (so a long text after a short name does not leave the name alone); prefers cutting
+    after a space."""
     if _size(replace(span, text="")) >= limit:
         span = Span(span.text)  # a link whose URL alone is too long: keep the words, drop the link
-    budget = limit - _size(replace(span, text=""))
+    full = limit - _size(replace(span, text=""))
+    budget = full if room is None else max(min(room - _size(replace(span, text="")), full), 1)
     rest = span.text
     while rest:
         used, end = 0, 0
@@ -145,6 +148,7 @@ def _cut(span: Span, limit: int) -> Iterator[Span]:
                 end = space + 1
         yield replace(span, text=rest[:end])
         rest = rest[end:]
+        budget = full
 
 
 def _merge(spans: list[Span]) -> RichText:

@@ -11,7 +11,8 @@ import asyncio
 import datetime as dtm
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import TypeVar
 
 import httpx
@@ -22,8 +23,16 @@ from telegram.constants import ParseMode
 
 from adapters.telegram.markup import keyboard, split_for_telegram, to_html
 from adapters.telegram.pacing import ChatPacer
-from bots.neutral import Message
-from bots.ports import DeliveryError, MaybeSent, PermanentError, PlaceGone, RetryAfter, TransientError
+from bots.neutral import Message, signed_text
+from bots.ports import (
+    CannotDelete,
+    DeliveryError,
+    MaybeSent,
+    PermanentError,
+    PlaceGone,
+    RetryAfter,
+    TransientError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +68,46 @@ class TelegramSender:
             raise TransientError("createForumTopic returned no topic")
         return str(topic.message_thread_id)
 
+    async def post_copy(self, message: Message, parts: Sequence[str],
+                        keep: Callable[[list[str]], Awaitable[None]]) -> None:
+        """A room copy in parts of at most 4,096 characters, each its own message (RoomSender.post_copy);
+        the first answers the message it replies to."""
+        texts = split_for_telegram(signed_text(message))
+        chat = chat_ref(message.chat_id)
+        previews = LinkPreviewOptions(is_disabled=True)
+        ids = list(parts)
+        for index, text in enumerate(texts):
+            html = to_html(text)
+            if index < len(ids):
+                await self._paced_call(message.chat_id, partial(
+                    self._bot.edit_message_text, html, chat_id=chat, message_id=int(ids[index]),
+                    parse_mode=ParseMode.HTML, link_preview_options=previews), done_if="not modified")
+                continue
+            answering = (ReplyParameters(int(message.reply_to_message_id), allow_sending_without_reply=True)
+                         if index == 0 and message.reply_to_message_id and message.reply_to_message_id.isdigit()
+                         else None)
+            sent = await self._paced_call(message.chat_id, partial(
+                self._bot.send_message, chat, html, parse_mode=ParseMode.HTML, link_preview_options=previews,
+                message_thread_id=int(message.thread_id) if message.thread_id else None,
+                reply_parameters=answering))
+            if sent is None:
+                raise TransientError("sendMessage returned no message")
+            ids.append(str(sent.message_id))
+            await keep(list(ids))
+        for surplus in ids[len(texts):]:
+            await self.delete(message.chat_id, surplus)
+        if len(ids) > len(texts):
+            await keep(ids[:len(texts)])
+
     async def delete(self, chat_id: str, message_id: str) -> None:
         """Delete a message of a group (the bot's own, or anyone's when it is an admin, within 48 hours)."""
-        await self._paced_call(chat_id, lambda: self._bot.delete_message(chat_ref(chat_id), int(message_id)),
-                               done_if="not found")
+        try:
+            await self._paced_call(chat_id, lambda: self._bot.delete_message(chat_ref(chat_id), int(message_id)),
+                                   done_if="not found")
+        except PermanentError as exc:
+            if "can't be deleted" in str(exc).lower() or "cannot be deleted" in str(exc).lower():
+                raise CannotDelete(str(exc)) from exc
+            raise
 
     async def close_thread(self, chat_id: str, place: str) -> None:
         """Close a forum topic: from now on only admins may post in it."""
@@ -138,7 +183,7 @@ async def deliver(
     With `edit_message_id` the first part replaces that message. Returns the id of the last
     message touched. Raises Telegram's own errors (and ValueError for oversized callback data).
     """
-    parts = split_for_telegram(message.text)
+    parts = split_for_telegram(signed_text(message))
     markup = keyboard(message.buttons)
     chat_id = chat_ref(message.chat_id)
     thread = int(message.thread_id) if message.thread_id else None

@@ -5,7 +5,7 @@ The text is the person's, shown literally: each adapter escapes it for its platf
 
 from __future__ import annotations
 
-from bots.neutral import RichText, Span
+from bots.neutral import Author, RichText, Span
 from bots.platforms import PLATFORMS
 
 WORD_JOINER = "\u2060"  # invisible; keeps "@name" from being read as a mention
@@ -19,17 +19,18 @@ def unmentionable(text: str) -> str:
 QUOTE_MAX = 80
 
 
-def mirrored_text(name: str, origin: str, body: str, *, quoting: tuple[str, str] | None = None) -> RichText:
-    """`quoting`: (name, text) of the message this one answers, shown as one line above it where the
-    surface cannot answer a message natively."""
+def mirrored(name: str, origin: str, body: str, *, quoting: tuple[str, str] | None = None
+             ) -> tuple[Author, RichText]:
+    """Who said it and what, as a room copy shows it. `quoting`: (name, text) of the message this one
+    answers, shown as one line before it where the surface cannot answer a message natively."""
     platform = PLATFORMS.get(origin)
-    where = f" ({platform.label})" if platform is not None else ""
-    said = (Span(unmentionable(name or "?"), "bold"), Span(f"{where}: "), Span(unmentionable(body)))
+    author = Author(unmentionable(name or "?"), platform.label if platform is not None else "")
+    said = (Span(unmentionable(body)),)
     if quoting is None:
-        return said
+        return author, said
     first = " ".join(quoting[1].split())
     excerpt = first if len(first) <= QUOTE_MAX else first[:QUOTE_MAX - 1] + "…"
-    return (Span(f"↪ {unmentionable(quoting[0])}: {unmentionable(excerpt)}", "italic"), Span("\n"), *said)
+    return author, (Span(f"↪ {unmentionable(quoting[0])}: {unmentionable(excerpt)}", "italic"), Span("\n"), *said)
 
 
 def topic_title(proposal_id: int, title: str) -> str:

@@ -31,6 +31,7 @@ from tests.doubles.slack_wire import (
 Call = tuple[str, dict[str, Any]]
 TOKEN = "xoxb-test-token"
 TEAM_ID, BOT_USER_ID, BOT_ID = "T0TEST", "UBOT", "BBOT"
+ADMIN_TOKEN = "xoxp-admin-test-token"
 
 
 class SlackApiDouble:
@@ -50,6 +51,14 @@ class SlackApiDouble:
         self.scopes = {"commands", "chat:write", "im:history", "im:read", "im:write", "users:read",
                        "channels:history", "groups:history"}
         """The bot token's scopes, sent in every answer's X-OAuth-Scopes header as Slack does."""
+        self.admin_token: str | None = None
+        """A workspace admin's user token, if the test grants one: only it may delete people's messages."""
+        self.deleted_by_admin: list[tuple[str, str]] = []
+        self.held: list[dict[str, Any]] = []
+        """Calls waiting at a `hold` gate, in arrival order."""
+        self._gates: dict[str, asyncio.Event] = {}
+        self._bot_posts: set[tuple[str, str]] = set()  # every message the bot ever posted, deleted or not
+        self._caller = "bot"
         self._failures: dict[str, list[ApiError]] = {}
         self._used_triggers: set[str] = set()
         self._ts = itertools.count(1)
@@ -92,6 +101,13 @@ class SlackApiDouble:
         failure = ApiError(code, status, retry_after if status == 429 else None)
         self._failures.setdefault(method, []).extend([failure] * times)
 
+    def hold(self, method: str) -> None:
+        """Calls of `method` wait, unanswered, until `release(method)` (Slack being slow to answer)."""
+        self._gates[method] = asyncio.Event()
+
+    def release(self, method: str) -> None:
+        self._gates.pop(method).set()
+
     @staticmethod
     def dm_of(user_id: str) -> str:
         """The DM channel id conversations.open gives for this user."""
@@ -132,8 +148,17 @@ class SlackApiDouble:
         method = request.match_info["method"]
         params = await read_params(request)
         self.calls.append((method, params))
+        gate = self._gates.get(method)
+        if gate is not None:
+            self.held.append(params)
+            await gate.wait()
         try:
-            if request.headers.get("Authorization") != f"Bearer {self.token}":
+            authorization = request.headers.get("Authorization")
+            if authorization == f"Bearer {self.token}":
+                self._caller = "bot"
+            elif self.admin_token is not None and authorization == f"Bearer {self.admin_token}":
+                self._caller = "admin"
+            else:
                 raise ApiError("invalid_auth")
             queue = self._failures.get(method)
             if queue:
@@ -198,6 +223,7 @@ class SlackApiDouble:
         message = {"ts": ts, "channel": channel, "text": params.get("text", ""), "blocks": params.get("blocks") or [],
                    "thread_ts": params.get("thread_ts"), "params": params}
         self.messages[(channel, ts)] = message
+        self._bot_posts.add((channel, ts))
         return {"channel": channel, "ts": ts, "message": {"text": message["text"], "ts": ts}}
 
     def _api_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -217,9 +243,15 @@ class SlackApiDouble:
         return {"channel": key[0], "ts": key[1], "text": params.get("text", "")}
 
     def _api_chat_delete(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The bot deletes its own posts; a person's message only an admin's user token may delete."""
         key = (str(params.get("channel", "")), str(params.get("ts", "")))
-        if key not in self.messages:
+        if key in self._bot_posts and key not in self.messages:
             raise ApiError("message_not_found")
+        if key not in self.messages:
+            if self._caller != "admin":
+                raise ApiError("cant_delete_message")
+            self.deleted_by_admin.append(key)
+            return {"channel": key[0], "ts": key[1]}
         del self.messages[key]
         return {"channel": key[0], "ts": key[1]}
 

@@ -295,6 +295,12 @@ class TelegramApiDouble:
                         key=lambda m: int(m["message_id"]))
         return [m["params"] for m in posted if m["params"].get("message_thread_id") == thread_id]
 
+    def ids_in_topic(self, chat_id: int, thread_id: int | None) -> list[int]:
+        """The message ids of `in_topic`, in the same order."""
+        posted = sorted((m for (chat, _), m in self._messages.items() if chat == chat_id),
+                        key=lambda m: int(m["message_id"]))
+        return [int(m["message_id"]) for m in posted if m["params"].get("message_thread_id") == thread_id]
+
     async def _api_editmessagetext(self, params: dict[str, Any]) -> Any:
         key = (params.get("chat_id"), params.get("message_id"))
         message = self._message(key[0], int(key[1] or 0), params)

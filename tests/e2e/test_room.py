@@ -14,7 +14,7 @@ from core.citizens import grant_role
 from core.db import make_engine, make_sessions
 from core.models import ModerationAct, RoomCopy, RoomMessage
 from tests.doubles import slack_requests as rq
-from tests.doubles.slack_api import SlackApiDouble
+from tests.doubles.slack_api import ADMIN_TOKEN, SlackApiDouble
 from tests.doubles.slack_wire import message_text
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.doubles.telegram_updates import edited_update, html_to_plain, message_update
@@ -125,7 +125,7 @@ async def test_a_telegram_topic_post_becomes_one_slack_thread_reply_in_order(ses
             await message(slack, ROOM_CHANNEL, "third")
             thread = [message_text(m["params"]) for m in slack.in_thread(ROOM_CHANNEL, root)]
             assert thread == ["Jisoo (Telegram): first",
-                              "↪ Jisoo: first\nJisoo (Telegram): second, answering the first",  # Slack quotes it
+                              "Jisoo (Telegram): ↪ Jisoo: first\nsecond, answering the first",  # Slack quotes it
                               "Jisoo (Telegram): third"]
             assert tg.in_topic(ROOM_CHAT, topic) == []  # nothing mirrored back to where it was written
             with_replies = await scalar(db_url, select(func.count()).select_from(RoomMessage)
@@ -356,3 +356,139 @@ async def test_a_missing_right_turns_off_only_that_surfaces_room_with_one_line(
                 pass
         assert any("dialogue room off on slack: the app lacks the scopes channels:history" in r.getMessage()
                    for r in caplog.records)
+
+
+async def test_our_own_slack_post_coming_back_before_its_answer_is_not_relayed(sessions, db_url: str) -> None:
+    """Slack may deliver the event of our post before chat.postMessage answers, so its ts is not known
+    yet: the bot id, our bot user and the metadata marker on every post each recognise it."""
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        async with running(db_url, slack, tg, **room_settings()) as w:
+            root, topic = await opened(w, slack, tg, "Echoes")
+            slack.hold("chat.postMessage")
+            await telegram_says(w, "Hello from the topic", chat=ROOM_CHAT, thread=topic)
+            await slack.wait_for(lambda m, p: m == "chat.postMessage" and "Hello from the topic" in message_text(p))
+            [held] = slack.held
+            assert held["metadata"]["event_type"] == "oasis_post"
+            echoes = [{"bot_id": "BBOT", "metadata": held["metadata"]},  # as Slack sends it
+                      {},  # only our bot user
+                      {"metadata": held["metadata"]}]  # only the marker
+            for n, extra in enumerate(echoes):
+                user = "UOTHERAPP" if "metadata" in extra and "bot_id" not in extra else "UBOT"
+                echo = rq.message_channel(user, message_text(held), ROOM_CHANNEL, ts=f"1700000300.{n:06d}",
+                                          thread_ts=root, **extra)
+                assert (await w.post(echo))[0] == 200
+            slack.release("chat.postMessage")
+            await message(slack, ROOM_CHANNEL, "Hello from the topic")
+            await telegram_says(w, "/room 1")  # a later message: the echoes would have gone before it
+            await tg.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == TG_PERSON)
+            assert not [p for p in tg.in_topic(ROOM_CHAT, topic) if "Hello from the topic" in p["text"]]
+            assert await scalar(db_url, select(func.count()).select_from(RoomMessage)) == 1
+
+
+async def test_slack_shows_a_mirror_under_its_authors_name_where_the_app_may(sessions, db_url: str) -> None:
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        slack.scopes.add("chat:write.customize")
+        async with running(db_url, slack, tg, **room_settings()) as w:
+            _root, topic = await opened(w, slack, tg, "Names")
+            await telegram_says(w, "Signed by my name @here", chat=ROOM_CHAT, thread=topic)
+            copy = await message(slack, ROOM_CHANNEL, "Signed by my name")
+            assert copy["params"]["username"] == "Jisoo (Telegram)"
+            assert message_text(copy["params"]) == "Signed by my name @\u2060here"  # not signed twice
+
+
+def slack_escaped(text: str) -> str:
+    """How Slack sends what a person typed: &, < and > as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+async def test_a_long_hostile_message_shows_literally_in_parts_that_follow_edits_and_deletes(
+    sessions, db_url: str
+) -> None:
+    hostile = ("<b>bold?</b> _*[]()~ &amp; <!here> @all ")
+    body = (hostile * (5000 // len(hostile) + 1))[:4999] + "!"
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        slack.add_user(SLACK_PERSON, "mina")
+        async with running(db_url, slack, tg, **room_settings()) as w:
+            root, topic = await opened(w, slack, tg, "Long reads")
+            ts = "1700000400.000100"
+            said = rq.message_channel(SLACK_PERSON, slack_escaped(body), ROOM_CHANNEL, ts=ts, thread_ts=root)
+            assert (await w.post(said))[0] == 200
+            expected = "mina (Slack): " + body.replace("@", "@\u2060")
+
+            def shown() -> str:
+                return "".join(html_to_plain(p["text"]) for p in tg.in_topic(ROOM_CHAT, topic))
+
+            await tg.wait_for(lambda _m, _p: shown() == expected)
+            parts, ids = tg.in_topic(ROOM_CHAT, topic), tg.ids_in_topic(ROOM_CHAT, topic)
+            assert len(parts) > 1 and all(len(html_to_plain(p["text"])) <= 4096 for p in parts)
+            stored = await scalar(db_url, select(func.count()).select_from(RoomCopy).where(
+                RoomCopy.platform == "telegram", RoomCopy.platform_message_id.in_([str(i) for i in ids])))
+            assert stored == len(ids)  # every part maps to the one room message
+
+
+            shorter = rq.message_changed(SLACK_PERSON, "Shorter now", ROOM_CHANNEL, ts,
+                                         previous=slack_escaped(body), thread_ts=root)
+            assert (await w.post(shorter))[0] == 200
+            await tg.wait_for(lambda m, p: m == "deleteMessage" and p.get("message_id") == ids[-1])
+            edits = [p for m, p in tg.calls if m == "editMessageText"]
+            assert [(p["message_id"], html_to_plain(p["text"])) for p in edits] == [
+                (ids[0], "mina (Slack): Shorter now")]
+            assert tg.ids_in_topic(ROOM_CHAT, topic) == ids[:1]
+            assert (await w.post(rq.message_deleted(SLACK_PERSON, ROOM_CHANNEL, ts, thread_ts=root)))[0] == 200
+            await tg.wait_for(lambda m, p: m == "deleteMessage" and p.get("message_id") == ids[0])
+
+            # A comment as long, from a private chat, shows literally on Slack too.
+            await command(w, SLACK_PERSON, f"comment 1 {slack_escaped(body)}")
+            copy = await message(slack, ROOM_CHANNEL, "bold?", "mina (Slack)")
+            assert message_text(copy["params"]).replace("\n", "") == "mina (Slack): " + body.replace("@", "@\u2060")
+
+
+async def test_a_hidden_slack_original_the_bot_may_not_delete_stays_with_a_notice(sessions, db_url: str) -> None:
+    await grant(db_url, "telegram", str(TG_MODERATOR), "moderator")
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        slack.add_user(SLACK_PERSON, "mina")
+        async with running(db_url, slack, tg, **room_settings()) as w:
+            root, topic = await opened(w, slack, tg, "Spam")
+            ts = "1700000500.000100"
+            said = rq.message_channel(SLACK_PERSON, "Cheap pills", ROOM_CHANNEL, ts=ts, thread_ts=root)
+            assert (await w.post(said))[0] == 200
+            await in_topic(tg, topic, "Cheap pills")
+            [copy] = [i for i, p in zip(tg.ids_in_topic(ROOM_CHAT, topic), tg.in_topic(ROOM_CHAT, topic),
+                                        strict=True) if "Cheap pills" in p["text"]]
+            await telegram_says(w, "/hide spam", user=TG_MODERATOR, chat=ROOM_CHAT, thread=topic, reply_to=copy)
+            await tg.wait_for(lambda m, p: m == "deleteMessage" and p.get("message_id") == copy)
+            notice = await message(slack, ROOM_CHANNEL, "may not delete it here")
+            assert notice["thread_ts"] == root and "m1" in message_text(notice["params"])
+            assert ("chat.delete", ts) in [(m, p.get("ts")) for m, p in slack.calls]  # tried, refused
+            _, told = await tg.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == TG_MODERATOR
+                                        and "may not delete the original" in p["text"])
+            assert "Slack" in html_to_plain(told["text"])
+            await telegram_says(w, "/unhide m1", user=TG_MODERATOR)
+            await tg.wait_for(lambda _m, _p: len([p for p in tg.in_topic(ROOM_CHAT, topic)
+                                                  if "Cheap pills" in p["text"]]) == 1)
+            posts = [p for m, p in slack.calls if m == "chat.postMessage" and "Cheap pills" in message_text(p)]
+            assert posts == []  # the original never left Slack: no copy of it there
+
+
+async def test_an_admin_token_lets_a_hide_delete_a_persons_slack_message(sessions, db_url: str) -> None:
+    await grant(db_url, "telegram", str(TG_MODERATOR), "moderator")
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        slack.add_user(SLACK_PERSON, "mina")
+        slack.admin_token = ADMIN_TOKEN
+        async with running(db_url, slack, tg, slack_admin_user_token=ADMIN_TOKEN, **room_settings()) as w:
+            root, topic = await opened(w, slack, tg, "Spam")
+            ts = "1700000600.000100"
+            said = rq.message_channel(SLACK_PERSON, "Cheap pills", ROOM_CHANNEL, ts=ts, thread_ts=root)
+            assert (await w.post(said))[0] == 200
+            await in_topic(tg, topic, "Cheap pills")
+            await telegram_says(w, "/hide m1 spam", user=TG_MODERATOR)
+            await tg.wait_for(lambda m, p: m == "deleteMessage")
+            await slack.wait_for(lambda _m, _p: (ROOM_CHANNEL, ts) in slack.deleted_by_admin)
+            await telegram_says(w, "/room 1")
+            await tg.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == TG_PERSON)
+            assert not [p for m, p in slack.calls if m == "chat.postMessage" and "may not delete" in message_text(p)]

@@ -12,7 +12,7 @@ from core import proposals, room, votes
 from core.db import Sessions
 from core.errors import Invalid, InvalidState, NotFound
 from core.models import RoomMessage
-from core.rules import Rules
+from core.rules import COMMENT_MAX, Rules
 from core.statuses import Status
 from tests.integration import factories as f
 
@@ -54,7 +54,7 @@ async def test_the_author_is_not_told_of_their_own_comment(sessions: Sessions) -
 
 
 @pytest.mark.parametrize(("body", "code"), [("", "comment_empty"), (" \n\x00 ", "comment_empty"),
-                                            ("c" * 2001, "comment_too_long")])
+                                            ("c" * (COMMENT_MAX + 1), "comment_too_long")])
 async def test_bad_comments_are_refused(sessions: Sessions, body: str, code: str) -> None:
     author, other = await f.citizen(sessions), await f.citizen(sessions)
     pid = await f.proposal(sessions, author)

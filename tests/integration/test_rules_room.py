@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core import proposals, room
+from core import moderation, proposals, room
 from core.db import Sessions
 from core.errors import InvalidState
 from core.models import OutboxMessage, RoomCopy, RoomMessage
+from core.outbox import claim_due
 from scheduler.dispatch import OutboxDispatcher
 from tests.clock import Clock
 from tests.fakes import FakeSender
@@ -133,3 +134,23 @@ async def test_followers_get_one_digest_an_hour_counting_what_others_said(sessio
     assert await dispatcher.run_once() == 2
     assert "3 new messages in the discussion of #1" in " ".join(sender.texts(author.user_id))  # not its own
     assert "3 new messages in the discussion of #1" in " ".join(sender.texts(mina.user_id))
+
+
+async def test_a_hide_is_claimed_before_the_sends_queued_ahead_of_it(sessions: Sessions) -> None:
+    """Deletes go before new sends: a hidden message leaves every surface before the room shows more."""
+    await rooms(sessions)
+    author, other = await f.citizen(sessions, "author"), await f.citizen(sessions, "Mina")
+    moderator = await f.grant(sessions, await f.citizen(sessions, "mod"), "moderator")
+    pid = await f.proposal(sessions, author)
+    async with sessions() as s, s.begin():
+        first = await room.comment(s, other.actor, pid, "Buy pills", platform="telegram")
+        for n in range(3):
+            await room.comment(s, other.actor, pid, f"more {n}", platform="telegram")
+    async with sessions() as s, s.begin():
+        await moderation.hide(s, moderator.actor, first.id, "spam")
+    async with sessions() as s, s.begin():
+        claimed = await claim_due(s, limit=100)
+    kinds = [r.kind for r in claimed if r.channel_platform]
+    assert kinds[:2] == ["room_delete", "room_delete"]
+    assert sorted(kinds[2:]) == sorted(["room_open"] * 2 + ["room_post"] * 8)
+    assert {r.params["message_id"] for r in claimed[:2]} == {first.id}
