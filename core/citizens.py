@@ -86,6 +86,14 @@ async def ensure_identity(
 SEEN_REFRESH = timedelta(minutes=10)
 
 
+async def has_direct_chat(session: AsyncSession, citizen_id: int) -> bool:
+    """Whether the person ever wrote to the bot privately on any linked account (where a bot may not
+    write first, as on Telegram, only then can it write to them)."""
+    found = await session.scalar(select(Identity.id).where(
+        Identity.citizen_id == citizen_id, Identity.direct_chat_id.is_not(None)).limit(1))
+    return found is not None
+
+
 @dataclass(frozen=True)
 class Account:
     """An account as an inbound event names it."""

@@ -17,6 +17,7 @@ from core.upsert import ignoring_insert, insert_ignore
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 REPLY = "reply"  # the kind of a direct reply kept with its event (bots/replies.py)
 ROOM_DELETE = "room_delete"  # a room copy to delete (scheduler/room_delivery.py)
+ROOM_NOTICE = "room_notice"  # the bot's own short note in a room thread, e.g. to someone it may not DM
 AHEAD = (REPLY, ROOM_DELETE)
 """Kinds claimed before all others."""
 

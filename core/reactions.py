@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.citizens import moderators, officials_of
+from core.citizens import has_direct_chat, moderators, officials_of
 from core.clock import utcnow
 from core.db import Sessions, is_database_failure
 from core.directory import department_names, get_department
@@ -35,7 +35,7 @@ from core.events import (
     take,
 )
 from core.models import DepartmentReview, Proposal, RoomCopy, RoomMessage
-from core.outbox import ROOM_DELETE, notify, notify_channel, notify_followers
+from core.outbox import ROOM_DELETE, ROOM_NOTICE, notify, notify_channel, notify_followers
 from core.room import close, copies, destinations, discussion, places
 from core.rules import Rules
 from core.statuses import Status
@@ -143,10 +143,22 @@ async def mirror_message(session: AsyncSession, event: RoomMessagePosted) -> Non
 
 
 async def tell_flooded(session: AsyncSession, event: RoomMessagePosted) -> None:
-    """Over the flood limit: the person is told once (not at every held message) to slow down."""
-    if event.held and event.first_held:
-        await notify(session, [event.citizen_id], f"room-flood:{event.message_id}", "room_flood",
-                     {"message_id": event.message_id})
+    """Over the flood limit: the person is told once (not at every held message) to slow down; privately,
+    or, for someone who never wrote to the bot privately (a Telegram bot may not write first), in a short
+    reply in the thread where they wrote."""
+    if not (event.held and event.first_held):
+        return
+    if event.written_in is not None and not await has_direct_chat(session, event.citizen_id):
+        platform, chat_id = event.written_in
+        origin = next((c for c in await copies(session, event.message_id) if c.origin), None)
+        message = await session.get(RoomMessage, event.message_id)
+        await notify_channel(session, platform, chat_id, f"room-flood:{event.message_id}", ROOM_NOTICE,
+                             {"message_id": event.message_id, "notice": "flood",
+                              "thread_id": message.thread_id if message is not None else None,
+                              "reply_to": origin.platform_message_id if origin is not None else None})
+        return
+    await notify(session, [event.citizen_id], f"room-flood:{event.message_id}", "room_flood",
+                 {"message_id": event.message_id})
 
 
 async def _post_copies(session: AsyncSession, message_id: int, *, skip: tuple[str, str] | None) -> None:

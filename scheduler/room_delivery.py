@@ -21,10 +21,11 @@ from core import room
 from core.addresses import Address
 from core.db import Sessions
 from core.models import Citizen, Proposal, RoomMessage, RoomThread
-from core.outbox import ROOM_DELETE, notify
+from core.outbox import ROOM_DELETE, ROOM_NOTICE, notify
 
 OPEN, POST, EDIT, DELETE, CLOSE = "room_open", "room_post", "room_edit", ROOM_DELETE, "room_close"
-KINDS = frozenset({OPEN, POST, EDIT, DELETE, CLOSE})
+NOTICE = ROOM_NOTICE
+KINDS = frozenset({OPEN, POST, EDIT, DELETE, CLOSE, NOTICE})
 DIGEST = "room_digest"  # to a person, not a room: counted when it goes out
 
 
@@ -43,6 +44,8 @@ class RoomDelivery:
         if kind == CLOSE:
             await self._close(int(str(params.get("thread_id"))), str(params.get("status") or ""), address, target)
             return None
+        if kind == NOTICE:
+            return await self._notice(params, address, target)
         message_id = int(str(params.get("message_id")))
         if kind == DELETE:
             await self._delete(message_id, params, address, target)
@@ -84,6 +87,19 @@ class RoomDelivery:
             place = await self._place(message.thread_id, address, target, reopen=True)
             await target.post_copy(replace(copy, thread_id=place, reply_to_message_id=None), [], keep)
         return kept[-1] if kept else None
+
+    async def _notice(self, params: dict[str, object], address: Address, sender: RoomSender) -> str | None:
+        """The bot's short note in a thread, answering the message it is about (a flood notice to someone
+        the bot may not write to privately)."""
+        if params.get("notice") != "flood":
+            raise PermanentError(f"unknown room notice {params.get('notice')!r}")
+        text = self.t.tr("You are writing faster than the dialogue room allows: your next messages for a little "
+                         "while are kept but not shown to others. Please slow down (and start a private chat "
+                         "with me to be told such things privately).")
+        place = await self._place(int(str(params.get("thread_id"))), address, sender)
+        reply_to = str(params["reply_to"]) if params.get("reply_to") and sender.replies_natively else None
+        return await sender.send(Message(chat_id=address.chat_id, text=text, thread_id=place,
+                                         reply_to_message_id=reply_to))
 
     async def _delete(self, message_id: int, params: dict[str, object], address: Address,
                       sender: RoomSender) -> None:

@@ -107,6 +107,7 @@ class SlackAdapter:
         self.bolt.event("message")(self.on_message)
         self.bolt.event("app_home_opened")(self.on_home)
         self.bolt.action(re.compile(".*"))(self.on_action)
+        self.bolt.shortcut(re.compile(".*"))(self.on_shortcut)
         self.bolt.view(re.compile(".*"))(self.on_view)
 
     async def prepare(self) -> None:
@@ -241,6 +242,18 @@ class SlackAdapter:
             return lambda: self.replies.deliver(inbound, replies, trigger_id=body.get("trigger_id"))
 
         return await self._store_then_ack(request_name("action", body), ack, stage())
+
+    async def on_shortcut(self, ack: AsyncAck, body: Body) -> BoltResponse | None:
+        """Report, Hide or Delete on a room message: answered only to the person (a form, or a notice)."""
+        async def stage() -> Deliver | None:
+            user = body["user"]
+            inbound = parse.shortcut_inbound(body, await self.people.who(str(user["id"]), str(user.get("name") or "")))
+            if inbound is None:
+                return None
+            replies = await self._handler(inbound)
+            return lambda: self.replies.deliver(inbound, replies, trigger_id=body.get("trigger_id"))
+
+        return await self._store_then_ack(request_name("shortcut", body), ack, stage())
 
     async def on_view(self, ack: AsyncAck, body: Body) -> BoltResponse | None:
         """Run the form first so refused fields are shown in the modal; then the outcome goes by DM."""

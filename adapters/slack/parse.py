@@ -149,6 +149,24 @@ def message_inbound(body: Body, who: Who) -> Inbound:
                    Text(incoming_text(str(event.get("text") or ""))))
 
 
+SHORTCUTS = {"room_report": "report", "room_hide": "hide", "room_delete": "delete"}
+"""Message shortcuts (slack-manifest.yml) → the command they stand for, as a reply to that message."""
+
+
+def shortcut_inbound(body: Body, who: Who) -> Inbound | None:
+    """A message shortcut on a channel message: its command, answering that message as a reply in the
+    room does (Slack has no replies to one message); None for a shortcut this app does not have."""
+    name = SHORTCUTS.get(str(body.get("callback_id") or ""))
+    if name is None:
+        return None
+    message = body.get("message") or {}
+    ts, thread = str(message.get("ts") or body.get("message_ts") or ""), message.get("thread_ts")
+    return Inbound(PLATFORM, interaction_id("shortcut", body), who,
+                   Where(str((body.get("channel") or {}).get("id") or ""), direct=False,
+                         thread_id=str(thread) if thread and str(thread) != ts else None),
+                   Command(name), forms=bool(body.get("trigger_id")), reply_to=ts or None)
+
+
 def home_chat(user_id: str) -> str:
     """The chat key of the App Home: its own, so opening the tab never ends a conversation in the DM."""
     return f"home:{user_id}"
@@ -217,7 +235,8 @@ class Malformed(ValueError):
 
 def check(body: Any) -> None:
     """Raise `Malformed` unless `body` is a request this app serves, shaped as the readers above and Bolt's
-    routing expect: a slash command, an event, a button press, a modal, or Slack's URL or SSL check."""
+    routing expect: a slash command, an event, a button press, a message shortcut, a modal, or Slack's URL
+    or SSL check."""
     if not isinstance(body, dict):
         raise Malformed("the body is not an object")
     kinds: list[Any] = [key for key in ("command", "ssl_check") if key in body]
@@ -297,6 +316,16 @@ def _actions(body: Body) -> None:
         _id(parent, key, required=False)
 
 
+def _shortcut(body: Body) -> None:
+    _person(body)
+    _id(body, "callback_id", limit=NAME_LIMIT)  # Bolt routes by it
+    _id(_object(body, "channel"), "id")
+    message = _object(body, "message")
+    _id(message, "ts")
+    _id(message, "thread_ts", required=False)
+    _id(body, "message_ts", required=False)
+
+
 def _view(body: Body) -> None:
     _person(body)
     view = _object(body, "view")
@@ -321,5 +350,6 @@ def _view(body: Body) -> None:
 
 _CHECKS: dict[str, Callable[[Body], None]] = {
     "command": _command, "event_callback": _event, "block_actions": _actions, "view_submission": _view,
+    "message_action": _shortcut,
     "view_closed": _view, "url_verification": lambda body: None, "ssl_check": lambda body: None,
 }

@@ -165,6 +165,16 @@ def press(user: str, message: dict[str, Any], action: str, value: str | None = N
     raise LookupError(f"no {action!r} button in {message.get('blocks')!r}")
 
 
+def message_shortcut(user: str, callback_id: str, channel: str, message: dict[str, Any]) -> SlackRequest:
+    """A message shortcut (the message's ⋮ menu) on `message` ({"ts", "user", "text", "thread_ts"?})."""
+    payload = {"type": "message_action", "callback_id": callback_id, "trigger_id": new_trigger_id(),
+               "team": {"id": TEAM_ID, "domain": "oasis-test"}, "user": _user(user), "api_app_id": APP_ID,
+               "channel": {"id": channel, "name": "room"}, "message_ts": message["ts"],
+               "message": {"type": "message", **message}, "response_url": "https://hooks.slack.test/actions/1",
+               "action_ts": f"{time.time():.6f}"}
+    return _interaction(payload)
+
+
 def view_submission(user: str, view: dict[str, Any], values: dict[str, str | None]) -> SlackRequest:
     """Submit a modal the bot opened (as the double recorded it), filling inputs by block id."""
     state: dict[str, dict[str, Any]] = {}

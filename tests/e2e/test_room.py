@@ -4,6 +4,7 @@ each message stored once and mirrored to the other surface once (real PTB and Bo
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -12,13 +13,23 @@ from sqlalchemy import func, select
 
 from core.citizens import grant_role
 from core.db import make_engine, make_sessions
-from core.models import ModerationAct, RoomCopy, RoomMessage
+from core.models import ModerationAct, RoomCopy, RoomMessage, RoomReport
 from tests.doubles import slack_requests as rq
 from tests.doubles.slack_api import ADMIN_TOKEN, SlackApiDouble
 from tests.doubles.slack_wire import message_text
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.doubles.telegram_updates import edited_update, html_to_plain, message_update
-from tests.e2e.slack_harness import AUTHOR, World, command, message, propose_via_modal, running, scalar
+from tests.e2e.slack_harness import (
+    AUTHOR,
+    World,
+    command,
+    dm,
+    message,
+    opened_view,
+    propose_via_modal,
+    running,
+    scalar,
+)
 
 ROOM_CHAT, ROOM_CHANNEL = -1001234567890, "CROOM"
 TG_PERSON, TG_OTHER, TG_MODERATOR, SLACK_PERSON = 100, 200, 900, "UMINA"
@@ -492,3 +503,70 @@ async def test_an_admin_token_lets_a_hide_delete_a_persons_slack_message(session
             await telegram_says(w, "/room 1")
             await tg.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == TG_PERSON)
             assert not [p for m, p in slack.calls if m == "chat.postMessage" and "may not delete" in message_text(p)]
+
+
+async def test_slack_message_shortcuts_report_hide_and_delete(sessions, db_url: str) -> None:
+    """A slash command cannot point at a message, so in Slack Report, Hide and Delete are shortcuts on it;
+    Report and Hide ask the reason in a modal."""
+    moderator, other = "UMOD", "UOTHER"
+    await grant(db_url, "slack", moderator, "moderator")
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        slack.add_user(SLACK_PERSON, "mina")
+        async with running(db_url, slack, tg, **room_settings()) as w:
+            root, topic = await opened(w, slack, tg, "Shortcuts")
+            mine = {"ts": "1700000700.000100", "user": SLACK_PERSON, "text": "Rude words", "thread_ts": root}
+            said = rq.message_channel(SLACK_PERSON, "Rude words", ROOM_CHANNEL, ts=mine["ts"], thread_ts=root)
+            assert (await w.post(said))[0] == 200
+            await in_topic(tg, topic, "Rude words")
+
+            assert (await w.post(rq.message_shortcut(other, "room_delete", ROOM_CHANNEL, mine)))[0] == 200
+            await slack.wait_for(lambda m, p: m == "chat.postEphemeral" and p["user"] == other
+                                 and "Only its author can delete" in message_text(p))
+            assert (await w.post(rq.message_shortcut(other, "room_report", ROOM_CHANNEL, mine)))[0] == 200
+            view = await opened_view(slack, "room.report", 1)
+            assert (await w.post(rq.view_submission(other, view, {"reason": "insults"})))[0] == 200
+            await message(slack, dm(other), "m1 is reported")
+            reason = await scalar(db_url, select(RoomReport.reason).where(RoomReport.message_id == 1))
+            assert reason == "insults"
+
+            assert (await w.post(rq.message_shortcut(other, "room_hide", ROOM_CHANNEL, mine)))[0] == 200
+            await slack.wait_for(lambda m, p: m == "chat.postEphemeral" and p["user"] == other
+                                 and "Only moderators" in message_text(p))
+            written = await telegram_says(w, "Spam from Telegram", chat=ROOM_CHAT, thread=topic)
+            tg.people_messages.add((ROOM_CHAT, written))
+            copy = await message(slack, ROOM_CHANNEL, "Spam from Telegram")
+            theirs = {"ts": copy["ts"], "user": "UBOT", "bot_id": "BBOT", "text": "Spam", "thread_ts": root}
+            assert (await w.post(rq.message_shortcut(moderator, "room_hide", ROOM_CHANNEL, theirs)))[0] == 200
+            view = await opened_view(slack, "room.hide", 1)
+            refused = await w.post(rq.view_submission(moderator, view, {"reason": ""}))
+            assert json.loads(refused[1])["response_action"] == "errors"
+            assert (await w.post(rq.view_submission(moderator, view, {"reason": "spam"})))[0] == 200
+            await tg.wait_for(lambda m, p: m == "deleteMessage" and p.get("message_id") == written)
+            await slack.wait_for(lambda m, p: m == "chat.delete" and p.get("ts") == copy["ts"])
+
+            # The author deletes her own: gone from Telegram; Slack keeps her original, so she is told.
+            assert (await w.post(rq.message_shortcut(SLACK_PERSON, "room_delete", ROOM_CHANNEL, mine)))[0] == 200
+            await slack.wait_for(lambda m, p: m == "chat.postEphemeral" and p["user"] == SLACK_PERSON
+                                 and "Deleted everywhere: m1" in message_text(p))
+            await tg.wait_for(lambda m, p: m == "deleteMessage" and p.get("message_id") != written)
+            await message(slack, dm(SLACK_PERSON), "please delete it there yourself")
+
+
+async def test_a_flooding_person_the_bot_may_not_write_to_is_told_in_the_thread(sessions, db_url: str) -> None:
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        async with running(db_url, slack, tg, oasis_room_flood="2/30s", **room_settings()) as w:
+            _root, topic = await opened(w, slack, tg, "Floods")  # TG_PERSON wrote privately (/room 1)
+            written = {(user, n): await telegram_says(w, f"flood {user} {n}", user=user, chat=ROOM_CHAT, thread=topic)
+                       for user in (TG_OTHER, TG_PERSON) for n in range(4)}
+            await message(slack, ROOM_CHANNEL, f"flood {TG_PERSON} 1")
+            _, notice = await tg.wait_for(lambda m, p: m == "sendMessage" and "faster than the dialogue room"
+                                          in p["text"] and p.get("chat_id") == ROOM_CHAT)
+            assert notice["message_thread_id"] == topic
+            assert notice["reply_parameters"]["message_id"] == written[(TG_OTHER, 2)]  # the first held one
+            await tg.wait_for(lambda m, p: m == "sendMessage" and p.get("chat_id") == TG_PERSON
+                              and "faster than the dialogue room" in p["text"])
+            notices = [p for m, p in tg.calls if m == "sendMessage" and "faster than" in p["text"]]
+            assert len(notices) == 2  # one each, not one per held message
+            assert not [p for m, p in slack.calls if m == "chat.postMessage" and f"{TG_OTHER} 2" in message_text(p)]
