@@ -167,6 +167,10 @@ async def _refresh(session: AsyncSession, row: Any, account: Account, now: datet
             changes[name] = value
     if changes or row.last_seen_at is None or now - row.last_seen_at > SEEN_REFRESH:
         await session.execute(update(Identity).where(Identity.id == row.id).values(last_seen_at=now, **changes))
+    if "display_name" in changes:  # the name people see follows the account's, unless another account set it
+        await session.execute(update(Citizen).where(
+            Citizen.id == row.citizen_id, Citizen.display_name.in_(("", row.display_name or ""))
+        ).values(display_name=account.display_name))
 
 
 async def load_actor(session: AsyncSession, citizen_id: int) -> Actor:

@@ -19,9 +19,11 @@ from bots.ports import CannotDelete, PermanentError, PlaceGone, RoomSender, Send
 from bots.room.render import mirrored, topic_title
 from core import room
 from core.addresses import Address
+from core.citizens import Actor, load_actor
 from core.db import Sessions
 from core.models import Citizen, Proposal, RoomMessage, RoomThread
 from core.outbox import ROOM_DELETE, ROOM_NOTICE, notify
+from core.statuses import Role
 
 OPEN, POST, EDIT, DELETE, CLOSE = "room_open", "room_post", "room_edit", ROOM_DELETE, "room_close"
 NOTICE = ROOM_NOTICE
@@ -55,6 +57,7 @@ class RoomDelivery:
             if message is None or message.deleted_at is not None or message.hidden_at is not None:
                 return None  # gone before its copy went out: nothing to show
             author = await session.get(Citizen, message.citizen_id)
+            actor = await load_actor(session, message.citizen_id)
             answered = (await session.get(RoomMessage, message.reply_to_id)
                         if message.reply_to_id is not None else None)
             reply_to = (await room.copy_on(session, answered.id, address.platform, address.chat_id)
@@ -70,7 +73,7 @@ class RoomDelivery:
                 and answered.deleted_at is None:
             quoting = (answered_by.display_name if answered_by is not None else "", answered.body)
         name, text = mirrored(author.display_name if author is not None else "", message.origin, message.body,
-                              quoting=quoting)
+                              quoting=quoting, badge=self._badge(actor))
         kept: list[str] = list(shown)
 
         async def keep(ids: list[str]) -> None:
@@ -87,6 +90,13 @@ class RoomDelivery:
             place = await self._place(message.thread_id, address, target, reopen=True)
             await target.post_copy(replace(copy, thread_id=place, reply_to_message_id=None), [], keep)
         return kept[-1] if kept else None
+
+    def _badge(self, actor: Actor) -> str:
+        if actor.is_admin or actor.has(Role.MODERATOR):
+            return self.t.tr_plain("moderator")
+        if actor.has(Role.OFFICIAL):
+            return self.t.tr_plain("official")
+        return ""
 
     async def _notice(self, params: dict[str, object], address: Address, sender: RoomSender) -> str | None:
         """The bot's short note in a thread, answering the message it is about (a flood notice to someone

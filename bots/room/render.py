@@ -19,12 +19,14 @@ def unmentionable(text: str) -> str:
 QUOTE_MAX = 80
 
 
-def mirrored(name: str, origin: str, body: str, *, quoting: tuple[str, str] | None = None
-             ) -> tuple[Author, RichText]:
+def mirrored(name: str, origin: str, body: str, *, quoting: tuple[str, str] | None = None,
+             badge: str = "") -> tuple[Author, RichText]:
     """Who said it and what, as a room copy shows it. `quoting`: (name, text) of the message this one
-    answers, shown as one line before it where the surface cannot answer a message natively."""
+    answers, shown as one line before it where the surface cannot answer a message natively. `badge`:
+    the author's role here ("official"), from our roles only, never from what a name claims."""
     platform = PLATFORMS.get(origin)
-    author = Author(unmentionable(name or "?"), platform.label if platform is not None else "")
+    where = " · ".join(w for w in (platform.label if platform is not None else "", badge) if w)
+    author = Author(unmentionable(name or "?"), where)
     said = (Span(unmentionable(body)),)
     if quoting is None:
         return author, said

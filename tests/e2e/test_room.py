@@ -398,6 +398,7 @@ async def test_our_own_slack_post_coming_back_before_its_answer_is_not_relayed(s
 
 
 async def test_slack_shows_a_mirror_under_its_authors_name_where_the_app_may(sessions, db_url: str) -> None:
+    await grant(db_url, "telegram", str(TG_MODERATOR), "moderator")
     async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
         slack.add_channel(ROOM_CHANNEL)
         slack.scopes.add("chat:write.customize")
@@ -407,6 +408,10 @@ async def test_slack_shows_a_mirror_under_its_authors_name_where_the_app_may(ses
             copy = await message(slack, ROOM_CHANNEL, "Signed by my name")
             assert copy["params"]["username"] == "Jisoo (Telegram)"
             assert message_text(copy["params"]) == "Signed by my name @\u2060here"  # not signed twice
+            # Badges come from our roles only.
+            await telegram_says(w, "Please keep it civil", user=TG_MODERATOR, chat=ROOM_CHAT, thread=topic)
+            civil = await message(slack, ROOM_CHANNEL, "keep it civil")
+            assert civil["params"]["username"] == "Jisoo (Telegram · moderator)"
 
 
 def slack_escaped(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from core.citizens import ensure_identity, find_identity, grant_role, load_actor, revoke_role
+from core.citizens import Account, ensure_identity, enter, find_identity, grant_role, load_actor, revoke_role
 from core.db import Sessions
 from core.errors import Forbidden, Invalid
 from core.models import Citizen, Identity, RoleGrant
@@ -115,3 +115,20 @@ async def test_a_revoked_official_can_no_longer_review(sessions: Sessions) -> No
         async with sessions() as s, s.begin():
             await review(s, fresh, pid, FORWARD)
     assert info.value.code == "staff_only"
+
+
+async def test_a_person_granted_before_talking_gets_their_name_when_they_come(sessions: Sessions) -> None:
+    """The dialogue room and notices show the citizen's name: it follows the account once they write."""
+    async with sessions() as s, s.begin():
+        await grant_role(s, "telegram", "4242", "moderator", None)
+    async with sessions() as s, s.begin():
+        actor = await enter(s, Account("telegram", "4242", "Jisoo"))
+    async with sessions() as s:
+        citizen = await s.get(Citizen, actor.citizen_id)
+        assert citizen is not None and citizen.display_name == "Jisoo"
+    other = await f.citizen(sessions, "Mina")  # a name already set is a rename only where it was that name
+    async with sessions() as s, s.begin():
+        await enter(s, Account("telegram", other.user_id, "Mina K."))
+    async with sessions() as s:
+        renamed = await s.get(Citizen, other.id)
+        assert renamed is not None and renamed.display_name == "Mina K."
