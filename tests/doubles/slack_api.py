@@ -51,6 +51,7 @@ class SlackApiDouble:
                        "channels:history", "groups:history"}
         """The bot token's scopes, sent in every answer's X-OAuth-Scopes header as Slack does."""
         self._failures: dict[str, list[ApiError]] = {}
+        self._held: dict[str, asyncio.Future[bool]] = {}
         self._used_triggers: set[str] = set()
         self._ts = itertools.count(1)
         self._tick = asyncio.Event()
@@ -92,6 +93,18 @@ class SlackApiDouble:
         failure = ApiError(code, status, retry_after if status == 429 else None)
         self._failures.setdefault(method, []).extend([failure] * times)
 
+    def hold(self, method: str) -> None:
+        """From now on, calls of `method` are received (recorded in `calls`) but wait unanswered until
+        `release`: a Slack slow to answer, so a send is still in flight when the test acts."""
+        self._held[method] = asyncio.get_running_loop().create_future()
+
+    def release(self, method: str, *, lost: bool = False) -> None:
+        """The held calls of `method` go through; or, `lost`, they end without effect, as requests that
+        never reached Slack (their sender died while they were on the way). Later calls are not held."""
+        gate = self._held.pop(method, None)
+        if gate is not None and not gate.done():
+            gate.set_result(not lost)
+
     @staticmethod
     def dm_of(user_id: str) -> str:
         """The DM channel id conversations.open gives for this user."""
@@ -132,6 +145,11 @@ class SlackApiDouble:
         method = request.match_info["method"]
         params = await read_params(request)
         self.calls.append((method, params))
+        gate = self._held.get(method)
+        if gate is not None:
+            self._poke()  # a test may wait for the held call to arrive
+            if not await asyncio.shield(gate):  # shielded: a cancelled request must not cancel the gate
+                return web.Response(status=504)  # lost on the way: Slack never saw it
         try:
             if request.headers.get("Authorization") != f"Bearer {self.token}":
                 raise ApiError("invalid_auth")
@@ -148,9 +166,13 @@ class SlackApiDouble:
             self.refused.append((method, str(exc)))
             return ApiError(exc.error).response()
         finally:
-            tick, self._tick = self._tick, asyncio.Event()
-            tick.set()
+            self._poke()
         return web.json_response(result, headers={"X-OAuth-Scopes": ",".join(sorted(self.scopes))})
+
+    def _poke(self) -> None:
+        """Wake everything waiting in `wait_for` so it looks at the calls again."""
+        tick, self._tick = self._tick, asyncio.Event()
+        tick.set()
 
     def _next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts):06d}"
