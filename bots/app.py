@@ -84,7 +84,7 @@ class OasisApp:
         self.dispatcher = OutboxDispatcher(
             jobs_sessions, self.senders, default_language=s.oasis_default_language,
             public_url=s.oasis_public_url.rstrip("/"), redact=Redactor(secrets_of(s)),
-            give_up=timedelta(hours=s.oasis_outbox_give_up_hours),
+            give_up=timedelta(hours=s.oasis_outbox_give_up_hours), lease_seconds=s.oasis_outbox_lease_seconds,
         )
         if self.telegram is not None:
             self.telegram.receipts = self.dispatcher  # the webhook reports the answers it sent itself

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     oasis_timezone: str = "Asia/Seoul"
     oasis_departments_file: str | None = None
     oasis_outbox_give_up_hours: float = Field(default=24.0, gt=0)
+    oasis_outbox_lease_seconds: float = Field(default=60.0, ge=5)
     oasis_inbox_days: int = Field(default=30, ge=1)
     oasis_reports_to_hide: int = Field(default=3, ge=1)
     oasis_room_flood: str = "5/30s,20/600s"

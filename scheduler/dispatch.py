@@ -3,9 +3,11 @@
 At-least-once: a claimed row is leased; after a crash the lease runs out and it is claimed again
 (PRODUCT.md §4, §9). Each outcome commits in its own short transaction.
 
-Order: a person's notices arrive as written. A chat's rows go one at a time in id order and a retry
-postpones the rest with it; a row is held back while an earlier row of its citizen is pending (retrying,
-or leased elsewhere). PostgreSQL claims take an advisory lock so two instances never split a chat.
+Order: a person's notices, and a channel's messages (a room thread's copies among them), arrive as
+written. A chat's rows go one at a time in id order and a retry postpones the rest with it; a row is held
+back while an earlier row of its citizen or channel is pending (retrying, or leased elsewhere, also by a
+process that died: its lease, `lease_seconds`, runs out first). Replies and room deletes are never held
+(core/outbox.py AHEAD). PostgreSQL claims take an advisory lock so two instances never split a chat.
 
 When to retry and when to give up is scheduler/retry_policy.py (bounded by time, not by count).
 Attempts are counted for the record; rows postponed untried get their attempt back.
@@ -24,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots import replies
@@ -39,6 +41,7 @@ from core.clock import utcnow
 from core.db import Sessions, is_database_failure
 from core.models import OutboxMessage
 from core.outbox import (
+    AHEAD,
     PENDING,
     claim_due,
     counts,
@@ -197,34 +200,39 @@ class OutboxDispatcher:
             return [Job.of(r) for r in rows if r.id not in held]
 
     async def _hold_back(self, session: AsyncSession, rows: Sequence[OutboxMessage], now: datetime) -> set[int]:
-        """Give back rows that must wait: behind an earlier pending row of the same citizen, or over
-        `per_chat` in this batch. Their attempt is returned, as they were not tried."""
+        """Give back rows that must wait: behind an earlier pending row of the same citizen or channel (one
+        retrying, or leased by another process, perhaps a dead one), or over `per_chat` in this batch.
+        Their attempt is returned, as they were not tried. Rows claimed ahead of the rest (replies, room
+        deletes) never wait."""
         if not rows:
             return set()
         claimed = {r.id for r in rows}
-        people = [(r, r.citizen_id) for r in rows if r.citizen_id is not None]  # channels: ordered by chat
-        if not people:
+        keyed = [(r, _order_key(r)) for r in rows if r.kind not in AHEAD]
+        if not keyed:
             return set()
+        people = {key[1] for _, key in keyed if key[0] == "citizen"}
+        chats = {key[2] for _, key in keyed if key[0] == "channel"}
         earlier = await session.execute(
-            select(OutboxMessage.citizen_id, OutboxMessage.id, OutboxMessage.next_attempt_at).where(
+            select(OutboxMessage).where(
                 OutboxMessage.status == PENDING,
                 OutboxMessage.next_attempt_at > now,
-                OutboxMessage.citizen_id.in_({cid for _, cid in people}),
+                or_(OutboxMessage.citizen_id.in_(people), OutboxMessage.channel_id.in_(chats)),
+                OutboxMessage.kind.not_in(AHEAD),
                 OutboxMessage.id < max(claimed),
                 OutboxMessage.id.not_in(claimed),
             ).order_by(OutboxMessage.id.desc())
         )
-        first = {citizen_id: (row_id, due_at) for citizen_id, row_id, due_at in earlier.all()}  # lowest id wins
+        first = {_order_key(row): (row.id, row.next_attempt_at) for row in earlier.scalars()}  # lowest id wins
         held: set[int] = set()
-        taken: dict[int, int] = {}
-        for row, cid in people:  # id order
-            blocker = first.get(cid)
+        taken: dict[tuple[str, object, object], int] = {}
+        for row, key in keyed:  # id order
+            blocker = first.get(key)
             if blocker is not None and row.id > blocker[0]:
                 row.next_attempt_at = min(max(blocker[1], now), now + HOLD_BACK_MAX)  # then look again
-            elif taken.get(cid, 0) >= self.per_chat:
+            elif key[0] == "citizen" and taken.get(key, 0) >= self.per_chat:
                 row.next_attempt_at = now  # the next batch, in order
             else:
-                taken[cid] = taken.get(cid, 0) + 1
+                taken[key] = taken.get(key, 0) + 1
                 continue
             row.attempts -= 1
             held.add(row.id)
@@ -378,3 +386,10 @@ class OutboxDispatcher:
             for waiter in waiters:
                 waiter.cancel()
         self._wake.clear()
+
+
+def _order_key(row: OutboxMessage) -> tuple[str, object, object]:
+    """What a row keeps its order within: its citizen's notices, or one channel's messages."""
+    if row.citizen_id is not None:
+        return ("citizen", row.citizen_id, None)
+    return ("channel", row.channel_platform, row.channel_id)

@@ -56,10 +56,10 @@ class SlackApiDouble:
         self.deleted_by_admin: list[tuple[str, str]] = []
         self.held: list[dict[str, Any]] = []
         """Calls waiting at a `hold` gate, in arrival order."""
-        self._gates: dict[str, asyncio.Event] = {}
         self._bot_posts: set[tuple[str, str]] = set()  # every message the bot ever posted, deleted or not
         self._caller = "bot"
         self._failures: dict[str, list[ApiError]] = {}
+        self._held: dict[str, asyncio.Future[bool]] = {}
         self._used_triggers: set[str] = set()
         self._ts = itertools.count(1)
         self._tick = asyncio.Event()
@@ -102,11 +102,16 @@ class SlackApiDouble:
         self._failures.setdefault(method, []).extend([failure] * times)
 
     def hold(self, method: str) -> None:
-        """Calls of `method` wait, unanswered, until `release(method)` (Slack being slow to answer)."""
-        self._gates[method] = asyncio.Event()
+        """From now on, calls of `method` are received (recorded in `calls`) but wait unanswered until
+        `release`: a Slack slow to answer, so a send is still in flight when the test acts."""
+        self._held[method] = asyncio.get_running_loop().create_future()
 
-    def release(self, method: str) -> None:
-        self._gates.pop(method).set()
+    def release(self, method: str, *, lost: bool = False) -> None:
+        """The held calls of `method` go through; or, `lost`, they end without effect, as requests that
+        never reached Slack (their sender died while they were on the way). Later calls are not held."""
+        gate = self._held.pop(method, None)
+        if gate is not None and not gate.done():
+            gate.set_result(not lost)
 
     @staticmethod
     def dm_of(user_id: str) -> str:
@@ -148,10 +153,12 @@ class SlackApiDouble:
         method = request.match_info["method"]
         params = await read_params(request)
         self.calls.append((method, params))
-        gate = self._gates.get(method)
+        gate = self._held.get(method)
         if gate is not None:
             self.held.append(params)
-            await gate.wait()
+            self._poke()  # a test may wait for the held call to arrive
+            if not await asyncio.shield(gate):  # shielded: a cancelled request must not cancel the gate
+                return web.Response(status=504)  # lost on the way: Slack never saw it
         try:
             authorization = request.headers.get("Authorization")
             if authorization == f"Bearer {self.token}":
@@ -173,9 +180,13 @@ class SlackApiDouble:
             self.refused.append((method, str(exc)))
             return ApiError(exc.error).response()
         finally:
-            tick, self._tick = self._tick, asyncio.Event()
-            tick.set()
+            self._poke()
         return web.json_response(result, headers={"X-OAuth-Scopes": ",".join(sorted(self.scopes))})
+
+    def _poke(self) -> None:
+        """Wake everything waiting in `wait_for` so it looks at the calls again."""
+        tick, self._tick = self._tick, asyncio.Event()
+        tick.set()
 
     def _next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts):06d}"

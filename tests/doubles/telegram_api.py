@@ -291,9 +291,14 @@ class TelegramApiDouble:
     def in_topic(self, chat_id: int, thread_id: int | None) -> list[dict[str, Any]]:
         """What the bot posted (and Telegram accepted) in one topic of a forum (None: the General topic),
         in order."""
+        return [m["params"] for m in self.topic_messages(chat_id, thread_id)]
+
+    def topic_messages(self, chat_id: int, thread_id: int | None) -> list[dict[str, Any]]:
+        """Like `in_topic`, but the messages as Telegram returned them (with their `message_id`, which a
+        person's reply to one of them names), each with the `params` it was sent with."""
         posted = sorted((m for (chat, _), m in self._messages.items() if chat == chat_id),
                         key=lambda m: int(m["message_id"]))
-        return [m["params"] for m in posted if m["params"].get("message_thread_id") == thread_id]
+        return [m for m in posted if m["params"].get("message_thread_id") == thread_id]
 
     def ids_in_topic(self, chat_id: int, thread_id: int | None) -> list[int]:
         """The message ids of `in_topic`, in the same order."""

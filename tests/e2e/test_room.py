@@ -575,3 +575,17 @@ async def test_a_flooding_person_the_bot_may_not_write_to_is_told_in_the_thread(
             notices = [p for m, p in tg.calls if m == "sendMessage" and "faster than" in p["text"]]
             assert len(notices) == 2  # one each, not one per held message
             assert not [p for m, p in slack.calls if m == "chat.postMessage" and f"{TG_OTHER} 2" in message_text(p)]
+
+
+async def test_a_retried_copy_is_not_overtaken_by_a_later_one(sessions, db_url: str) -> None:
+    async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
+        slack.add_channel(ROOM_CHANNEL)
+        async with running(db_url, slack, tg, **room_settings()) as w:
+            root, topic = await opened(w, slack, tg, "Order")
+            slack.fail_next("chat.postMessage", status=500)
+            await telegram_says(w, "first", chat=ROOM_CHAT, thread=topic)
+            await slack.wait_for(lambda m, p: m == "chat.postMessage" and "first" in message_text(p))
+            await telegram_says(w, "second", chat=ROOM_CHAT, thread=topic)  # written while the first waits
+            await message(slack, ROOM_CHANNEL, "second")
+            thread = [message_text(m["params"]) for m in slack.in_thread(ROOM_CHANNEL, root)]
+            assert thread == ["Jisoo (Telegram): first", "Jisoo (Telegram): second"]
