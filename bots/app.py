@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 def rules_from(settings: Settings) -> Rules:
     return Rules(vote_threshold=settings.oasis_vote_threshold, review_days=settings.oasis_review_days,
                  support_days=settings.oasis_support_days, reports_to_hide=settings.oasis_reports_to_hide,
-                 room_flood=parse_flood(settings.oasis_room_flood))
+                 room_flood=parse_flood(settings.oasis_room_flood), panel_days=settings.oasis_panel_days,
+                 panel_quorum=settings.oasis_panel_quorum)
 
 
 @dataclass
@@ -77,7 +78,8 @@ class OasisApp:
         self.senders: dict[str, Sender] = {x.name: x.sender for x in self.surfaces if x.sender is not None}
         self.conversation = Conversation(
             self.sessions, BotConfig(self.rules, s.oasis_public_url.rstrip("/"), s.oasis_default_language,
-                                     durable_replies=frozenset(x.name for x in self.surfaces if x.keeps_replies)),
+                                     durable_replies=frozenset(x.name for x in self.surfaces if x.keeps_replies),
+                                     timezone=s.oasis_timezone),
             # SQLite has one writer (and one pooled connection); PostgreSQL can apply a few batches at once.
             lanes=1 if is_sqlite(s.oasis_database_url) else 4,
         )

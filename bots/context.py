@@ -25,6 +25,8 @@ class BotConfig:
     default_language: str
     durable_replies: frozenset[str] = frozenset()
     """Platforms whose direct replies are kept in the outbox with their event (bots/replies.py)."""
+    timezone: str = "Asia/Seoul"
+    """Where dates are shown (OASIS_TIMEZONE): bots/time.py."""
 
 
 @dataclass

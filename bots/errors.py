@@ -56,6 +56,23 @@ MESSAGES: dict[str, str] = {
     "link_locked": N_("Too many wrong codes. Please wait {minutes} minutes and try again."),
     "link_same_account": N_("This code is your own: send it from your other messenger."),
     "notify_no_account": N_("You have no linked {platform} account. Link it first with /link."),
+    "decision_empty": N_("Please give the reasons for the decision: citizens read exactly this."),
+    "decision_too_long": N_("The decision's text is {length} characters long; the limit is {limit}."),
+    "update_empty": N_("Please say what was done: citizens read exactly this."),
+    "update_too_long": N_("The update is {length} characters long; the limit is {limit}."),
+    "panel_only": N_("Only members of the expert panels can do that."),
+    "admin_only": N_("Only administrators can do that."),
+    "evaluate_not_in_panel": N_("#{id} is {status}: it can only be evaluated while it is with the expert panel."),
+    "need_scores": N_("Give four scores from 1 to 5: /evaluate <id> <necessity> <effectiveness> <feasibility> "
+                      "<budget fit> [comment]."),
+    "bad_score": N_("\"{value}\" is not a score: write a whole number from 1 to 5."),
+    "need_decision": N_("Write /decide <id> adopt <text> or /decide <id> reject <code> <text>."),
+    "unknown_decision": N_("Write adopt or reject, not \"{value}\"."),
+    "decide_not_in_panel": N_("#{id} is {status}: the decision is taken while it is with the expert panel."),
+    "panel_quorum_missing": N_("#{id} cannot be decided yet: each panel needs {quorum} evaluations; so far the "
+                               "internal panel has {internal} and the external panel {external}."),
+    "unknown_progress": N_("Write /progress <id> implementing <text> or /progress <id> implemented <text>."),
+    "progress_not_adopted": N_("#{id} is {status}: implementation is recorded once it is adopted."),
 }
 
 

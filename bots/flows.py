@@ -18,6 +18,11 @@ async def advance(ctx: Ctx, name: str, step: str, data: dict[str, Any]) -> None:
     await set_state(ctx.session, *ctx.user_key, flow=name, step=step, data=data)
 
 
+async def current_step(ctx: Ctx) -> str | None:
+    state = await get_state(ctx.session, *ctx.user_key)
+    return state.step if state is not None else None
+
+
 async def leave(ctx: Ctx) -> bool:
     return await clear_state(ctx.session, *ctx.user_key)
 

@@ -97,11 +97,14 @@ def _title(params: Params) -> Span:
 
 def _status_changed(params: Params, t: Translator) -> RichText:
     target = str(params.get("to") or "")
+    reason_text = str(params.get("reason_text") or "")
+    if target == Status.IMPLEMENTING and params.get("from") == target:  # a progress note: the status stays
+        return join(t.tr("Progress on #{id} {title} ({status}):", id=params["id"], title=_title(params),
+                         status=status_label(target, t)), (Span(reason_text),))
     parts = [
         t.tr("#{id} {title} is now {status}.", id=params["id"], title=_title(params),
                status=Span(status_label(target, t), "bold")),
     ]
-    reason_text = str(params.get("reason_text") or "")
     if target == Status.REJECTED:
         code = str(params.get("reason_code") or ReasonCode.OTHER)
         parts.append(t.tr("Reason: {reason}", reason=Span(reason_label(code, t), "bold")))
@@ -109,9 +112,13 @@ def _status_changed(params: Params, t: Translator) -> RichText:
             parts.append((Span(reason_text),))
     elif reason_text:
         from_review = "review_id" in params or any(params.get(f) for f in REVIEW_FIELDS)
-        label = N_("Department opinion: {text}") if from_review else N_("Details: {text}")
+        label = (N_("Decision: {text}") if params.get("decision") else
+                 N_("Department opinion: {text}") if from_review else N_("Details: {text}"))
         parts.append(t.tr(label, text=reason_text))
     parts.extend(_review_lines(params, t))
+    if target == Status.PANEL_REVIEW and params.get("panel_deadline"):
+        parts.append(t.tr("The expert panels will evaluate it by {deadline}.",
+                          deadline=Span(day(params["panel_deadline"]), "bold")))
     if target == Status.UNDER_REVIEW and params.get("deadline"):
         parts.append(t.tr("The department will give its opinion by {deadline}.",
                             deadline=Span(day(params["deadline"]), "bold")))
@@ -171,11 +178,20 @@ def render_buttons(kind: str, params: Params, t: Translator) -> tuple[tuple[Butt
     if kind in ("review_queued", "department_card") and params.get("id") is not None \
             and not params.get("recommendation"):
         return ((Button("review.open", str(params["id"]), t.tr_plain("✍ Write opinion")),),)
+    if kind == "panel_request" and params.get("id") is not None:
+        return ((Button("panel.open", str(params["id"]), t.tr_plain("✍ Evaluate")),),)
     if kind == "room_reported" and params.get("message_id") is not None:
         value = f"m{params['message_id']}"
         return ((Button("room.hide", value, t.tr_plain("Keep hidden")),
                  Button("room.restore", value, t.tr_plain("Restore"))),)
     return ()
+
+
+def _panel_request(params: Params, t: Translator) -> RichText:
+    parts = [t.tr("Please evaluate #{id} {title} for the expert panel.", id=params["id"], title=_title(params))]
+    if params.get("deadline"):
+        parts.append(t.tr("Evaluation due by {deadline}.", deadline=Span(day(params["deadline"]), "bold")))
+    return join(*parts)
 
 
 def _new_comment(params: Params, t: Translator) -> RichText:
@@ -237,6 +253,7 @@ RENDERERS: dict[str, Callable[[Params, Translator], RichText]] = {
     "room_flood": _room_flood,
     "room_digest": _room_digest,
     "room_original_kept": _room_original_kept,
+    "panel_request": _panel_request,
 }
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from bots.i18n import Translator, join
+from datetime import datetime
+
+from bots.i18n import N_, Translator, join
 from bots.neutral import Button, RichText, Span
 from bots.outbox_render import budget_line, reason_label, status_label
+from bots.time import local_day
+from core.models import StatusEvent
+from core.panels import PanelResult
 from core.queries import Card, Detail
 from core.statuses import Status
 
@@ -49,7 +54,8 @@ def page_buttons(order: str, category: str, offset: int, total: int, t: Translat
 
 
 def detail_text(
-    d: Detail, t: Translator, threshold: int, category_name: str, department_name: str, public_url: str
+    d: Detail, t: Translator, threshold: int, category_name: str, department_name: str, public_url: str,
+    *, timezone: str = "Asia/Seoul", now: datetime | None = None,
 ) -> RichText:
     c = d.card
     parts: list[RichText] = [
@@ -61,7 +67,7 @@ def detail_text(
         (Span(d.description),),
     ]
     if c.review_deadline and c.status == Status.UNDER_REVIEW:
-        parts.append(t.tr("Department opinion due by {date}", date=c.review_deadline.strftime("%Y-%m-%d")))
+        parts.append(_due(t, N_("Department opinion due by {date}"), c.review_deadline, timezone, now))
     review = d.review
     if review is not None:
         parts.append((Span(t.tr_plain("Department opinion"), "bold"),))
@@ -78,5 +84,59 @@ def detail_text(
             parts.append(budget_line(t, review.budget_krw))
         if review.explanation:
             parts.append((Span(review.explanation),))
+    if d.panels:
+        parts.append((Span(t.tr_plain("Expert panels"), "bold"),))
+        if d.panel_deadline and c.status == Status.PANEL_REVIEW:
+            parts.append(_due(t, N_("Evaluation due by {date}"), d.panel_deadline, timezone, now))
+        parts.extend(_panel_line(result, t) for result in d.panels)
+    if len(d.history) > 1:
+        parts.append((Span(t.tr_plain("History"), "bold"),))
+        parts.extend(_history_line(event, d.names, t, timezone) for event in d.history)
     parts.append((proposal_link(public_url, c.id),))
     return join(*parts)
+
+
+PANEL_LABELS = {"panel_internal": N_("Internal panel (retired officials)"),
+                "panel_external": N_("External panel (outside experts)")}
+
+
+def _panel_line(result: PanelResult, t: Translator) -> RichText:
+    label = t.tr_plain(PANEL_LABELS.get(result.panel, result.panel))
+    if not result.count:
+        return t.tr("{panel}: no evaluations yet ({members} members)", panel=label, members=result.members)
+    a = result.averages
+    return t.tr("{panel}: {count} of {members} evaluated — necessity {n}, effectiveness {e}, feasibility {f}, "
+                "budget fit {b}", panel=label, count=result.count, members=result.members,
+                n=_score(a["necessity"]), e=_score(a["effectiveness"]), f=_score(a["feasibility"]),
+                b=_score(a["budget_fit"]))
+
+
+def _score(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _history_line(event: StatusEvent, names: dict[int, str], t: Translator, timezone: str) -> RichText:
+    when = local_day(event.created_at, timezone)
+    to = status_label(event.to_status, t)
+    if event.from_status is None:
+        line = t.tr("{date} · {status}", date=when, status=to)
+    elif event.from_status == event.to_status:
+        line = t.tr("{date} · progress", date=when)
+    else:
+        line = t.tr("{date} · {before} → {status}", date=when, before=status_label(event.from_status, t),
+                    status=to)
+    who = names.get(event.actor_id) if event.actor_id is not None else None
+    extra: list[Span] = []
+    if who and event.from_status is not None:
+        extra.append(Span(t.tr_plain(" · by {name}", name=who)))
+    if event.reason_code:
+        extra.append(Span(f" · {reason_label(event.reason_code, t)}"))
+    if event.reason_text:
+        extra.append(Span(f" · {event.reason_text}"))
+    return (*line, *extra)
+
+
+def _due(t: Translator, msgid: str, deadline: datetime, timezone: str, now: datetime | None) -> RichText:
+    if now is not None and deadline < now:
+        return t.tr("Overdue since {date}", date=Span(local_day(deadline, timezone), "bold"))
+    return t.tr(msgid, date=local_day(deadline, timezone))

@@ -3,7 +3,7 @@ package under bots/ with a `router`, and one line here."""
 
 from __future__ import annotations
 
-from bots import account, proposals, review, room
+from bots import account, panel, proposals, review, room
 from bots.router import Router
 
 
@@ -12,5 +12,6 @@ def root_router() -> Router:
         account.router,
         proposals.router,
         review.router,
+        panel.router,
         room.router,
     )

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     oasis_public_url: str = "http://127.0.0.1:8080"
     oasis_vote_threshold: int = Field(default=5, ge=1)
     oasis_review_days: int = Field(default=14, ge=1)
+    oasis_panel_days: int = Field(default=14, ge=1)
+    oasis_panel_quorum: int = Field(default=1, ge=1)
     oasis_support_days: int = Field(default=0, ge=0)
     oasis_default_language: str = "ko"
     oasis_timezone: str = "Asia/Seoul"

@@ -105,6 +105,7 @@ class Proposal(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     review_deadline: Mapped[datetime | None] = mapped_column(DateTime)
+    panel_deadline: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Vote(Base):
@@ -239,6 +240,26 @@ class StatusEvent(Base):
     reason_code: Mapped[str | None] = mapped_column(String(20))
     reason_text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """What else the step recorded: a decision taken without a panel's quorum, and why it could be."""
+
+
+class PanelEvaluation(Base):
+    """One panel member's scores (1–5) of a proposal with the expert panel; changeable until the decision."""
+
+    __tablename__ = "panel_evaluations"
+    __table_args__ = (UniqueConstraint("proposal_id", "member_id", name="uq_panel_evaluations_proposal_member"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    panel: Mapped[str] = mapped_column(String(20))
+    member_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    necessity: Mapped[int] = mapped_column(Integer)
+    effectiveness: Mapped[int] = mapped_column(Integer)
+    feasibility: Mapped[int] = mapped_column(Integer)
+    budget_fit: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class DepartmentReview(Base):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import panels
 from core.citizens import Actor
 from core.models import Citizen, DepartmentReview, Follow, Proposal, StatusEvent, Vote
+from core.panels import PanelResult
 from core.proposals import get_proposal
 from core.reviews import latest_review
 from core.statuses import Status
@@ -38,6 +40,10 @@ class Detail:
     review: DepartmentReview | None
     history: list[StatusEvent]
     followers: int
+    panels: list[PanelResult] = field(default_factory=list)
+    panel_deadline: datetime | None = None
+    names: dict[int, str] = field(default_factory=dict)
+    """Display names of the people in `history` (who decided each step)."""
 
 
 def _votes_subquery() -> Select[int, int]:
@@ -92,8 +98,13 @@ async def detail(session: AsyncSession, proposal_id: int) -> Detail:
         )).all()
     )
     followers = await session.scalar(select(func.count()).where(Follow.proposal_id == proposal_id))
+    actor_ids = {e.actor_id for e in history if e.actor_id is not None}
+    names = ({cid: name for cid, name in (await session.execute(
+        select(Citizen.id, Citizen.display_name).where(Citizen.id.in_(actor_ids)))).all()} if actor_ids else {})
+    scored = await panels.results(session, proposal_id) if proposal.panel_deadline is not None else []
     return Detail(c, proposal.description, author.display_name if author else "", proposal.author_id,
-                  await latest_review(session, proposal_id), history, int(followers or 0))
+                  await latest_review(session, proposal_id), history, int(followers or 0), scored,
+                  proposal.panel_deadline, names)
 
 
 async def my_cards(session: AsyncSession, citizen_id: int, limit: int = 20) -> list[Card]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import panels
 from core.citizens import has_direct_chat, moderators, officials_of
 from core.clock import utcnow
 from core.db import Sessions, is_database_failure
@@ -65,6 +66,16 @@ async def tell_followers(session: AsyncSession, event: StatusChanged) -> None:
                                  "reason_text": event.reason_text, **event.findings}
     await notify_followers(session, event.proposal_id, f"status:{event.status_event_id}", "status_changed",
                            params, event.not_told)
+
+
+async def ask_panels(session: AsyncSession, event: StatusChanged) -> None:
+    """Every member of both expert panels is asked to evaluate a forwarded proposal, by its deadline."""
+    if event.to_status != Status.PANEL_REVIEW or event.from_status == event.to_status:
+        return
+    proposal = await _proposal(session, event.proposal_id)
+    deadline = proposal.panel_deadline.isoformat(timespec="minutes") if proposal.panel_deadline else None
+    await notify(session, await panels.members(session), f"panel:{proposal.id}", "panel_request",
+                 {"id": proposal.id, "title": proposal.title, "deadline": deadline})
 
 
 async def _card_params(session: AsyncSession, proposal: Proposal) -> dict[str, Any]:
@@ -259,7 +270,7 @@ async def enter_reviews_if_due(session: AsyncSession, event: AccountsMerged, rul
 REACTIONS: dict[type, tuple[Reaction, ...]] = {
     ProposalSubmitted: (),
     Supported: (),
-    StatusChanged: (tell_followers, close_discussion),
+    StatusChanged: (tell_followers, close_discussion, ask_panels),
     EnteredReview: (ask_department, post_department_card, open_discussion),
     Reviewed: (update_department_card,),
     DiscussionOpened: (open_places,),

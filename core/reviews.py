@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,7 +60,9 @@ def check_may_review(actor: Actor, proposal: Proposal) -> None:
         raise InvalidState("review_not_under_review", id=proposal.id, status=proposal.status)
 
 
-async def review(session: AsyncSession, actor: Actor, proposal_id: int, opinion: Opinion) -> DepartmentReview:
+async def review(session: AsyncSession, actor: Actor, proposal_id: int, opinion: Opinion, *,
+                 panel_days: int = 14) -> DepartmentReview:
+    """Publish the opinion; forwarded, the proposal is with the expert panels for `panel_days`."""
     proposal = await get_proposal(session, proposal_id, for_update=True)
     check_may_review(actor, proposal)
     if opinion.recommendation == FORWARD:
@@ -89,8 +92,12 @@ async def review(session: AsyncSession, actor: Actor, proposal_id: int, opinion:
     )
     session.add(row)
     await session.flush()
-    findings = {"review_id": row.id, "necessity": row.necessity, "effectiveness": row.effectiveness,
-                "feasibility": row.feasibility, "budget_krw": row.budget_krw}
+    findings: dict[str, object] = {"review_id": row.id, "necessity": row.necessity,
+                                   "effectiveness": row.effectiveness, "feasibility": row.feasibility,
+                                   "budget_krw": row.budget_krw}
+    if target == Status.PANEL_REVIEW:
+        proposal.panel_deadline = row.created_at + timedelta(days=panel_days)
+        findings["panel_deadline"] = proposal.panel_deadline.isoformat(timespec="minutes")
     await record_transition(
         session, proposal, target, actor_id=actor.citizen_id, reason_code=reason_code, reason_text=explanation,
         extra=findings,

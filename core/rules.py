@@ -23,6 +23,11 @@ class Rules:
     """Distinct people whose reports hide a room message pending a moderator (OASIS_REPORTS_TO_HIDE)."""
     room_flood: tuple[tuple[int, float], ...] = ((5, 30.0), (20, 600.0))
     """Per person, across linked accounts: at most n room messages in s seconds (OASIS_ROOM_FLOOD)."""
+    panel_days: int = 14
+    """Days the expert panels have to evaluate, from the department's forward (OASIS_PANEL_DAYS)."""
+    panel_quorum: int = 1
+    """Evaluations each panel needs before the decision (OASIS_PANEL_QUORUM), unless it has no members or
+    its deadline passed."""
 
 
 def parse_flood(text: str) -> tuple[tuple[int, float], ...]:

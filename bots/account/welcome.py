@@ -60,6 +60,17 @@ async def help_(ctx: Ctx, _args: str) -> None:
         lines.append(ctx.t.tr("/queue — proposals waiting for your department's opinion"))
         lines.append(ctx.t.tr("/review <id> — write the department opinion (guided), or in one line: "
                                 "/review <id> forward <opinion> or /review <id> reject <code> <explanation>"))
+        lines.append(ctx.t.tr("/progress <id> implementing|implemented <text> — record implementation (a repeated "
+                              "implementing is a progress note)"))
+    if ctx.actor.has(Role.PANEL_INTERNAL) or ctx.actor.has(Role.PANEL_EXTERNAL):
+        lines.append(ctx.t.tr("For the expert panel:"))
+        lines.append(ctx.t.tr("/panel — proposals waiting for your evaluation"))
+        lines.append(ctx.t.tr("/evaluate <id> — score a proposal (guided), or in one line: /evaluate <id> <necessity> "
+                              "<effectiveness> <feasibility> <budget fit> [comment], each 1–5"))
+    if ctx.actor.is_admin:
+        lines.append(ctx.t.tr("For administrators:"))
+        lines.append(ctx.t.tr("/decide <id> adopt <text> or /decide <id> reject <code> <text> — the final decision "
+                              "once the panels have evaluated"))
     if ctx.actor.is_admin or ctx.actor.has(Role.MODERATOR):
         lines.append(ctx.t.tr("For moderators:"))
         lines.append(ctx.t.tr("/hide <reason> — reply it to a room message (or /hide m<id> <reason>) to hide it "

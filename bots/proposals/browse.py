@@ -10,6 +10,7 @@ from bots.names import category_names, department_name, resolve_category
 from bots.render import PAGE_SIZE, card_buttons, card_text, detail_text, page_buttons
 from bots.router import Router
 from core import queries
+from core.clock import utcnow
 from core.errors import Invalid
 from core.queries import Card
 
@@ -67,7 +68,8 @@ async def show(ctx: Ctx, args: str) -> None:
     names = await category_names(ctx)
     dep = await department_name(ctx, d.card.department)
     ctx.reply(detail_text(d, ctx.t, ctx.config.rules.vote_threshold, names.get(d.card.category, ""), dep,
-                          ctx.config.public_url), card_buttons(d.card, ctx.t))
+                          ctx.config.public_url, timezone=ctx.config.timezone, now=utcnow()),
+              card_buttons(d.card, ctx.t))
 
 
 @router.command("mine")

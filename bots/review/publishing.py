@@ -8,7 +8,7 @@ from core import reviews
 
 
 async def publish(ctx: Ctx, proposal_id: int, opinion: reviews.Opinion) -> None:
-    await reviews.review(ctx.session, ctx.actor, proposal_id, opinion)
+    await reviews.review(ctx.session, ctx.actor, proposal_id, opinion, panel_days=ctx.config.rules.panel_days)
     if opinion.recommendation == "forward":
         ctx.reply(ctx.t.tr("Published: #{id} goes to the expert panel. Everyone who follows it is told.",
                              id=proposal_id))

@@ -43,8 +43,8 @@ def test_the_root_holds_every_capability() -> None:
             "lang", "mine", "comment", "follow", "withdraw", "cancel", "new", "top", "list"} <= set(root.commands)
     assert {"proposal.vote", "review.open", "propose.category", "propose.submit", "review.recommendation",
             "review.reason"} <= set(root.buttons)
-    assert set(root.forms) == {"propose", "review", "room.hide", "room.report"}
-    assert set(root.flows) == {"propose", "review"}
+    assert set(root.forms) == {"propose", "review", "evaluate", "room.hide", "room.report"}
+    assert set(root.flows) == {"propose", "review", "evaluate"}
     assert set(root.batch_buttons) == {"proposal.vote"}
 
 
