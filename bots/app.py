@@ -25,7 +25,7 @@ from bots.redaction import Redactor, secrets_of
 from bots.settings import Settings
 from core import room
 from core.db import INTERACTIVE, LONG, is_sqlite, make_engine, make_sessions, ping
-from core.rules import Rules, parse_flood
+from core.rules import Rules, parse_days, parse_flood
 from scheduler.dispatch import OutboxDispatcher
 from scheduler.jobs import build_scheduler
 
@@ -36,7 +36,7 @@ def rules_from(settings: Settings) -> Rules:
     return Rules(vote_threshold=settings.oasis_vote_threshold, review_days=settings.oasis_review_days,
                  support_days=settings.oasis_support_days, reports_to_hide=settings.oasis_reports_to_hide,
                  room_flood=parse_flood(settings.oasis_room_flood), panel_days=settings.oasis_panel_days,
-                 panel_quorum=settings.oasis_panel_quorum)
+                 panel_quorum=settings.oasis_panel_quorum, reminder_days=parse_days(settings.oasis_reminder_days))
 
 
 @dataclass
@@ -87,6 +87,7 @@ class OasisApp:
             jobs_sessions, self.senders, default_language=s.oasis_default_language,
             public_url=s.oasis_public_url.rstrip("/"), redact=Redactor(secrets_of(s)),
             give_up=timedelta(hours=s.oasis_outbox_give_up_hours), lease_seconds=s.oasis_outbox_lease_seconds,
+            timezone=s.oasis_timezone,
         )
         if self.telegram is not None:
             self.telegram.receipts = self.dispatcher  # the webhook reports the answers it sent itself

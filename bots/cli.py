@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("--since", type=_moment, metavar="YYYY-MM-DDTHH:MM",
                        help="only messages written at or after this time (ISO 8601; without an offset, in "
                             "OASIS_TIMEZONE); default: every failed one")
+    jobs = sub.add_parser("jobs", help="the timed jobs (review_sweep, deadlines, inbox_pruning)")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    jobs_sub.add_parser("list", help="each job with its last run (when, outcome) and its next run")
+    run_job = jobs_sub.add_parser("run", help="run one job now (skipped if another process is running it)")
+    run_job.add_argument("name", help="review_sweep, deadlines or inbox_pruning")
     demo = sub.add_parser("demo", help="add sample proposals, votes and comments to try things out")
     demo.add_argument("--force", action="store_true", help="add them even if proposals already exist")
     return parser
@@ -70,6 +75,43 @@ async def _retry_outbox(settings: Settings, since: datetime | None) -> str:
     finally:
         await engine.dispose()
     return f"re-queued {count} failed message(s); a running server sends them within seconds"
+
+
+def _when(moment: datetime | None, zone: str) -> str:
+    if moment is None:
+        return "-"
+    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+async def _jobs(settings: Settings, args: argparse.Namespace) -> str:
+    from bots.app import rules_from
+    from core.db import make_engine, make_sessions
+    from scheduler.jobs import JOBS, JobEnv, job_runs, run_job
+
+    engine = make_engine(settings.oasis_database_url)
+    try:
+        sessions = make_sessions(engine)
+        if args.jobs_command == "run":
+            if args.name not in JOBS:
+                raise SystemExit(f"no job {args.name!r}; the jobs are: {', '.join(JOBS)}")
+            outcome = await run_job(JobEnv(sessions, rules_from(settings), settings.oasis_inbox_days), args.name)
+            if not outcome.ran:
+                return f"{args.name}: another process is running it now; skipped"
+            if outcome.error:
+                raise SystemExit(f"{args.name} failed: {outcome.error}")
+            return f"{args.name}: done ({outcome.result})"
+        runs = await job_runs(sessions)
+        zone = settings.oasis_timezone
+        lines = [f"{'job':<14} {'every':>9}  {'last run (' + zone + ')':<26} {'outcome':<12} next run"]
+        for name, job in JOBS.items():
+            row = runs.get(name)
+            last = "-" if row is None else (f"{row.last_status} ({row.last_result})" if row.last_status == "ok"
+                                            else str(row.last_status))
+            lines.append(f"{name:<14} {job.every!s:>9}  {_when(row.last_started_at if row else None, zone):<26} "
+                         f"{last:<12} {_when(row.next_run_at if row else None, zone)}")
+        return "\n".join(lines)
+    finally:
+        await engine.dispose()
 
 
 def _split_account(account: str) -> tuple[str, str]:
@@ -166,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_chat(settings, args.name, args.lang))
     elif args.command == "outbox":
         print(asyncio.run(_retry_outbox(settings, args.since)))
+    elif args.command == "jobs":
+        print(asyncio.run(_jobs(settings, args)))
     elif args.command == "demo":
         from bots.demo import load_demo
 

@@ -204,7 +204,8 @@ class Conversation:
     def _context(self, session: AsyncSession, inbound: Inbound, actor: Actor) -> Ctx:
         lang = actor.language or normalize_language(inbound.who.locale) or self.config.default_language
         return Ctx(session=session, inbound=inbound, actor=actor,
-                   t=Translator(lang, inbound.command_prefix), config=self.config)
+                   t=Translator(lang, inbound.command_prefix, timezone=self.config.timezone),
+                   config=self.config)
 
     async def _route_many(self, contexts: list[Ctx]) -> None:
         """In arrival order; consecutive presses of a batchable button are applied together."""

@@ -76,9 +76,11 @@ class Translator:
     (tests/unit/test_catalogs.py enforces it).
     """
 
-    def __init__(self, lang: str, command_prefix: str = "/") -> None:
+    def __init__(self, lang: str, command_prefix: str = "/", *, timezone: str = "Asia/Seoul") -> None:
         self.lang = lang
         self.command_prefix = command_prefix
+        self.timezone = timezone
+        """Where the reader's dates are shown (OASIS_TIMEZONE): bots/time.py."""
         self._catalog = catalog(lang)
 
     def tr(self, msgid: str, **params: object) -> RichText:

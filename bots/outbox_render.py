@@ -17,6 +17,7 @@ from typing import Any
 from bots.i18n import N_, Translator, join
 from bots.neutral import Button, RichText, Span
 from bots.platforms import PLATFORMS
+from bots.time import local_day
 from core.statuses import ReasonCode, Status
 
 log = logging.getLogger(__name__)
@@ -65,10 +66,11 @@ def proposal_url(public_url: str, proposal_id: object) -> str:
     return f"{public_url.rstrip('/')}/p/{proposal_id}"
 
 
-def day(value: object) -> str:
-    """The date part of an ISO timestamp ('2025-06-01T09:00' → '2025-06-01'); anything else as is."""
+def day(value: object, t: Translator) -> str:
+    """The reader's date of a stored (UTC) ISO timestamp, in their time zone ('2025-06-01T20:00' →
+    '2025-06-02' in Seoul); anything else as is."""
     try:
-        return datetime.fromisoformat(str(value)).date().isoformat()
+        return local_day(datetime.fromisoformat(str(value)), t.timezone)
     except ValueError:
         return str(value)
 
@@ -118,10 +120,10 @@ def _status_changed(params: Params, t: Translator) -> RichText:
     parts.extend(_review_lines(params, t))
     if target == Status.PANEL_REVIEW and params.get("panel_deadline"):
         parts.append(t.tr("The expert panels will evaluate it by {deadline}.",
-                          deadline=Span(day(params["panel_deadline"]), "bold")))
+                          deadline=Span(day(params["panel_deadline"], t), "bold")))
     if target == Status.UNDER_REVIEW and params.get("deadline"):
         parts.append(t.tr("The department will give its opinion by {deadline}.",
-                            deadline=Span(day(params["deadline"]), "bold")))
+                            deadline=Span(day(params["deadline"], t), "bold")))
     return join(*parts)
 
 
@@ -146,7 +148,7 @@ def _review_queued(params: Params, t: Translator) -> RichText:
     ]
     if params.get("deadline"):
         parts.append(t.tr("Please publish the department opinion by {deadline}.",
-                            deadline=Span(day(params["deadline"]), "bold")))
+                            deadline=Span(day(params["deadline"], t), "bold")))
     return join(*parts)
 
 
@@ -169,7 +171,7 @@ def _department_card(params: Params, t: Translator) -> RichText:
             parts.append((Span(str(params["reason_text"])),))
     elif params.get("deadline"):
         parts.append(t.tr("Please publish the department opinion by {deadline}.",
-                            deadline=Span(day(params["deadline"]), "bold")))
+                            deadline=Span(day(params["deadline"], t), "bold")))
     return join(*parts)
 
 
@@ -177,6 +179,10 @@ def render_buttons(kind: str, params: Params, t: Translator) -> tuple[tuple[Butt
     """A notice that asks someone to act carries the button to do it."""
     if kind in ("review_queued", "department_card") and params.get("id") is not None \
             and not params.get("recommendation"):
+        return ((Button("review.open", str(params["id"]), t.tr_plain("✍ Write opinion")),),)
+    if kind == "deadline_reminder" and params.get("id") is not None:
+        if params.get("stage") == "panel":
+            return ((Button("panel.open", str(params["id"]), t.tr_plain("✍ Evaluate")),),)
         return ((Button("review.open", str(params["id"]), t.tr_plain("✍ Write opinion")),),)
     if kind == "panel_request" and params.get("id") is not None:
         return ((Button("panel.open", str(params["id"]), t.tr_plain("✍ Evaluate")),),)
@@ -190,8 +196,29 @@ def render_buttons(kind: str, params: Params, t: Translator) -> tuple[tuple[Butt
 def _panel_request(params: Params, t: Translator) -> RichText:
     parts = [t.tr("Please evaluate #{id} {title} for the expert panel.", id=params["id"], title=_title(params))]
     if params.get("deadline"):
-        parts.append(t.tr("Evaluation due by {deadline}.", deadline=Span(day(params["deadline"]), "bold")))
+        parts.append(t.tr("Evaluation due by {deadline}.", deadline=Span(day(params["deadline"], t), "bold")))
     return join(*parts)
+
+
+def _deadline_reminder(params: Params, t: Translator) -> RichText:
+    days = int(str(params.get("days") or 0))
+    deadline = Span(day(params.get("deadline"), t), "bold")
+    if params.get("stage") == "panel":
+        return t.tr_plural("Reminder: your evaluation of #{id} {title} is due in {n} day, by {deadline}.",
+                           "Reminder: your evaluation of #{id} {title} is due in {n} days, by {deadline}.", days,
+                           id=params["id"], title=_title(params), deadline=deadline)
+    return t.tr_plural("Reminder: the department opinion on #{id} {title} is due in {n} day, by {deadline}.",
+                       "Reminder: the department opinion on #{id} {title} is due in {n} days, by {deadline}.", days,
+                       id=params["id"], title=_title(params), deadline=deadline)
+
+
+def _deadline_overdue(params: Params, t: Translator) -> RichText:
+    deadline = Span(day(params.get("deadline"), t), "bold")
+    if params.get("stage") == "panel":
+        return t.tr("Overdue: the expert panels' evaluation of #{id} {title} was due by {deadline}. You may decide "
+                    "without the missing evaluations.", id=params["id"], title=_title(params), deadline=deadline)
+    return t.tr("Overdue: the department opinion on #{id} {title} ({department}) was due by {deadline}.",
+                id=params["id"], title=_title(params), deadline=deadline, department=department_label(params, t))
 
 
 def _new_comment(params: Params, t: Translator) -> RichText:
@@ -254,6 +281,8 @@ RENDERERS: dict[str, Callable[[Params, Translator], RichText]] = {
     "room_digest": _room_digest,
     "room_original_kept": _room_original_kept,
     "panel_request": _panel_request,
+    "deadline_reminder": _deadline_reminder,
+    "deadline_overdue": _deadline_overdue,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.rules import parse_flood
+from core.rules import parse_days, parse_flood
 
 
 class Settings(BaseSettings):
@@ -21,6 +21,13 @@ class Settings(BaseSettings):
     oasis_review_days: int = Field(default=14, ge=1)
     oasis_panel_days: int = Field(default=14, ge=1)
     oasis_panel_quorum: int = Field(default=1, ge=1)
+    oasis_reminder_days: str = "3,1"
+
+    @field_validator("oasis_reminder_days")
+    @classmethod
+    def _reminder_days(cls, value: str) -> str:
+        parse_days(value)
+        return value
     oasis_support_days: int = Field(default=0, ge=0)
     oasis_default_language: str = "ko"
     oasis_timezone: str = "Asia/Seoul"

@@ -254,6 +254,11 @@ async def officials_of(session: AsyncSession, department: str) -> list[int]:
     return sorted(set(rows.all()))
 
 
+async def admins(session: AsyncSession) -> list[int]:
+    rows = await session.scalars(select(RoleGrant.citizen_id).where(RoleGrant.role == Role.ADMIN.value))
+    return sorted(set(rows.all()))
+
+
 async def moderators(session: AsyncSession) -> list[int]:
     """Who handles the room's reports: moderators and admins."""
     rows = await session.scalars(select(RoleGrant.citizen_id).where(

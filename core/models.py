@@ -262,6 +262,20 @@ class PanelEvaluation(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class JobRun(Base):
+    """What a timed job did last (scheduler/jobs.py), kept so another process can list it."""
+
+    __tablename__ = "job_runs"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    last_started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_status: Mapped[str | None] = mapped_column(String(10))
+    last_result: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_run_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class DepartmentReview(Base):
     __tablename__ = "department_reviews"
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)

@@ -40,6 +40,22 @@ async def notify(
     await session.flush()
 
 
+async def notify_once(
+    session: AsyncSession, citizen_ids: Iterable[int], event_key: str, kind: str, params: dict[str, Any]
+) -> int:
+    """Like `notify`, but a person who has a row under `event_key` already keeps it and gets no other:
+    for work that may run again (a timed job). Returns how many rows were written."""
+    written = 0
+    now = utcnow()
+    for cid in sorted(set(citizen_ids)):
+        written += await insert_ignore(session, OutboxMessage, citizen_id=cid, event_key=event_key, kind=kind,
+                                       params=params, status=PENDING, attempts=0, next_attempt_at=now,
+                                       created_at=now)
+    if written:
+        _mark_written(session)
+    return written
+
+
 async def notify_channel(
     session: AsyncSession,
     platform: str,

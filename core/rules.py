@@ -26,8 +26,20 @@ class Rules:
     panel_days: int = 14
     """Days the expert panels have to evaluate, from the department's forward (OASIS_PANEL_DAYS)."""
     panel_quorum: int = 1
+    reminder_days: tuple[int, ...] = (3, 1)
+    """Days before a deadline that the responsible people are reminded (OASIS_REMINDER_DAYS)."""
     """Evaluations each panel needs before the decision (OASIS_PANEL_QUORUM), unless it has no members or
     its deadline passed."""
+
+
+def parse_days(text: str) -> tuple[int, ...]:
+    """"3,1" → (3, 1): whole days, largest first; ValueError naming what is wrong."""
+    days = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        if not part.isdecimal() or int(part) < 1:
+            raise ValueError(f"{part!r} is not a whole number of days (at least 1)")
+        days.append(int(part))
+    return tuple(sorted(set(days), reverse=True))
 
 
 def parse_flood(text: str) -> tuple[tuple[int, float], ...]:

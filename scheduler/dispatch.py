@@ -104,6 +104,7 @@ class OutboxDispatcher:
         clock: Callable[[], datetime] = utcnow,
         redact: Callable[[str], str] = str,
         messaged_by_user_id: Collection[str] = MESSAGED_BY_USER_ID,
+        timezone: str = "Asia/Seoul",
     ) -> None:
         # The live mapping, not a copy: a surface added later (`oasis chat`'s console) is served too.
         self.sessions, self.senders, self.public_url = sessions, senders, public_url
@@ -112,7 +113,8 @@ class OutboxDispatcher:
         self.per_chat = per_chat  # a chat paced at ~1/s must not hold a whole batch for minutes
         self.idle_seconds = idle_seconds
         self.by_user_id = frozenset(messaged_by_user_id)
-        self.room = room_delivery.RoomDelivery(sessions, Translator(default_language))
+        self.timezone = timezone  # dates in notices are the reader's city's (OASIS_TIMEZONE)
+        self.room = room_delivery.RoomDelivery(sessions, Translator(default_language, timezone=timezone))
         self.redact = redact  # a send error can quote a URL with the bot token in it: never store that
         self.sent = self.failed = self.retried = self.maybe_sent = 0
         self._wake = asyncio.Event()
@@ -262,7 +264,7 @@ class OutboxDispatcher:
             message = replies.decode(job.params, address.chat_id)
         else:
             lang = self.language_for(address)
-            t = self._translators.setdefault(lang, Translator(lang))
+            t = self._translators.setdefault(lang, Translator(lang, timezone=self.timezone))
             message = Message(chat_id=address.chat_id, text=render(job.kind, job.params, t, self.public_url),
                               buttons=render_buttons(job.kind, job.params, t),
                               edit_message_id=await self._edit_target(job, address))

@@ -69,5 +69,5 @@ async def lang(ctx: Ctx, args: str) -> None:
         ctx.reply(ctx.t.tr("Choose a language: /lang ko, /lang en, /lang ja or /lang zh."), buttons)
         return
     await set_language(ctx.session, ctx.actor.citizen_id, code)
-    ctx.t = Translator(code, ctx.t.command_prefix)
+    ctx.t = Translator(code, ctx.t.command_prefix, timezone=ctx.t.timezone)
     ctx.say(ctx.t.tr("Language set: {name}", name=LANGUAGE_NAMES[code]))

@@ -6,14 +6,16 @@ from bots.context import Ctx
 from bots.i18n import join
 from bots.ids import parse_id
 from bots.names import category_names
-from bots.neutral import Button
+from bots.neutral import Button, Span
 from bots.render import card_text
 from bots.review import opinion_flow
 from bots.review.opinion_form import review_form
 from bots.review.publishing import publish
 from bots.router import Router
+from bots.time import local_day
 from core import queries, reviews
 from core.citizens import require_staff
+from core.clock import utcnow
 from core.errors import Invalid
 
 router = Router("review commands")
@@ -33,10 +35,13 @@ async def queue(ctx: Ctx, _args: str) -> None:
         return
     names = await category_names(ctx)
     threshold = ctx.config.rules.vote_threshold
+    now = utcnow()
     for card in cards:
-        due = card.review_deadline.strftime("%Y-%m-%d") if card.review_deadline else "-"
-        ctx.reply(join(card_text(card, ctx.t, threshold, names.get(card.category, card.category)),
-                       ctx.t.tr("Opinion due by {date}", date=due)),
+        due = local_day(card.review_deadline, ctx.t.timezone)
+        when = (ctx.t.tr("Overdue since {date}", date=Span(due, "bold"))
+                if card.review_deadline is not None and card.review_deadline < now
+                else ctx.t.tr("Opinion due by {date}", date=due))
+        ctx.reply(join(card_text(card, ctx.t, threshold, names.get(card.category, card.category)), when),
                   ((Button("review.open", str(card.id), ctx.t.tr_plain("✍ Write opinion")),),))
 
 

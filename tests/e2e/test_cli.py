@@ -123,3 +123,15 @@ def test_run_without_tokens_serves_health(tmp_path: Path) -> None:
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert "TELEGRAM_BOT_TOKEN" in out
+
+
+def test_jobs_run_one_now_and_list_shows_last_and_next_runs(tmp_path: Path) -> None:
+    assert oasis(tmp_path, "db", "upgrade").returncode == 0
+    ran = oasis(tmp_path, "jobs", "run", "deadlines")
+    assert ran.returncode == 0 and ran.stdout.strip() == "deadlines: done (0)", ran.stderr
+    unknown = oasis(tmp_path, "jobs", "run", "nonsense")
+    assert unknown.returncode != 0 and "the jobs are: review_sweep, deadlines, inbox_pruning" in unknown.stderr
+    listed = oasis(tmp_path, "jobs", "list").stdout.splitlines()
+    rows = {line.split()[0]: line for line in listed[1:]}
+    assert set(rows) == {"review_sweep", "deadlines", "inbox_pruning"}
+    assert "ok (0)" in rows["deadlines"] and rows["review_sweep"].split()[2:] == ["-", "-", "-"]
