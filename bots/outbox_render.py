@@ -221,6 +221,13 @@ def _deadline_overdue(params: Params, t: Translator) -> RichText:
                 id=params["id"], title=_title(params), deadline=deadline, department=department_label(params, t))
 
 
+def _routed(params: Params, t: Translator) -> RichText:
+    return t.tr("#{id} {title} is now handled by {department} (before: {before}).", id=params["id"],
+                title=_title(params), department=department_label(params, t),
+                before=department_label({"department": params.get("from_department"),
+                                         "department_names": params.get("from_department_names")}, t))
+
+
 def _new_comment(params: Params, t: Translator) -> RichText:
     return t.tr("New comment on your proposal #{id} {title}.", id=params["id"], title=_title(params))
 
@@ -283,6 +290,7 @@ RENDERERS: dict[str, Callable[[Params, Translator], RichText]] = {
     "panel_request": _panel_request,
     "deadline_reminder": _deadline_reminder,
     "deadline_overdue": _deadline_overdue,
+    "routed": _routed,
 }
 
 

@@ -91,7 +91,7 @@ def detail_text(
         parts.extend(_panel_line(result, t) for result in d.panels)
     if len(d.history) > 1:
         parts.append((Span(t.tr_plain("History"), "bold"),))
-        parts.extend(_history_line(event, d.names, t, timezone) for event in d.history)
+        parts.extend(_history_line(event, d, t, timezone) for event in d.history)
     parts.append((proposal_link(public_url, c.id),))
     return join(*parts)
 
@@ -115,17 +115,25 @@ def _score(value: float) -> str:
     return f"{value:.1f}"
 
 
-def _history_line(event: StatusEvent, names: dict[int, str], t: Translator, timezone: str) -> RichText:
+def _history_line(event: StatusEvent, d: Detail, t: Translator, timezone: str) -> RichText:
     when = local_day(event.created_at, timezone)
     to = status_label(event.to_status, t)
-    if event.from_status is None:
+    routed = (event.details or {}).get("routed")
+    if isinstance(routed, dict):
+        def named(code: object) -> str:
+            names = d.departments.get(str(code)) or {}
+            return names.get(t.lang) or names.get("en") or str(code)
+
+        line = t.tr("{date} · sent from {before} to {department}", date=when, before=named(routed.get("from")),
+                    department=named(routed.get("to")))
+    elif event.from_status is None:
         line = t.tr("{date} · {status}", date=when, status=to)
     elif event.from_status == event.to_status:
         line = t.tr("{date} · progress", date=when)
     else:
         line = t.tr("{date} · {before} → {status}", date=when, before=status_label(event.from_status, t),
                     status=to)
-    who = names.get(event.actor_id) if event.actor_id is not None else None
+    who = d.names.get(event.actor_id) if event.actor_id is not None else None
     extra: list[Span] = []
     if who and event.from_status is not None:
         extra.append(Span(t.tr_plain(" · by {name}", name=who)))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Invalid
@@ -61,6 +63,7 @@ async def sync_directory(session: AsyncSession, directory: Directory) -> None:
         row.name_ko = dep["name_ko"]
         row.name_en = dep["name_en"]
         row.channel_platform, row.channel_id = channel_of(dep)
+        row.keywords = [str(w) for w in (*dep.get("keywords_ko", ()), *dep.get("keywords_en", ()))] or None
     await session.flush()
     for position, cat in enumerate(directory.categories):
         crow = await session.get(Category, cat["code"])
@@ -91,3 +94,33 @@ async def get_department(session: AsyncSession, code: str) -> Department:
     if dep is None:
         raise Invalid("unknown_department", department=code)
     return dep
+
+
+def mentioned(keywords: list[str], text: str) -> list[str]:
+    """The keywords the text mentions: a Latin word as a whole word (plural too: "buses" is "bus"), a
+    Korean one anywhere (particles attach to it: 버스가, 버스를)."""
+    found = []
+    lowered = text.lower()
+    for word in keywords:
+        key = word.strip().lower()
+        if not key:
+            continue
+        if key.isascii():
+            if re.search(rf"\b{re.escape(key)}(?:s|es)?\b", lowered):
+                found.append(word)
+        elif key in lowered:
+            found.append(word)
+    return found
+
+
+async def route_for(session: AsyncSession, category: Category, title: str, description: str) -> tuple[str, list[str]]:
+    """(department, the words that sent it there): the category's department with no words, unless another
+    department's keywords match more of the text."""
+    text = f"{title}\n{description}"
+    departments = (await session.scalars(select(Department).order_by(Department.code))).all()
+    matched = {d.code: mentioned(list(d.keywords or ()), text) for d in departments}
+    home = category.department_code
+    best = max(matched, key=lambda code: (len(matched[code]), code == home), default=home)
+    if len(matched.get(best, ())) > len(matched.get(home, ())):
+        return best, matched[best]
+    return home, []

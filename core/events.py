@@ -50,6 +50,18 @@ class StatusChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class Routed(Event):
+    """An official sent the proposal to another department (`/route`)."""
+
+    status_event_id: int
+    from_department: str
+    to_department: str
+    deadline: datetime | None
+    """The new department's deadline, when the proposal is under review."""
+    by: int
+
+
+@dataclass(frozen=True, slots=True)
 class EnteredReview(Event):
     deadline: datetime
     sent_by: int | None = None

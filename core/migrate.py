@@ -43,6 +43,8 @@ async def upgrade(url: str, departments_file: str | None = None, revision: str =
     applied now ("0002 channels, edits and account links"), oldest first."""
     # Alembic's env runs its own event loop for the async engine: keep it off ours.
     applied = await asyncio.to_thread(_upgrade_sync, url, revision)
+    if revision != "head":  # an older schema than the models describe (a migration test): leave it as it is
+        return applied
     engine = make_engine(url)
     try:
         await load_reference_data(engine, departments_file)

@@ -80,6 +80,8 @@ class Department(Base):
     channel_platform: Mapped[str | None] = mapped_column(String(20))
     channel_id: Mapped[str | None] = mapped_column(String(100))
     """Where the department's review cards go (`<platform>_channel` in the departments file)."""
+    keywords: Mapped[list[str] | None] = mapped_column(JSON)
+    """Words (Korean and English) that route a new proposal here rather than to its category's department."""
 
 
 class Category(Base):
@@ -260,6 +262,21 @@ class PanelEvaluation(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MileageEntry(Base):
+    """One line of a citizen's append-only points ledger (PRODUCT.md §6). `act` names what earned or took
+    back the points ("vote:12:on:1"), so no act counts twice, even when an event is delivered again."""
+
+    __tablename__ = "mileage_entries"
+    __table_args__ = (UniqueConstraint("citizen_id", "act", name="uq_mileage_entries_citizen_act"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    act: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(20))
+    points: Mapped[int] = mapped_column(Integer)
+    proposal_id: Mapped[int | None] = mapped_column(Id)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class JobRun(Base):

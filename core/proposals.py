@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.citizens import Actor
 from core.clock import utcnow
-from core.directory import get_category
+from core.directory import get_category, route_for
 from core.errors import Forbidden, InvalidState, NotFound
 from core.events import ProposalSubmitted, StatusChanged, publish
 from core.models import Follow, Proposal, StatusEvent
@@ -51,13 +51,14 @@ async def submit(
     clean_title = validate_title(title)
     clean_description = validate_description(description)
     cat = await get_category(session, category)
+    department, words = await route_for(session, cat, clean_title, clean_description)
     now = utcnow()
     proposal = Proposal(
         author_id=actor.citizen_id,
         title=clean_title,
         description=clean_description,
         category_code=cat.code,
-        department_code=cat.department_code,
+        department_code=department,
         status=Status.OPEN.value,
         created_at=now,
         status_changed_at=now,
@@ -65,11 +66,19 @@ async def submit(
     session.add(proposal)
     await session.flush()
     session.add(StatusEvent(proposal_id=proposal.id, from_status=None, to_status=Status.OPEN.value,
-                            actor_id=actor.citizen_id, created_at=now))
+                            actor_id=actor.citizen_id, created_at=now,
+                            details={"routed_by": words} if words else None))
     session.add(Follow(proposal_id=proposal.id, citizen_id=actor.citizen_id, created_at=now))
     await session.flush()
     await publish(session, ProposalSubmitted(proposal.id, actor.citizen_id))
     return proposal
+
+
+async def routed_by(session: AsyncSession, proposal_id: int) -> list[str]:
+    """The keywords that sent a new proposal to a department other than its category's (none if none)."""
+    details = await session.scalar(select(StatusEvent.details).where(
+        StatusEvent.proposal_id == proposal_id, StatusEvent.from_status.is_(None)))
+    return [str(w) for w in (details or {}).get("routed_by", ())]
 
 
 async def record_transition(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import panels
 from core.citizens import Actor
+from core.directory import department_names
 from core.models import Citizen, DepartmentReview, Follow, Proposal, StatusEvent, Vote
 from core.panels import PanelResult
 from core.proposals import get_proposal
@@ -44,6 +45,8 @@ class Detail:
     panel_deadline: datetime | None = None
     names: dict[int, str] = field(default_factory=dict)
     """Display names of the people in `history` (who decided each step)."""
+    departments: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Both names of the departments `history` routed between."""
 
 
 def _votes_subquery() -> Select[int, int]:
@@ -102,9 +105,11 @@ async def detail(session: AsyncSession, proposal_id: int) -> Detail:
     names = ({cid: name for cid, name in (await session.execute(
         select(Citizen.id, Citizen.display_name).where(Citizen.id.in_(actor_ids)))).all()} if actor_ids else {})
     scored = await panels.results(session, proposal_id) if proposal.panel_deadline is not None else []
+    routed = {code for e in history for code in ((e.details or {}).get("routed") or {}).values()}
+    departments = {str(code): await department_names(session, str(code)) for code in routed}
     return Detail(c, proposal.description, author.display_name if author else "", proposal.author_id,
                   await latest_review(session, proposal_id), history, int(followers or 0), scored,
-                  proposal.panel_deadline, names)
+                  proposal.panel_deadline, names, departments)
 
 
 async def my_cards(session: AsyncSession, citizen_id: int, limit: int = 20) -> list[Card]:

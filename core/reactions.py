@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +31,7 @@ from core.events import (
     RoomMessageChanged,
     RoomMessageModerated,
     RoomMessagePosted,
+    Routed,
     StatusChanged,
     Supported,
     take,
@@ -93,13 +94,32 @@ async def ask_department(session: AsyncSession, event: EnteredReview) -> None:
 
 async def post_department_card(session: AsyncSession, event: EnteredReview) -> None:
     """A card in the department's own channel, where one of them can take it up."""
-    proposal = await _proposal(session, event.proposal_id)
+    await _post_card(session, await _proposal(session, event.proposal_id), event.deadline, f"card:{event.proposal_id}")
+
+
+async def _post_card(session: AsyncSession, proposal: Proposal, deadline: datetime, key: str) -> None:
     department = await get_department(session, proposal.department_code)
     if department.channel_platform and department.channel_id:
-        params = {**await _card_params(session, proposal), "deadline": event.deadline.isoformat(timespec="minutes"),
+        params = {**await _card_params(session, proposal), "deadline": deadline.isoformat(timespec="minutes"),
                   "description": proposal.description[:500]}
-        await notify_channel(session, department.channel_platform, department.channel_id, f"card:{proposal.id}",
-                             "department_card", params, message_ref=card_ref(proposal.id))
+        await notify_channel(session, department.channel_platform, department.channel_id, key, "department_card",
+                             params, message_ref=card_ref(proposal.id))
+
+
+async def tell_routed(session: AsyncSession, event: Routed) -> None:
+    """Sent to another department: under review, its officials get it in their queue (and channel) with
+    the new deadline; whoever follows the proposal learns who handles it now."""
+    proposal = await _proposal(session, event.proposal_id)
+    params = await _card_params(session, proposal)
+    if event.deadline is not None:
+        await notify(session, await officials_of(session, proposal.department_code),
+                     f"queue:{proposal.id}:{event.status_event_id}", "review_queued",
+                     {**params, "deadline": event.deadline.isoformat(timespec="minutes")})
+        await _post_card(session, proposal, event.deadline, f"card:{proposal.id}:{event.status_event_id}")
+    await notify_followers(session, proposal.id, f"routed:{event.status_event_id}", "routed",
+                           {**params, "from_department": event.from_department,
+                            "from_department_names": await department_names(session, event.from_department)},
+                           exclude=(event.by,))
 
 
 async def update_department_card(session: AsyncSession, event: Reviewed) -> None:
@@ -272,6 +292,7 @@ REACTIONS: dict[type, tuple[Reaction, ...]] = {
     Supported: (),
     StatusChanged: (tell_followers, close_discussion, ask_panels),
     EnteredReview: (ask_department, post_department_card, open_discussion),
+    Routed: (tell_routed,),
     Reviewed: (update_department_card,),
     DiscussionOpened: (open_places,),
     RoomMessagePosted: (mirror_message, tell_followers_of_discussion, tell_flooded),

@@ -60,6 +60,7 @@ async def help_(ctx: Ctx, _args: str) -> None:
         lines.append(ctx.t.tr("/queue — proposals waiting for your department's opinion"))
         lines.append(ctx.t.tr("/review <id> — write the department opinion (guided), or in one line: "
                                 "/review <id> forward <opinion> or /review <id> reject <code> <explanation>"))
+        lines.append(ctx.t.tr("/route <id> <department> — send a proposal to another department"))
         lines.append(ctx.t.tr("/progress <id> implementing|implemented <text> — record implementation (a repeated "
                               "implementing is a progress note)"))
     if ctx.actor.has(Role.PANEL_INTERNAL) or ctx.actor.has(Role.PANEL_EXTERNAL):

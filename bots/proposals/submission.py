@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bots.context import Ctx
 from bots.i18n import join
+from bots.names import department_name
 from bots.neutral import Span
 from bots.render import proposal_link
 from core import proposals
@@ -14,8 +15,14 @@ async def submit_and_confirm(ctx: Ctx, title: str, description: str, category: s
                                       category=category)
     threshold = ctx.config.rules.vote_threshold
     ctx.notice(ctx.t.tr_plain("Proposal #{id} received", id=proposal.id))
+    words = await proposals.routed_by(ctx.session, proposal.id)
+    department = await department_name(ctx, proposal.department_code)
+    routed = (ctx.t.tr("It goes to {department}, because it mentions: {words}.", department=department,
+                       words=", ".join(words)) if words else
+              ctx.t.tr("It goes to {department}.", department=department))
     ctx.reply(join(
         ctx.t.tr("Proposal #{id} received: {title}", id=proposal.id, title=Span(proposal.title, "bold")),
+        routed,
         ctx.t.tr_plural(
             "When {n} person supports it, the responsible department must review it and publish its reasons.",
             "When {n} people support it, the responsible department must review it and publish its reasons.",

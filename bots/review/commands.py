@@ -5,7 +5,7 @@ from __future__ import annotations
 from bots.context import Ctx
 from bots.i18n import join
 from bots.ids import parse_id
-from bots.names import category_names
+from bots.names import category_names, department_name
 from bots.neutral import Button, Span
 from bots.render import card_text
 from bots.review import opinion_flow
@@ -13,7 +13,7 @@ from bots.review.opinion_form import review_form
 from bots.review.publishing import publish
 from bots.router import Router
 from bots.time import local_day
-from core import queries, reviews
+from core import queries, reviews, routing
 from core.citizens import require_staff
 from core.clock import utcnow
 from core.errors import Invalid
@@ -74,3 +74,16 @@ async def review(ctx: Ctx, args: str) -> None:
     else:
         raise Invalid("unknown_recommendation", value=choice)
     await publish(ctx, proposal_id, opinion)
+
+
+@router.command("route", guard=staff_only)
+async def route(ctx: Ctx, args: str) -> None:
+    """`/route <id> <department>`: the department's officials (or an admin) send it elsewhere."""
+    proposal_id = parse_id(args)
+    words = args.split()
+    if len(words) < 2:
+        raise Invalid("need_department")
+    event = await routing.reroute(ctx.session, ctx.actor, proposal_id, words[1], ctx.config.rules)
+    target = str(((event.details or {}).get("routed") or {}).get("to") or words[1])
+    ctx.reply(ctx.t.tr("Sent #{id} to {department}. Its officials are told, and so is everyone who follows it.",
+                       id=proposal_id, department=await department_name(ctx, target)))

@@ -58,12 +58,17 @@ async def proposal(
     sessions: Sessions,
     author: Person,
     *,
-    title: str = "More bike lanes",
-    description: str = "Protected bike lanes on every main road.",
+    title: str | None = None,
+    description: str | None = None,
     category: str = "transport",
 ) -> int:
+    """Without a title or description, ones that no department's keywords take elsewhere than its
+    category's."""
+    title = title if title is not None else ("More bike lanes" if category == "transport" else "A better city")
+    text = description if description is not None else (
+        "Protected bike lanes on every main road." if category == "transport" else "A clear idea for the city.")
     async with sessions() as s, s.begin():
-        made = await proposals.submit(s, author.actor, title=title, description=description, category=category)
+        made = await proposals.submit(s, author.actor, title=title, description=text, category=category)
         return made.id
 
 
@@ -83,10 +88,12 @@ async def under_review(
     *,
     voters: list[Person] | None = None,
     category: str = "transport",
-    title: str = "More bike lanes",
+    title: str | None = None,
     review_days: int = 14,
 ) -> int:
-    """A proposal that reached its threshold and moved to `under_review`."""
+    """A proposal that reached its threshold and moved to `under_review` (titled, like `proposal`'s text, so
+    that no department's keywords route it elsewhere than its category's)."""
+    title = title if title is not None else ("More bike lanes" if category == "transport" else "A better city")
     voters = voters if voters is not None else [await citizen(sessions, "supporter")]
     rules = Rules(vote_threshold=len(voters), review_days=review_days)
     pid = await proposal(sessions, author, category=category, title=title)
