@@ -23,13 +23,20 @@ from bots.neutral import Inbound, Reply
 from bots.ports import Sender, Surface
 from bots.redaction import Redactor, secrets_of
 from bots.settings import Settings
-from core import room
+from core import mileage, room
 from core.db import INTERACTIVE, LONG, is_sqlite, make_engine, make_sessions, ping
+from core.mileage import Mileage
 from core.rules import Rules, parse_days, parse_flood
 from scheduler.dispatch import OutboxDispatcher
 from scheduler.jobs import build_scheduler
 
 log = logging.getLogger(__name__)
+
+
+def mileage_from(settings: Settings) -> Mileage:
+    return Mileage(proposal=settings.oasis_mileage_proposal, vote=settings.oasis_mileage_vote,
+                   comment=settings.oasis_mileage_comment, review=settings.oasis_mileage_review,
+                   adopted=settings.oasis_mileage_adopted, implemented=settings.oasis_mileage_implemented)
 
 
 def rules_from(settings: Settings) -> Rules:
@@ -52,10 +59,12 @@ class OasisApp:
         # The conversation waits briefly and fails fast: an unanswered event comes again. On PostgreSQL the
         # outbox and the timed jobs get their own pool with longer limits; SQLite has one writer anyway.
         self.engine = make_engine(s.oasis_database_url, INTERACTIVE)
-        self.sessions = make_sessions(self.engine, after_outbox_commit=self._wake_dispatcher)
+        points = {mileage.INFO_KEY: mileage_from(s)}
+        self.sessions = make_sessions(self.engine, after_outbox_commit=self._wake_dispatcher, info=points)
         self.jobs_engine = self.engine if is_sqlite(s.oasis_database_url) else make_engine(
             s.oasis_database_url, LONG, pool_size=5, max_overflow=5)
-        jobs_sessions = self.sessions if self.jobs_engine is self.engine else make_sessions(self.jobs_engine)
+        jobs_sessions = (self.sessions if self.jobs_engine is self.engine
+                         else make_sessions(self.jobs_engine, info=points))
         self.rules = rules_from(s)
         # The surfaces people talk to Oasis on; each adds its sender, routes and life cycle (bots.ports.Surface).
         self.telegram: TelegramSurface | None = None

@@ -84,13 +84,14 @@ def _when(moment: datetime | None, zone: str) -> str:
 
 
 async def _jobs(settings: Settings, args: argparse.Namespace) -> str:
-    from bots.app import rules_from
+    from bots.app import mileage_from, rules_from
     from core.db import make_engine, make_sessions
+    from core.mileage import INFO_KEY
     from scheduler.jobs import JOBS, JobEnv, job_runs, run_job
 
     engine = make_engine(settings.oasis_database_url)
     try:
-        sessions = make_sessions(engine)
+        sessions = make_sessions(engine, info={INFO_KEY: mileage_from(settings)})
         if args.jobs_command == "run":
             if args.name not in JOBS:
                 raise SystemExit(f"no job {args.name!r}; the jobs are: {', '.join(JOBS)}")

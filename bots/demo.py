@@ -8,6 +8,7 @@ from bots.settings import Settings
 from core import proposals, room, votes
 from core.citizens import ensure_identity, load_actor
 from core.db import make_engine, make_sessions
+from core.mileage import INFO_KEY
 from core.models import Proposal
 from core.rules import Rules
 
@@ -27,9 +28,11 @@ SAMPLES = [
 
 
 async def load_demo(settings: Settings, *, force: bool = False) -> str:
+    from bots.app import mileage_from  # the server's whole composition: only when the demo runs
+
     engine = make_engine(settings.oasis_database_url)
     rules = Rules(settings.oasis_vote_threshold, settings.oasis_review_days, settings.oasis_support_days)
-    sessions = make_sessions(engine)
+    sessions = make_sessions(engine, info={INFO_KEY: mileage_from(settings)})
     try:
         async with sessions() as session, session.begin():
             existing = int(await session.scalar(select(func.count()).select_from(Proposal)) or 0)

@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     oasis_panel_days: int = Field(default=14, ge=1)
     oasis_panel_quorum: int = Field(default=1, ge=1)
     oasis_reminder_days: str = "3,1"
+    oasis_mileage_proposal: int = Field(default=10, ge=0)
+    oasis_mileage_vote: int = Field(default=1, ge=0)
+    oasis_mileage_comment: int = Field(default=2, ge=0)
+    oasis_mileage_review: int = Field(default=20, ge=0)
+    oasis_mileage_adopted: int = Field(default=100, ge=0)
+    oasis_mileage_implemented: int = Field(default=50, ge=0)
 
     @field_validator("oasis_reminder_days")
     @classmethod

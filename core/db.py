@@ -94,10 +94,12 @@ def make_engine(url: str, limits: Limits = LONG, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, connect_args=connect_args, **kwargs)
 
 
-def make_sessions(engine: AsyncEngine, after_outbox_commit: Callable[[], None] | None = None) -> Sessions:
-    """Sessions for one engine; `after_outbox_commit` runs after each commit that queued notifications."""
+def make_sessions(engine: AsyncEngine, after_outbox_commit: Callable[[], None] | None = None, *,
+                  info: dict[str, Any] | None = None) -> Sessions:
+    """Sessions for one engine; `after_outbox_commit` runs after each commit that queued notifications.
+    `info`: what every session starts its `info` with (the process's point values: core/mileage.py)."""
     if after_outbox_commit is None:
-        return async_sessionmaker(engine, expire_on_commit=False)
+        return async_sessionmaker(engine, expire_on_commit=False, info=dict(info or {}))
 
     class NotifyingSession(Session):
         pass
@@ -108,7 +110,8 @@ def make_sessions(engine: AsyncEngine, after_outbox_commit: Callable[[], None] |
 
     event.listen(NotifyingSession, "after_commit", committed)
     event.listen(NotifyingSession, "after_rollback", lambda session: session.info.pop(WROTE_OUTBOX, None))
-    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=NotifyingSession)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=NotifyingSession,
+                              info=dict(info or {}))
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from core import mileage
 from core.citizens import Actor
 from core.clock import utcnow
 from core.errors import Forbidden, Invalid, InvalidState
@@ -22,7 +23,9 @@ from core.models import (
     Identity,
     LinkAttempt,
     LinkCode,
+    MileageEntry,
     OutboxMessage,
+    PanelEvaluation,
     Proposal,
     RoleGrant,
     RoomMessage,
@@ -108,7 +111,14 @@ async def _move(session: AsyncSession, model: type, column: str, keep: int, gone
 async def merge_citizens(session: AsyncSession, *, keep: int, gone: int) -> LinkResult:
     """Everything `gone` did becomes `keep`'s; one vote per person per proposal survives."""
     voted = list((await session.scalars(select(Vote.proposal_id).where(Vote.citizen_id == gone))).all())
+    kept_too = select(Vote.proposal_id).where(Vote.citizen_id == keep).scalar_subquery()
+    doubled = (await session.execute(select(Vote.proposal_id, Vote.created_at).where(
+        Vote.citizen_id == gone, Vote.proposal_id.in_(kept_too)))).all()
     votes_moved, votes_dropped = await _move(session, Vote, "citizen_id", keep, gone, "proposal_id")
+    await _move(session, MileageEntry, "citizen_id", keep, gone, "act")
+    await _move(session, PanelEvaluation, "member_id", keep, gone, "proposal_id")
+    for proposal_id, voted_at in doubled:  # one vote per person survives, and so does one point for it
+        await mileage.take_back_vote(session, keep, int(proposal_id), voted_at)
     await _move(session, Follow, "citizen_id", keep, gone, "proposal_id")
     await _move(session, RoleGrant, "citizen_id", keep, gone, "role")
     await _move(session, OutboxMessage, "citizen_id", keep, gone, "event_key")

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import panels
+from core import mileage, panels
 from core.citizens import has_direct_chat, moderators, officials_of
 from core.clock import utcnow
 from core.db import Sessions, is_database_failure
@@ -277,6 +277,37 @@ async def tell_followers_of_discussion(session: AsyncSession, event: RoomMessage
                            params, exclude=(event.citizen_id,), due_at=since + DIGEST_PERIOD)
 
 
+async def earn_for_proposal(session: AsyncSession, event: ProposalSubmitted) -> None:
+    await mileage.award(session, event.author_id, f"proposal:{event.proposal_id}", "proposal",
+                        mileage.values(session).proposal, event.proposal_id)
+
+
+async def earn_for_review(session: AsyncSession, event: EnteredReview) -> None:
+    proposal = await _proposal(session, event.proposal_id)
+    await mileage.award(session, proposal.author_id, f"review:{proposal.id}", "review",
+                        mileage.values(session).review, proposal.id)
+
+
+async def earn_for_outcome(session: AsyncSession, event: StatusChanged) -> None:
+    """The author earns for adoption and implementation; a withdrawn or hidden proposal's points go back."""
+    if event.from_status == event.to_status:
+        return  # a progress note
+    proposal = await _proposal(session, event.proposal_id)
+    values = mileage.values(session)
+    earned = {Status.ADOPTED: ("adopted", values.adopted), Status.IMPLEMENTED: ("implemented", values.implemented)}
+    if event.to_status in earned:
+        reason, points = earned[Status(event.to_status)]
+        await mileage.award(session, proposal.author_id, f"{reason}:{proposal.id}", reason, points, proposal.id)
+    elif event.to_status in (Status.WITHDRAWN, Status.HIDDEN):
+        await mileage.take_back(session, proposal.author_id, f"proposal:{proposal.id}", "proposal_reversed",
+                                proposal.id)
+
+
+async def earn_for_comment(session: AsyncSession, event: RoomMessagePosted) -> None:
+    if not event.held:
+        await mileage.award_comment(session, event.citizen_id, event.message_id, event.proposal_id)
+
+
 async def enter_review_if_due(session: AsyncSession, event: Supported, rules: Rules) -> None:
     await start_review_if_due(session, event.proposal_id, rules, sent_by=event.citizen_id)
 
@@ -288,14 +319,14 @@ async def enter_reviews_if_due(session: AsyncSession, event: AccountsMerged, rul
 
 
 REACTIONS: dict[type, tuple[Reaction, ...]] = {
-    ProposalSubmitted: (),
+    ProposalSubmitted: (earn_for_proposal,),
     Supported: (),
-    StatusChanged: (tell_followers, close_discussion, ask_panels),
-    EnteredReview: (ask_department, post_department_card, open_discussion),
+    StatusChanged: (tell_followers, close_discussion, ask_panels, earn_for_outcome),
+    EnteredReview: (ask_department, post_department_card, open_discussion, earn_for_review),
     Routed: (tell_routed,),
     Reviewed: (update_department_card,),
     DiscussionOpened: (open_places,),
-    RoomMessagePosted: (mirror_message, tell_followers_of_discussion, tell_flooded),
+    RoomMessagePosted: (mirror_message, tell_followers_of_discussion, tell_flooded, earn_for_comment),
     RoomMessageChanged: (mirror_change,),
     RoomMessageModerated: (mirror_moderation, tell_moderated),
     AccountsMerged: (),

@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import mileage
 from core.citizens import Actor
 from core.clock import utcnow
 from core.errors import InvalidState, NotFound, OasisError
@@ -83,10 +84,11 @@ async def vote_many(
         now = utcnow()
         rows = [{"proposal_id": pid, "citizen_id": cid, "created_at": now} for pid, cid in wanted]
         connection = await session.connection()
-        returned = await connection.execute(
+        returned = (await connection.execute(
             ignoring_insert(session, Vote).returning(Vote.proposal_id, Vote.citizen_id), rows
-        )
-        inserted = {(int(pid), int(cid)) for pid, cid in returned.all()}
+        )).all()
+        inserted = {(int(pid), int(cid)) for pid, cid in returned}
+        await mileage.award_votes(session, [(pid, cid, now) for pid, cid in sorted(inserted)])
         if inserted:
             await connection.execute(ignoring_insert(session, Follow), [
                 {"proposal_id": pid, "citizen_id": cid, "created_at": now} for pid, cid in inserted
@@ -111,12 +113,15 @@ async def unvote(session: AsyncSession, actor: Actor, proposal_id: int, rules: R
     status = await proposal_status(session, proposal_id)
     if status != Status.OPEN:
         raise InvalidState("unvote_not_open", id=proposal_id, status=status)
-    result = await session.execute(
+    removed = (await session.execute(
         delete(Vote).where(Vote.proposal_id == proposal_id, Vote.citizen_id == actor.citizen_id)
-    )
+        .returning(Vote.created_at)
+    )).scalars().all()
+    for voted_at in removed:
+        await mileage.take_back_vote(session, actor.citizen_id, proposal_id, voted_at)
     count = await count_votes(session, proposal_id)
-    return VoteResult(proposal_id, bool(result.rowcount), count,  # type: ignore[attr-defined]
-                      max(rules.vote_threshold - count, 0), may_enter_review=False)
+    return VoteResult(proposal_id, bool(removed), count, max(rules.vote_threshold - count, 0),
+                      may_enter_review=False)
 
 
 async def start_review_if_due(session: AsyncSession, proposal_id: int, rules: Rules, *,

@@ -3,7 +3,7 @@ where news reaches them."""
 
 from __future__ import annotations
 
-from bots.account import commands, welcome
+from bots.account import commands, mileage, welcome
 from bots.router import Router
 
-router = Router("account").include_router(welcome.router, commands.router)
+router = Router("account").include_router(welcome.router, commands.router, mileage.router)

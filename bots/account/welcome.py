@@ -49,6 +49,7 @@ async def help_(ctx: Ctx, _args: str) -> None:
         ctx.t.tr("/report <reason> — reply it to a room message that breaks the rules"),
         ctx.t.tr("/follow <id>, /unfollow <id> — news about a proposal"),
         ctx.t.tr("/mine — your proposals and what happens next"),
+        ctx.t.tr("/mileage — your points and level (proposing, supporting and discussing earn them)"),
         ctx.t.tr("/withdraw <id> — withdraw your open proposal"),
         ctx.t.tr("/lang ko|en|ja|zh — language"),
         ctx.t.tr("/link — use Oasis from another messenger as the same person"),
