@@ -41,11 +41,20 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("--since", type=_moment, metavar="YYYY-MM-DDTHH:MM",
                        help="only messages written at or after this time (ISO 8601; without an offset, in "
                             "OASIS_TIMEZONE); default: every failed one")
-    jobs = sub.add_parser("jobs", help="the timed jobs (review_sweep, deadlines, inbox_pruning)")
+    call = sub.add_parser("call", help="themed calls (공모)")
+    call_sub = call.add_subparsers(dest="call_command", required=True)
+    create = call_sub.add_parser("create", help="open a themed call for a department between two times")
+    create.add_argument("--department", required=True, help="department code, e.g. environment")
+    create.add_argument("--title", required=True)
+    create.add_argument("--description", default="")
+    for edge in ("opens", "closes"):
+        create.add_argument(f"--{edge}", required=True, type=_moment, metavar="YYYY-MM-DDTHH:MM",
+                            help=f"when it {edge} (ISO 8601; without an offset, in OASIS_TIMEZONE)")
+    jobs = sub.add_parser("jobs", help="the timed jobs (review_sweep, deadlines, calls, inbox_pruning)")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
     jobs_sub.add_parser("list", help="each job with its last run (when, outcome) and its next run")
     run_job = jobs_sub.add_parser("run", help="run one job now (skipped if another process is running it)")
-    run_job.add_argument("name", help="review_sweep, deadlines or inbox_pruning")
+    run_job.add_argument("name", help="review_sweep, deadlines, calls or inbox_pruning")
     demo = sub.add_parser("demo", help="add sample proposals, votes and comments to try things out")
     demo.add_argument("--force", action="store_true", help="add them even if proposals already exist")
     return parser
@@ -75,6 +84,27 @@ async def _retry_outbox(settings: Settings, since: datetime | None) -> str:
     finally:
         await engine.dispose()
     return f"re-queued {count} failed message(s); a running server sends them within seconds"
+
+
+async def _create_call(settings: Settings, args: argparse.Namespace) -> str:
+    from core import calls
+    from core.db import make_engine, make_sessions
+    from core.errors import OasisError
+
+    engine = make_engine(settings.oasis_database_url)
+    zone = settings.oasis_timezone
+    try:
+        async with make_sessions(engine)() as session, session.begin():
+            try:
+                made = await calls.create(session, None, department=args.department, title=args.title,
+                                          description=args.description, opens_at=_as_utc(args.opens, zone),
+                                          closes_at=_as_utc(args.closes, zone))
+            except OasisError as error:
+                raise SystemExit(f"error: {error.code} {error.params}") from error
+            return (f"themed call {made.id} for {made.department_code}: open {_when(made.opens_at, zone)} to "
+                    f"{_when(made.closes_at, zone)} ({zone}); the `calls` job announces it to subscribers")
+    finally:
+        await engine.dispose()
 
 
 def _when(moment: datetime | None, zone: str) -> str:
@@ -209,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_chat(settings, args.name, args.lang))
     elif args.command == "outbox":
         print(asyncio.run(_retry_outbox(settings, args.since)))
+    elif args.command == "call":
+        print(asyncio.run(_create_call(settings, args)))
     elif args.command == "jobs":
         print(asyncio.run(_jobs(settings, args)))
     elif args.command == "demo":

@@ -228,6 +228,30 @@ def _routed(params: Params, t: Translator) -> RichText:
                                          "department_names": params.get("from_department_names")}, t))
 
 
+def _call_notice(params: Params, t: Translator, msgid: str) -> RichText:
+    return t.tr(msgid, title=Span(str(params.get("title") or ""), "bold"), department=department_label(params, t),
+                date=Span(day(params.get("closes"), t), "bold"))
+
+
+def _call_opened(params: Params, t: Translator) -> RichText:
+    return _call_notice(params, t, N_("New themed call by {department}: {title}, open until {date}. /calls to "
+                                      "propose."))
+
+
+def _call_closing(params: Params, t: Translator) -> RichText:
+    return _call_notice(params, t, N_("The themed call {title} closes on {date}. /calls to propose before then."))
+
+
+def _call_closed(params: Params, t: Translator) -> RichText:
+    return _call_notice(params, t, N_("The themed call {title} is closed: its proposals now go to {department} "
+                                      "for review."))
+
+
+def _new_proposal(params: Params, t: Translator) -> RichText:
+    return t.tr("New proposal #{id} {title}. /show {id} to read it, /unsubscribe to stop these.", id=params["id"],
+                title=_title(params))
+
+
 def _new_comment(params: Params, t: Translator) -> RichText:
     return t.tr("New comment on your proposal #{id} {title}.", id=params["id"], title=_title(params))
 
@@ -291,6 +315,10 @@ RENDERERS: dict[str, Callable[[Params, Translator], RichText]] = {
     "deadline_reminder": _deadline_reminder,
     "deadline_overdue": _deadline_overdue,
     "routed": _routed,
+    "call_opened": _call_opened,
+    "call_closing": _call_closing,
+    "call_closed": _call_closed,
+    "new_proposal": _new_proposal,
 }
 
 

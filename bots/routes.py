@@ -3,7 +3,7 @@ package under bots/ with a `router`, and one line here."""
 
 from __future__ import annotations
 
-from bots import account, panel, proposals, review, room
+from bots import account, calls, panel, proposals, review, room
 from bots.router import Router
 
 
@@ -13,5 +13,6 @@ def root_router() -> Router:
         proposals.router,
         review.router,
         panel.router,
+        calls.router,
         room.router,
     )

@@ -108,6 +108,8 @@ class Proposal(Base):
     status_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     review_deadline: Mapped[datetime | None] = mapped_column(DateTime)
     panel_deadline: Mapped[datetime | None] = mapped_column(DateTime)
+    call_id: Mapped[int | None] = mapped_column(Id, index=True)
+    """The themed call it was proposed to: it stays open until the call closes (core/calls.py)."""
 
 
 class Vote(Base):
@@ -262,6 +264,33 @@ class PanelEvaluation(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Call(Base):
+    """A themed call (공모): a department asks for proposals on one subject between two times."""
+
+    __tablename__ = "calls"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    opens_at: Mapped[datetime] = mapped_column(DateTime)
+    closes_at: Mapped[datetime] = mapped_column(DateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime)
+    """When its opening was announced (by the `calls` job)."""
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    """When its proposals were sent to review together (by the `calls` job)."""
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Subscription(Base):
+    """A person's announcements: a category's new proposals, `calls`, `reports`, or `all`."""
+
+    __tablename__ = "subscriptions"
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class MileageEntry(Base):

@@ -45,13 +45,20 @@ def validate_description(description: str) -> str:
 
 
 async def submit(
-    session: AsyncSession, actor: Actor, *, title: str, description: str, category: str
+    session: AsyncSession, actor: Actor, *, title: str, description: str, category: str, call_id: int | None = None
 ) -> Proposal:
-    """A new open proposal, routed to its category's department; the author follows it."""
+    """A new open proposal, routed to its category's department (a themed call's go to the call's); the
+    author follows it."""
     clean_title = validate_title(title)
     clean_description = validate_description(description)
     cat = await get_category(session, category)
-    department, words = await route_for(session, cat, clean_title, clean_description)
+    words: list[str] = []
+    if call_id is not None:
+        from core.calls import open_call  # calls record transitions: bound at call time
+
+        department = (await open_call(session, call_id)).department_code
+    else:
+        department, words = await route_for(session, cat, clean_title, clean_description)
     now = utcnow()
     proposal = Proposal(
         author_id=actor.citizen_id,
@@ -59,6 +66,8 @@ async def submit(
         description=clean_description,
         category_code=cat.code,
         department_code=department,
+        call_id=call_id,
+        kind="call" if call_id is not None else "free",
         status=Status.OPEN.value,
         created_at=now,
         status_changed_at=now,

@@ -41,6 +41,7 @@ from core.outbox import ROOM_DELETE, ROOM_NOTICE, notify, notify_channel, notify
 from core.room import close, copies, destinations, discussion, places
 from core.rules import Rules
 from core.statuses import Status
+from core.subscriptions import subscribers
 from core.votes import start_review_if_due
 
 log = logging.getLogger(__name__)
@@ -277,6 +278,15 @@ async def tell_followers_of_discussion(session: AsyncSession, event: RoomMessage
                            params, exclude=(event.citizen_id,), due_at=since + DIGEST_PERIOD)
 
 
+async def tell_category_subscribers(session: AsyncSession, event: ProposalSubmitted) -> None:
+    """Who subscribed to a category (or to all) hears of its new proposals."""
+    proposal = await _proposal(session, event.proposal_id)
+    readers = [c for c in await subscribers(session, proposal.category_code) if c != event.author_id]
+    if readers:
+        await notify(session, readers, f"new:{proposal.id}", "new_proposal",
+                     {"id": proposal.id, "title": proposal.title, "category": proposal.category_code})
+
+
 async def earn_for_proposal(session: AsyncSession, event: ProposalSubmitted) -> None:
     await mileage.award(session, event.author_id, f"proposal:{event.proposal_id}", "proposal",
                         mileage.values(session).proposal, event.proposal_id)
@@ -319,7 +329,7 @@ async def enter_reviews_if_due(session: AsyncSession, event: AccountsMerged, rul
 
 
 REACTIONS: dict[type, tuple[Reaction, ...]] = {
-    ProposalSubmitted: (earn_for_proposal,),
+    ProposalSubmitted: (earn_for_proposal, tell_category_subscribers),
     Supported: (),
     StatusChanged: (tell_followers, close_discussion, ask_panels, earn_for_outcome),
     EnteredReview: (ask_department, post_department_card, open_discussion, earn_for_review),

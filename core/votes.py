@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +20,7 @@ from core.citizens import Actor
 from core.clock import utcnow
 from core.errors import InvalidState, NotFound, OasisError
 from core.events import EnteredReview, Supported, publish
-from core.models import Follow, Proposal, Vote
+from core.models import Call, Follow, Proposal, Vote
 from core.proposals import get_proposal, proposal_status, record_transition
 from core.rules import Rules
 from core.statuses import Status
@@ -39,6 +39,8 @@ class VoteResult:
     may_enter_review: bool
     """A follow-up after the commit checks whether this vote sent the proposal to review: a caller that
     answers the voter waits for it (core.reactions.follow_up)."""
+    call_closes: datetime | None = None
+    """For a proposal to a themed call: when the call closes (then it goes to review, whatever its votes)."""
 
 
 async def count_votes(session: AsyncSession, proposal_id: int) -> int:
@@ -65,10 +67,12 @@ async def vote_many(
     pids = {pid for _, pid in requests}
     counted = select(func.count()).where(Vote.proposal_id == Proposal.id).scalar_subquery()
     seen = (await session.execute(
-        select(Proposal.id, Proposal.status, counted).where(Proposal.id.in_(pids))
+        select(Proposal.id, Proposal.status, counted, Call.closes_at).outerjoin(Call, Call.id == Proposal.call_id)
+        .where(Proposal.id.in_(pids))
     )).all()
-    statuses = {pid: status for pid, status, _ in seen}
-    counts = {pid: int(n) for pid, _, n in seen}
+    statuses = {pid: status for pid, status, _, _ in seen}
+    counts = {pid: int(n) for pid, _, n, _ in seen}
+    closes = {pid: at for pid, _, _, at in seen if at is not None}
     results: list[VoteResult | OasisError | None] = [None] * len(requests)
     wanted: dict[tuple[int, int], int] = {}  # (proposal, citizen) → first request asking for it
     for index, (actor, pid) in enumerate(requests):
@@ -96,7 +100,7 @@ async def vote_many(
     for pid, _cid in inserted:
         counts[pid] += 1
     for pid, cid in sorted(inserted):
-        near = rules.vote_threshold - counts[pid] < SETTLE_WINDOW
+        near = rules.vote_threshold - counts[pid] < SETTLE_WINDOW and pid not in closes
         await publish(session, Supported(pid, cid, may_enter_review=near))
     for index, (actor, pid) in enumerate(requests):
         if results[index] is None:
@@ -104,8 +108,8 @@ async def vote_many(
             changed = key in inserted and wanted[key] == index
             count = int(counts.get(pid, 0))
             needed = max(rules.vote_threshold - count, 0)
-            results[index] = VoteResult(pid, changed, count, needed,
-                                        may_enter_review=changed and needed < SETTLE_WINDOW)
+            results[index] = VoteResult(pid, changed, count, needed, call_closes=closes.get(pid),
+                                        may_enter_review=changed and needed < SETTLE_WINDOW and pid not in closes)
     return [r for r in results if r is not None]
 
 
@@ -131,7 +135,7 @@ async def start_review_if_due(session: AsyncSession, proposal_id: int, rules: Ru
     if await count_votes(session, proposal_id) < rules.vote_threshold:
         return False
     proposal = await get_proposal(session, proposal_id, for_update=True)
-    if proposal.status != Status.OPEN:
+    if proposal.status != Status.OPEN or proposal.call_id is not None:  # a call's go to review when it closes
         return False
     deadline = utcnow() + timedelta(days=rules.review_days)
     proposal.review_deadline = deadline
@@ -146,7 +150,7 @@ async def due_for_review(session: AsyncSession, rules: Rules, limit: int = 100) 
     rows = await session.execute(
         select(Vote.proposal_id)
         .join(Proposal, Proposal.id == Vote.proposal_id)
-        .where(Proposal.status == Status.OPEN.value)
+        .where(Proposal.status == Status.OPEN.value, Proposal.call_id.is_(None))  # a call's wait for it
         .group_by(Vote.proposal_id)
         .having(func.count() >= rules.vote_threshold)
         .limit(limit)

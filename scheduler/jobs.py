@@ -10,6 +10,8 @@ NAME` runs one now.
   crash between commit and settle); `start_review_if_due` locks and re-checks, so only one moves it.
 - `deadlines`: reminders before the department's and the panels' deadlines, admins told when one passes
   (core/deadlines.py).
+- `calls`: themed calls opened, closing soon and closed are announced to subscribers; a closed call's
+  proposals go to review together (core/calls.py).
 - `inbox_pruning`: forgets platform event ids older than OASIS_INBOX_DAYS.
 """
 
@@ -25,6 +27,7 @@ from typing import Protocol
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select, text
 
+from core.calls import run_calls
 from core.clock import utcnow
 from core.db import Sessions
 from core.deadlines import check_deadlines
@@ -98,6 +101,11 @@ async def _deadlines(env: JobEnv) -> int:
         return await check_deadlines(session, env.rules, env.clock())
 
 
+async def _calls(env: JobEnv) -> int:
+    async with env.sessions() as session, session.begin():
+        return await run_calls(session, env.rules, env.clock())
+
+
 async def _inbox_pruning(env: JobEnv) -> int:
     return await prune_inbox(env.sessions, env.inbox_days, env.clock())
 
@@ -105,6 +113,7 @@ async def _inbox_pruning(env: JobEnv) -> int:
 JOBS: dict[str, Job] = {job.name: job for job in (
     Job("review_sweep", timedelta(seconds=30), _review_sweep, wakes_outbox=True),
     Job("deadlines", timedelta(minutes=10), _deadlines, wakes_outbox=True),
+    Job("calls", timedelta(minutes=1), _calls, wakes_outbox=True),
     Job("inbox_pruning", timedelta(hours=6), _inbox_pruning, first_delay=timedelta(minutes=1)),
 )}
 

@@ -50,6 +50,7 @@ async def help_(ctx: Ctx, _args: str) -> None:
         ctx.t.tr("/follow <id>, /unfollow <id> — news about a proposal"),
         ctx.t.tr("/mine — your proposals and what happens next"),
         ctx.t.tr("/mileage — your points and level (proposing, supporting and discussing earn them)"),
+        ctx.t.tr("/calls — open themed calls; /subscribe calls|reports|all|<category> — announcements"),
         ctx.t.tr("/withdraw <id> — withdraw your open proposal"),
         ctx.t.tr("/lang ko|en|ja|zh — language"),
         ctx.t.tr("/link — use Oasis from another messenger as the same person"),
@@ -62,6 +63,7 @@ async def help_(ctx: Ctx, _args: str) -> None:
         lines.append(ctx.t.tr("/review <id> — write the department opinion (guided), or in one line: "
                                 "/review <id> forward <opinion> or /review <id> reject <code> <explanation>"))
         lines.append(ctx.t.tr("/route <id> <department> — send a proposal to another department"))
+        lines.append(ctx.t.tr("/call new — open a themed call for your department"))
         lines.append(ctx.t.tr("/progress <id> implementing|implemented <text> — record implementation (a repeated "
                               "implementing is a progress note)"))
     if ctx.actor.has(Role.PANEL_INTERNAL) or ctx.actor.has(Role.PANEL_EXTERNAL):

@@ -1,4 +1,5 @@
-"""/propose: title → description → category (buttons) → preview with Submit / Cancel."""
+"""/propose: title → description → category (buttons) → themed call, when one is open (buttons) → preview
+with Submit / Cancel. /calls' "Propose to this call" starts it with the call chosen."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from bots.neutral import Button, Span
 from bots.proposals.propose_form import propose_form
 from bots.proposals.submission import submit_and_confirm
 from bots.router import Router
-from core import proposals
+from core import calls, proposals
 from core.errors import OasisError
 from core.rules import DESCRIPTION_MAX, TITLE_MAX
 
@@ -54,7 +55,9 @@ async def on_text(ctx: Ctx, step: str, data: dict[str, Any], text: str) -> None:
         if code is None:
             await _ask_category(ctx, ctx.t.tr("Please choose one of the categories below."))
         else:
-            await _preview(ctx, {**data, "category": code})
+            await _after_category(ctx, {**data, "category": code})
+    elif step == "call":
+        await _ask_call(ctx, data)
     else:
         await _preview(ctx, data)
 
@@ -89,15 +92,34 @@ async def _ask_category(ctx: Ctx, prompt: tuple[Span, ...]) -> None:
     ctx.reply(prompt, rows)
 
 
+async def _after_category(ctx: Ctx, data: dict[str, Any]) -> None:
+    if "call" not in data and await calls.open_calls(ctx.session):
+        await _ask_call(ctx, data)
+    else:
+        await _preview(ctx, data)
+
+
+async def _ask_call(ctx: Ctx, data: dict[str, Any]) -> None:
+    await flows.advance(ctx, FLOW, "call", data)
+    found = await calls.open_calls(ctx.session)
+    rows = tuple((Button("propose.callpick", str(c.id), c.title[:60]),) for c in found)
+    ctx.reply(ctx.t.tr("Is it for one of the open themed calls? /calls describes them."),
+              (*rows, (Button("propose.callpick", "0", ctx.t.tr_plain("No themed call")),)))
+
+
 async def _preview(ctx: Ctx, data: dict[str, Any]) -> None:
     await flows.advance(ctx, FLOW, "preview", data)
     names = await category_names(ctx)
-    text = join(
+    lines = [
         ctx.t.tr("Please check your proposal:"),
         (Span(data["title"], "bold"),),
         (Span(data["description"]),),
         ctx.t.tr("Category: {category}", category=names.get(data["category"], data["category"])),
-    )
+    ]
+    if data.get("call"):
+        chosen = await calls.open_call(ctx.session, int(data["call"]))
+        lines.append(ctx.t.tr("Themed call: {title}", title=chosen.title))
+    text = join(*lines)
     buttons = ((Button("propose.submit", "1", ctx.t.tr_plain("✅ Submit")),
                 Button("propose.cancel", "1", ctx.t.tr_plain("✖ Cancel"))),)
     ctx.reply(text, buttons)
@@ -110,13 +132,31 @@ async def on_category(ctx: Ctx, value: str, data: dict[str, Any]) -> None:
         await _ask_category(ctx, ctx.t.tr("Please choose one of the categories below."))
         return
     ctx.notice(ctx.t.tr_plain("Category chosen."))
-    await _preview(ctx, {**data, "category": code})
+    await _after_category(ctx, {**data, "category": code})
+
+
+@router.step_button("propose.callpick", flow=FLOW, steps=("call",), expired=EXPIRED)
+async def on_call(ctx: Ctx, value: str, data: dict[str, Any]) -> None:
+    call_id = int(value) if value.isdecimal() else 0
+    if call_id:
+        await calls.open_call(ctx.session, call_id)
+    await _preview(ctx, {**data, "call": call_id})
+
+
+@router.button("propose.call")
+async def propose_to_call(ctx: Ctx, value: str) -> None:
+    """From /calls: a proposal to that call, step by step (the call is chosen already)."""
+    call_id = int(value) if value.isdecimal() else 0
+    chosen = await calls.open_call(ctx.session, call_id)
+    await flows.start(ctx, FLOW, "title", {"call": chosen.id})
+    ctx.reply(ctx.t.tr("A proposal to the themed call {title}. First, its title (at most {limit} characters). "
+                       "Send /cancel to stop.", title=Span(chosen.title, "bold"), limit=TITLE_MAX))
 
 
 @router.step_button("propose.submit", flow=FLOW, steps=("preview",), expired=EXPIRED)
 async def on_submit(ctx: Ctx, _value: str, data: dict[str, Any]) -> None:
     await flows.leave(ctx)
-    await submit_and_confirm(ctx, data["title"], data["description"], data["category"])
+    await submit_and_confirm(ctx, data["title"], data["description"], data["category"], data.get("call") or None)
 
 
 @router.button("propose.cancel")

@@ -9,7 +9,7 @@ from bots.names import categories_in_order
 from bots.neutral import Form, FormField, plain_text
 from bots.proposals.submission import submit_and_confirm
 from bots.router import Router
-from core import proposals
+from core import calls, proposals
 from core.errors import OasisError
 from core.rules import DESCRIPTION_MAX, TITLE_MAX
 
@@ -26,7 +26,17 @@ async def propose_form(ctx: Ctx) -> Form:
         FormField("description", t.tr_plain("Description"), "text", max_length=DESCRIPTION_MAX,
                   hint=t.tr_plain("The problem and your idea.")),
         FormField("category", t.tr_plain("Category"), "select", options=tuple(await categories_in_order(ctx))),
+        *await _call_field(ctx),
     ))
+
+
+async def _call_field(ctx: Ctx) -> tuple[FormField, ...]:
+    """A choice among the open themed calls, when there are any."""
+    found = await calls.open_calls(ctx.session)
+    if not found:
+        return ()
+    options = (("0", ctx.t.tr_plain("No themed call")), *((str(c.id), c.title[:70]) for c in found))
+    return (FormField("call", ctx.t.tr_plain("Themed call"), "select", options=options, required=False),)
 
 
 
@@ -42,6 +52,8 @@ async def on_propose(ctx: Ctx, fields: dict[str, str]) -> None:
         ctx.refuse_form(errors)
         return
     try:
-        await submit_and_confirm(ctx, fields["title"], fields["description"], fields.get("category", ""))
+        call = fields.get("call") or "0"
+        await submit_and_confirm(ctx, fields["title"], fields["description"], fields.get("category", ""),
+                                 int(call) if call.isdecimal() and call != "0" else None)
     except OasisError as error:
         refuse(ctx, error, "category")

@@ -9,6 +9,7 @@ from bots.errors import error_text
 from bots.i18n import N_, join
 from bots.ids import parse_id
 from bots.router import Router
+from bots.time import local_day
 from core import proposals, votes
 from core.errors import OasisError
 from core.events import EnteredReview, Fact
@@ -46,6 +47,10 @@ def _answer_vote(ctx: Ctx, result: votes.VoteResult) -> None:
     pid = result.proposal_id
     if not result.changed:
         ctx.say(ctx.t.tr("You already support #{id}.", id=pid))
+    elif result.call_closes is not None:
+        ctx.say(join(ctx.t.tr("You support #{id}.", id=pid), ctx.t.tr(
+            "It is part of a themed call that closes on {date}: then it goes to review with all the others.",
+            date=local_day(result.call_closes, ctx.t.timezone)), sep=" "))
     elif not result.may_enter_review:
         _vote_counted(ctx, pid, result.needed)
     else:

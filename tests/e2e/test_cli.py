@@ -130,8 +130,23 @@ def test_jobs_run_one_now_and_list_shows_last_and_next_runs(tmp_path: Path) -> N
     ran = oasis(tmp_path, "jobs", "run", "deadlines")
     assert ran.returncode == 0 and ran.stdout.strip() == "deadlines: done (0)", ran.stderr
     unknown = oasis(tmp_path, "jobs", "run", "nonsense")
-    assert unknown.returncode != 0 and "the jobs are: review_sweep, deadlines, inbox_pruning" in unknown.stderr
+    assert unknown.returncode != 0 and "the jobs are: review_sweep, deadlines, calls, inbox_pruning" in unknown.stderr
     listed = oasis(tmp_path, "jobs", "list").stdout.splitlines()
     rows = {line.split()[0]: line for line in listed[1:]}
-    assert set(rows) == {"review_sweep", "deadlines", "inbox_pruning"}
+    assert set(rows) == {"review_sweep", "deadlines", "calls", "inbox_pruning"}
     assert "ok (0)" in rows["deadlines"] and rows["review_sweep"].split()[2:] == ["-", "-", "-"]
+
+
+def test_call_create_reads_times_without_an_offset_in_the_city_time_zone(tmp_path: Path) -> None:
+    assert oasis(tmp_path, "db", "upgrade").returncode == 0
+    made = oasis(tmp_path, "call", "create", "--department", "environment", "--title", "Greener schoolyards",
+                 "--opens", "2099-01-01T09:00", "--closes", "2099-01-31T18:00", OASIS_TIMEZONE="Asia/Seoul")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip() == ("themed call 1 for environment: open 2099-01-01 09:00 to 2099-01-31 18:00 "
+                                   "(Asia/Seoul); the `calls` job announces it to subscribers")
+    db = sqlite3.connect(tmp_path / "cli.db")
+    assert db.execute("SELECT opens_at, closes_at FROM calls").fetchone() == (
+        "2099-01-01 00:00:00.000000", "2099-01-31 09:00:00.000000")  # stored in UTC
+    wrong = oasis(tmp_path, "call", "create", "--department", "environment", "--title", "Backwards",
+                  "--opens", "2099-02-01", "--closes", "2099-01-01")
+    assert wrong.returncode != 0 and "call_closes_before_it_opens" in wrong.stderr

@@ -44,7 +44,7 @@ def test_the_root_holds_every_capability() -> None:
     assert {"proposal.vote", "review.open", "propose.category", "propose.submit", "review.recommendation",
             "review.reason"} <= set(root.buttons)
     assert set(root.forms) == {"propose", "review", "evaluate", "room.hide", "room.report"}
-    assert set(root.flows) == {"propose", "review", "evaluate"}
+    assert set(root.flows) == {"propose", "review", "evaluate", "call"}
     assert set(root.batch_buttons) == {"proposal.vote"}
 
 
