@@ -54,13 +54,18 @@ async def test_each_act_earns_once_and_reversals_are_entries(
     await fan.command("vote", "1")
     them = await citizen_of(sessions, "telegram", "fan")
     assert await ledger(sessions, them) == [("vote", 1), ("unvote", -1), ("vote", 1)]
+    said_once = Inbound("telegram", "same-comment", Who("telegram", "fan", "Fan", "en"), Where("fan"),
+                        Command("comment", "1 Said once, delivered twice."))
+    await conversation(said_once)
+    assert await conversation(said_once) is None
+    assert [e for e in await ledger(sessions, them) if e[0] == "comment"] == [("comment", 2)]
     clock = Clock()
     monkeypatch.setattr("core.room.utcnow", clock)
     for n in range(12):
         clock.advance(31)  # slowly enough for the room's flood limit, within one day
         await fan.command("comment", f"1 thought {n}")
     comments = [entry for entry in await ledger(sessions, them) if entry[0] == "comment"]
-    assert comments == [("comment", 2)] * 10  # at most 10 a day
+    assert comments == [("comment", 2)] * 10  # at most 10 a day (the one above among them)
     shown = said(await fan.command("mileage"))
     assert "Your mileage: 21 points" in shown and "Level: 🌱 Sprout" in shown and "29 more points" in shown
     assert "+2 · comment on #1" in shown

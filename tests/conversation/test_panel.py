@@ -93,6 +93,9 @@ async def test_the_decision_waits_for_each_panels_quorum_unless_it_has_no_member
     decision = (await f.events(sessions, pid))[-1]
     assert isinstance(decision, StatusEvent) and decision.to_status == "rejected" and decision.reason_code == "budget"
     assert decision.details is not None and decision.details["quorum_waived"] == {"panel_external": "deadline_passed"}
+    told = [r.params for r in await f.outbox(sessions, kind="status_changed") if r.params.get("to") == "rejected"]
+    assert told and all((p["id"], p["reason_code"], p["reason_text"]) == (pid, "budget", "Too costly for this year.")
+                        for p in told)
     assert "while it is with the expert panel" in said(await speaker(outside).command("evaluate", f"{pid} 1 1 1 1"))
 
 
