@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from bots.context import BotConfig
 from bots.conversation import Conversation
+from bots.neutral import OpenForm
 from core import calls
 from core.clock import utcnow
 from core.db import Sessions
@@ -98,3 +99,22 @@ async def test_officials_open_a_call_step_by_step(sessions: Sessions, speaker: C
     async with sessions() as s:
         [made] = await calls.open_calls(s)
     assert (made.department_code, made.title) == ("culture", "Music in the parks")
+
+
+async def test_the_propose_form_offers_open_calls(sessions: Sessions, speaker: Callable[..., Speaker]) -> None:
+    slack = speaker("U0FORM", platform="slack", forms=True)
+    form = (await slack.command("propose"))[0]
+    assert isinstance(form, OpenForm) and "call" not in [field.name for field in form.form.fields]
+    official = await f.official(sessions, "environment")
+    async with sessions() as s, s.begin():
+        call = await calls.create(s, official.actor, department="environment", title="Greener schoolyards",
+                                  description="", opens_at=utcnow() - timedelta(minutes=1),
+                                  closes_at=utcnow() + timedelta(days=3))
+    form = (await slack.command("propose"))[0]
+    assert isinstance(form, OpenForm)
+    [field] = [field for field in form.form.fields if field.name == "call"]
+    assert (str(call.id), "Greener schoolyards") in field.options
+    done = said(await slack.submit("propose", {"title": "Shade sails", "description": "Shade for children.",
+                                               "category": "welfare", "call": str(call.id)}))
+    assert "themed call of Climate and Environment Division" in done
+    assert (await f.get(sessions, 1)).call_id == call.id
