@@ -14,13 +14,14 @@ from core.db import make_engine, make_sessions
 from core.models import PanelEvaluation, Proposal
 from tests.doubles import slack_requests as rq
 from tests.doubles.slack_api import SlackApiDouble
+from tests.doubles.slack_wire import message_text
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.doubles.telegram_updates import callback_update, html_to_plain, message_update
-from tests.e2e.slack_harness import World, dm, message, opened_view, running, scalar
+from tests.e2e.slack_harness import World, command, dm, message, opened_view, running, scalar
 
 AUTHOR, OFFICIAL, INSIDER, ADMIN = 100, 900, 700, 800
-SUPPORTERS = [101, 102, 103, 104, 105]
-EXPERT = "UEXPERT"
+SUPPORTERS = [101, 102, 103, 104]
+EXPERT, FAN = "UEXPERT", "UFAN"  # on Slack: a panel member, and the fifth supporter
 
 
 async def grants(db_url: str) -> None:
@@ -60,6 +61,7 @@ async def test_from_proposal_to_implemented_with_both_panels_on_telegram_and_sla
     await grants(db_url)
     async with SlackApiDouble() as slack, TelegramApiDouble() as tg:
         slack.add_user(EXPERT, "expert")
+        slack.add_user(FAN, "fan")
         async with running(db_url, slack, tg) as w:
             await say(w, AUTHOR, "/propose", "ko")
             await say(w, AUTHOR, "Night buses", "ko")
@@ -68,6 +70,7 @@ async def test_from_proposal_to_implemented_with_both_panels_on_telegram_and_sla
             await press(w, AUTHOR, "psubmit:1", "ko")
             for supporter in SUPPORTERS:
                 await say(w, supporter, "/vote 1")
+            await command(w, FAN, "vote 1")
             await told(tg, OFFICIAL, "#1")
             await say(w, OFFICIAL, "/review 1 forward Worth a pilot on two lines.")
             assert await scalar(db_url, select(Proposal.status).where(Proposal.id == 1)) == "panel_review"
@@ -113,6 +116,8 @@ async def test_from_proposal_to_implemented_with_both_panels_on_telegram_and_sla
             for needles_ko in (("채택", "결정: Good value"), ("실행 중", "Tender published."),
                                ("실행 완료", "Both lines run every night.")):
                 assert "#1" in await told(tg, AUTHOR, *needles_ko)
+            for needles in steps:  # the supporter on Slack hears of every step too
+                assert "#1" in message_text((await message(slack, dm(FAN), *needles))["params"])
 
             await say(w, SUPPORTERS[2], "/show 1")
             shown = await told(tg, SUPPORTERS[2], "History")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from bots.i18n import Translator
 from bots.neutral import RichText, Span, plain_text
 from bots.outbox_render import REASON_LABELS, STATUS_LABELS, reason_label, render, status_label
+from bots.time import local_day
 from core.statuses import ReasonCode, Status
 
 URL = "https://oasis.example"
@@ -141,3 +143,13 @@ def test_korean_renders(kind: str, params: dict[str, Any]) -> None:
     text = render(kind, params, Translator("ko"), URL)
     assert "#12" in plain_text(text)
     ends_with_link(text, 12)
+
+
+def test_dates_are_the_readers_city_dates_not_utc_ones() -> None:
+    """A deadline at 20:00 UTC on the 13th is the 14th in Seoul: a notice must not read a day early."""
+    seoul, utc = Translator("en", timezone="Asia/Seoul"), Translator("en", timezone="UTC")
+    params = {"id": 7, "title": "Night buses", "stage": "review", "deadline": "2026-12-13T20:00", "days": 1}
+    assert "by 2026-12-14" in plain_text(render("deadline_reminder", params, seoul, "https://oasis.example"))
+    assert "by 2026-12-13" in plain_text(render("deadline_reminder", params, utc, "https://oasis.example"))
+    assert local_day(datetime(2026, 12, 13, 20, 0), "Asia/Seoul") == "2026-12-14"
+    assert local_day(None, "Asia/Seoul") == "-"
