@@ -116,8 +116,11 @@ async def test_from_proposal_to_implemented_with_both_panels_on_telegram_and_sla
             for needles_ko in (("채택", "결정: Good value"), ("실행 중", "Tender published."),
                                ("실행 완료", "Both lines run every night.")):
                 assert "#1" in await told(tg, AUTHOR, *needles_ko)
-            for needles in steps:  # the supporter on Slack hears of every step too
+            for needles in steps:  # the supporter on Slack hears of every step too, and sees them in /show
                 assert "#1" in message_text((await message(slack, dm(FAN), *needles))["params"])
+            await command(w, FAN, "show 1")
+            on_slack = message_text((await message(slack, dm(FAN), "History"))["params"])
+            assert "adopted → being implemented" in on_slack and "being implemented → implemented" in on_slack
 
             await say(w, SUPPORTERS[2], "/show 1")
             shown = await told(tg, SUPPORTERS[2], "History")
