@@ -28,19 +28,23 @@ REVIEW, PANEL = "review", "panel"
 async def check_deadlines(session: AsyncSession, rules: Rules, now: datetime) -> int:
     """Write the reminders and overdue notices now due; returns how many notices were written."""
     written = 0
+    officials: dict[str, list[int]] = {}  # per department: many proposals share one
     under_review = await session.scalars(select(Proposal).where(
         Proposal.status == Status.UNDER_REVIEW.value, Proposal.review_deadline.is_not(None)))
     for proposal in under_review.all():
         assert proposal.review_deadline is not None
-        officials = await officials_of(session, proposal.department_code)
-        written += await _stage(session, proposal, REVIEW, proposal.review_deadline, officials, rules, now)
-    with_panel = await session.scalars(select(Proposal).where(
-        Proposal.status == Status.PANEL_REVIEW.value, Proposal.panel_deadline.is_not(None)))
-    for proposal in with_panel.all():
+        if proposal.department_code not in officials:
+            officials[proposal.department_code] = await officials_of(session, proposal.department_code)
+        written += await _stage(session, proposal, REVIEW, proposal.review_deadline,
+                                officials[proposal.department_code], rules, now)
+    with_panel = (await session.scalars(select(Proposal).where(
+        Proposal.status == Status.PANEL_REVIEW.value, Proposal.panel_deadline.is_not(None)))).all()
+    seated = await panels.members(session) if with_panel else []
+    for proposal in with_panel:
         assert proposal.panel_deadline is not None
         scored = set((await session.scalars(select(PanelEvaluation.member_id).where(
             PanelEvaluation.proposal_id == proposal.id))).all())
-        waiting = [m for m in await panels.members(session) if m not in scored]
+        waiting = [m for m in seated if m not in scored]
         written += await _stage(session, proposal, PANEL, proposal.panel_deadline, waiting, rules, now)
     return written
 
