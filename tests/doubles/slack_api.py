@@ -133,7 +133,7 @@ class SlackApiDouble:
         return [method for method, _ in self.calls]
 
     async def wait_for(self, predicate: Callable[[str, dict[str, Any]], bool],
-                       timeout: float = 5.0) -> Call:  # noqa: ASYNC109 - the tests' vocabulary
+                       timeout: float = 15.0) -> Call:  # noqa: ASYNC109 - the tests' vocabulary
         """The first recorded call (method, params) satisfying `predicate`, waiting for it if needed."""
         deadline = time.monotonic() + timeout
         while True:

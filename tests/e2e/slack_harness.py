@@ -78,7 +78,7 @@ async def command(w: World, user: str, text: str, channel: str | None = None) ->
     assert (await w.post(rq.slash_command(user, text, channel or dm(user))))[0] == 200
 
 
-async def message(api: SlackApiDouble, channel: str, *needles: str, wait: float = 5) -> dict[str, Any]:
+async def message(api: SlackApiDouble, channel: str, *needles: str, wait: float = 15) -> dict[str, Any]:
     """The first message in `channel` whose text holds every needle, waiting for it."""
 
     def matches(method: str, params: dict[str, Any]) -> bool:
