@@ -33,6 +33,7 @@ class Press:
     sent_at: float = 0.0
     acked_at: float = 0.0
     status: int = 0  # the webhook's HTTP status; -1 for a connection error or timeout
+    answered_in_response: bool = False  # the body was answerCallbackQuery for this press (a webhook reply)
 
 
 AfterAck = Callable[[Press], Awaitable[None]]
@@ -42,13 +43,25 @@ async def _post(http: aiohttp.ClientSession, url: str, body: bytes, press: Press
     press.sent_at = time.time()
     try:
         async with http.post(url, data=body, headers=HEADERS) as response:
-            await response.read()
+            answer = await response.read()
             press.status = response.status
+        press.answered_in_response = press.status == 200 and _answers(answer, press.query_id)
     except (aiohttp.ClientError, TimeoutError):
         press.status = -1
     press.acked_at = time.time()
     if press.status == 200 and after_ack is not None:
         await after_ack(press)
+
+
+def _answers(body: bytes, query_id: str) -> bool:
+    """Whether a webhook response body is Telegram's webhook reply answering this callback query."""
+    if not body.startswith(b"{"):
+        return False
+    try:
+        reply = json.loads(body)
+    except ValueError:
+        return False
+    return reply.get("method") == "answerCallbackQuery" and reply.get("callback_query_id") == query_id
 
 
 async def offered_load(
@@ -84,7 +97,9 @@ def percentile(values: list[float], p: float) -> float | None:
 
 
 def summarize(rate: float, presses: list[Press], answered: dict[str, float]) -> dict[str, Any]:
-    """Latency (post → answerCallbackQuery received by the double) and errors of one step."""
+    """Latency (post → the answer: answerCallbackQuery received by the double, or the webhook response that
+    carries it) and errors of one step."""
+    answered = {**answered, **{p.query_id: p.acked_at for p in presses if p.answered_in_response}}
     latencies = [(answered[p.query_id] - p.sent_at) * 1000 for p in presses if p.query_id in answered]
     acks = [(p.acked_at - p.sent_at) * 1000 for p in presses if p.status == 200]
     span = presses[-1].sent_at - presses[0].sent_at if len(presses) > 1 else 0.0
@@ -99,6 +114,7 @@ def summarize(rate: float, presses: list[Press], answered: dict[str, float]) -> 
         "acked": len(acks),
         "errors": sum(1 for p in presses if p.status != 200),
         "unanswered": len(presses) - len(latencies),
+        "answered_in_response": sum(1 for p in presses if p.answered_in_response),
         "p50_ms": ms(percentile(latencies, 50)),
         "p99_ms": ms(percentile(latencies, 99)),
         "max_ms": ms(max(latencies, default=None)),
