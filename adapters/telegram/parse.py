@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from telegram import CallbackQuery, Chat, Message, Update, User
 
@@ -107,3 +108,56 @@ def _inbound(update_id: int, user: User, chat: Chat, thread: int | None, payload
         ),
         payload=payload,
     )
+
+
+_PRESS_KEYS = frozenset({"id", "from", "message", "chat_instance", "data"})
+
+
+def press_from_json(data: dict[str, Any]) -> tuple[Inbound, str] | None:
+    """The hot update shape — a button pressed on an ordinary message — read straight from the JSON, with
+    the callback query's id; None for anything else, which takes the general path (`Update.de_json` and
+    `to_inbound`). Gives exactly what the general path gives for the shapes it accepts (tested against it
+    on generated updates), only without building PTB's objects, the largest cost of a press."""
+    query, update_id = data.get("callback_query"), data.get("update_id")
+    if len(data) != 2 or not isinstance(query, dict) or not _is_int(update_id) or not query.keys() <= _PRESS_KEYS:
+        return None
+    user, message, query_id, pressed = query.get("from"), query.get("message"), query.get("id"), query.get("data")
+    if not isinstance(query_id, str) or not isinstance(pressed, str) or not isinstance(user, dict):
+        return None
+    if not isinstance(query.get("chat_instance"), str) or not isinstance(user.get("is_bot"), bool):
+        return None
+    if not isinstance(message, dict) or not _is_int(message.get("message_id")) or not _is_int(message.get("date")) \
+            or message["date"] == 0:
+        return None  # no message, or an inaccessible one (date 0)
+    chat = message.get("chat")
+    first, last, locale = user.get("first_name"), user.get("last_name"), user.get("language_code")
+    if not isinstance(chat, dict) or not _is_int(chat.get("id")) or not isinstance(chat.get("type"), str):
+        return None
+    if not _is_int(user.get("id")) or not isinstance(first, str) or not isinstance(last, str | None) \
+            or not isinstance(locale, str | None):
+        return None
+    thread = message.get("message_thread_id")
+    topic = message.get("is_topic_message")
+    if not (thread is None or _is_int(thread)) or not isinstance(topic, bool | None):
+        return None
+    action, _, value = pressed.partition(":")
+    inbound = Inbound(
+        platform=PLATFORM,
+        event_id=str(update_id),
+        who=Who(platform=PLATFORM, user_id=str(user["id"]), display_name=_full_name(first, last), locale=locale),
+        where=Where(chat_id=str(chat["id"]), direct=chat["type"] == Chat.PRIVATE,
+                    thread_id=str(thread) if topic and thread is not None else None),
+        payload=ButtonPress(action=action, value=value, message_id=str(message["message_id"])),
+    )
+    return inbound, query_id
+
+
+def _full_name(first: str, last: str | None) -> str:
+    """As PTB's `User.full_name` has it, None for an empty first name included (the conversation copes)."""
+    if not first:
+        return None  # type: ignore[return-value]
+    return f"{first} {last}" if last else first
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import logging
+import math
+import time
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
@@ -37,6 +39,7 @@ from bots.ports import (
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
+TROUBLE_SECONDS = 60.0  # after a 429, a 5xx or a timeout from the Bot API, how long it counts as troubled
 T = TypeVar("T")
 
 
@@ -51,6 +54,15 @@ class TelegramSender:
         self._bot = bot
         self._link_previews = link_previews
         self.pacer = ChatPacer(max_per_second, group_limit=group_limit)
+        self._trouble_at = -math.inf
+
+    def saw_trouble(self) -> None:
+        """Telegram asked us to wait, failed or did not answer: for a while, answers whose outcome we
+        cannot see (webhook replies) are not trusted with anything (adapters/telegram/webhook.py)."""
+        self._trouble_at = time.monotonic()
+
+    def in_trouble(self, within: float = TROUBLE_SECONDS) -> bool:
+        return time.monotonic() - self._trouble_at < within
 
     async def send(self, message: Message) -> str | None:
         """Send (or edit) one message, waiting only on this chat's and the bot's limits."""
@@ -122,15 +134,25 @@ class TelegramSender:
         try:
             return await call()
         except tg.RetryAfter as exc:
-            seconds = retry_seconds(exc)
-            self.pacer.pause(chat_id, seconds)
-            raise RetryAfter(seconds) from exc
+            raise self._wait_asked(chat_id, exc) from exc
         except tg.BadRequest as exc:
             if done_if is not None and done_if in exc.message.lower():
                 return None
             raise neutral_error(exc) from exc
         except tg.TelegramError as exc:
-            raise neutral_error(exc) from exc
+            raise self._failed(exc) from exc
+
+    def _wait_asked(self, chat_id: str, exc: tg.RetryAfter) -> RetryAfter:
+        seconds = retry_seconds(exc)
+        self.pacer.pause(chat_id, seconds)
+        self.saw_trouble()
+        return RetryAfter(seconds)
+
+    def _failed(self, exc: tg.TelegramError) -> DeliveryError:
+        error = neutral_error(exc)
+        if isinstance(error, TransientError | MaybeSent):
+            self.saw_trouble()
+        return error
 
     async def send_now(self, message: Message) -> str | None:
         """An answer to someone who just wrote: only the bot-wide limit applies (a person does not write
@@ -141,11 +163,9 @@ class TelegramSender:
         try:
             return await deliver(self._bot, message, link_previews=self._link_previews, before_each=turn)
         except tg.RetryAfter as exc:
-            seconds = retry_seconds(exc)
-            self.pacer.pause(message.chat_id, seconds)
-            raise RetryAfter(seconds) from exc
+            raise self._wait_asked(message.chat_id, exc) from exc
         except tg.TelegramError as exc:
-            raise neutral_error(exc) from exc
+            raise self._failed(exc) from exc
         except ValueError as exc:  # e.g. callback data over 64 bytes: resending will not help
             raise PermanentError(str(exc)) from exc
 

@@ -15,12 +15,13 @@ import hmac
 import json
 import logging
 import time
+from typing import Any
 
 from aiohttp import web
-from telegram import Bot, CallbackQuery, Update
+from telegram import Bot, Update
 from telegram.error import TelegramError
 
-from adapters.telegram.parse import PLATFORM, to_inbound
+from adapters.telegram.parse import PLATFORM, press_from_json, to_inbound
 from adapters.telegram.sender import TelegramSender, deliver_direct
 from bots.log_throttle import ThrottledLog
 from bots.neutral import Inbound, Message, OpenForm, RefuseForm, Reply, Toast, plain_text
@@ -38,6 +39,14 @@ ANSWER_TIMEOUT = 5.0  # a button's spinner: past this the person has given up on
 HANDLER_DEADLINE = 10.0
 TROUBLE_DEADLINE = 1.5
 TROUBLE_SECONDS = 30.0
+
+
+def answer_in_response(query_id: str, toast: Toast | None) -> dict[str, Any]:
+    """answerCallbackQuery as a webhook reply body: the method's name joins its parameters."""
+    answer: dict[str, Any] = {"method": "answerCallbackQuery", "callback_query_id": query_id}
+    if toast is not None:
+        answer["text"] = toast.text
+    return answer
 
 
 class TelegramWebhook:
@@ -74,18 +83,25 @@ class TelegramWebhook:
             data = json.loads(await request.read())
             if not isinstance(data, dict):
                 raise ValueError("not an object")
-            update = Update.de_json(data, self.bot)
+            press = press_from_json(data)
+            update = Update.de_json(data, self.bot) if press is None else None
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
             log.warning("telegram webhook: unreadable body: %s", type(exc).__name__)
             return web.Response(status=400, text="bad request")
         try:
-            await self.process_update(update)
+            if press is not None:  # the hot shape, read without PTB's objects (parse.press_from_json)
+                answer = await self._process(*press, reply_in_response=True)
+            else:
+                assert update is not None
+                answer = await self.process_update(update, reply_in_response=True)
         except Exception as error:
             self.failures.failure("telegram update not processed (Telegram will deliver it again)", error)
             return web.Response(status=500, text="error")
+        if answer is not None:
+            return web.json_response(answer)
         return web.Response(text="ok")
 
-    async def process_update(self, update: Update) -> None:
+    async def process_update(self, update: Update, *, reply_in_response: bool = False) -> dict[str, Any] | None:
         """Hand the update to the conversation; raises if the handler raised. The answer (the button's
         toast, the replies) goes out right after, in the background: the update is stored by then.
 
@@ -96,23 +112,40 @@ class TelegramWebhook:
             inbound = to_inbound(update, self._bot_username)
         except Exception:
             log.exception("telegram update %s could not be parsed; skipped", update.update_id)
-            return
+            return None
         if inbound is None:
-            return
-        replies = await self._converse(inbound)
-        if update.callback_query is None and not replies:
-            return
-        task = asyncio.create_task(self._answer(update.callback_query, replies or []))
-        self._deliveries.add(task)
-        task.add_done_callback(self._deliveries.discard)
+            return None
+        query_id = update.callback_query.id if update.callback_query is not None else None
+        return await self._process(inbound, query_id, reply_in_response=reply_in_response)
+
+    async def _process(self, inbound: Inbound, query_id: str | None, *,
+                       reply_in_response: bool) -> dict[str, Any] | None:
+        """With `reply_in_response` (a webhook request), a button press is answered in the HTTP response
+        itself (Telegram's webhook reply: one Bot API method in the body), which is returned here: no
+        request of our own, and the spinner stops as soon as Telegram reads our 200. Telegram says
+        nothing of how that method fared, so while the Bot API is in trouble (a 429, 5xx or timeout in
+        the last minute) the press is answered by a call instead, whose failure turns the toast's words
+        into a message (ReplyReceipts.toast_lost)."""
+        replies = await self._converse(inbound) or []
+        in_response = None
+        if query_id is not None and reply_in_response and not (self._sender and self._sender.in_trouble()):
+            in_response = answer_in_response(query_id, next((r for r in replies if isinstance(r, Toast)), None))
+            query_id = None
+        if query_id is not None or any(isinstance(r, Message) for r in replies):
+            task = asyncio.create_task(self._answer(query_id, replies))
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
+        return in_response
 
     async def _converse(self, inbound: Inbound) -> list[Reply] | None:
         """The conversation's answer, or TimeoutError past the deadline that applies (module constants)."""
         work = asyncio.ensure_future(self._handler(inbound))
         started = time.monotonic()
         try:
+            # Woken only at the moments a verdict can change (not polled: a burst holds thousands of these).
+            wake = started + self.trouble_deadline
             while True:
-                done, _ = await asyncio.wait({work}, timeout=0.1)
+                done, _ = await asyncio.wait({work}, timeout=max(0.0, wake - time.monotonic()))
                 now = time.monotonic()
                 if done:
                     self._last_progress = now
@@ -121,6 +154,9 @@ class TelegramWebhook:
                 troubled = now < self._trouble_until or now - self._last_progress >= self.trouble_deadline
                 if waited >= self.deadline or (troubled and waited >= self.trouble_deadline):
                     raise TimeoutError(f"no answer from the conversation within {waited:.1f} s")
+                # Not troubled yet: look again when the last progress gets trouble_deadline old (or sooner).
+                wake = min(started + self.deadline, max(now, self._last_progress) + self.trouble_deadline,
+                           now + self.trouble_deadline / 3)
         except Exception as error:
             if isinstance(error, TimeoutError | StorageUnavailable):
                 self._trouble_until = time.monotonic() + TROUBLE_SECONDS
@@ -133,13 +169,13 @@ class TelegramWebhook:
         while self._deliveries:
             await asyncio.wait(set(self._deliveries))
 
-    async def _answer(self, query: CallbackQuery | None, replies: list[Reply]) -> None:
+    async def _answer(self, query_id: str | None, replies: list[Reply]) -> None:
         """Stop the button's spinner first, with the first toast among the replies; then the messages,
         in order. Forms have no Telegram shape: the conversation offers them only where `Inbound.forms`."""
         try:
             toast = next((r for r in replies if isinstance(r, Toast)), None)
-            if query is not None:
-                await self._toast(query, toast)
+            if query_id is not None:
+                await self._toast(query_id, toast)
             for reply in replies:
                 match reply:
                     case Message() if plain_text(reply.text).strip():
@@ -149,13 +185,15 @@ class TelegramWebhook:
         except Exception as error:  # nothing here may fail silently, nor take the server down
             self.failures.failure("telegram answer", error)
 
-    async def _toast(self, query: CallbackQuery, toast: Toast | None) -> None:
+    async def _toast(self, query_id: str, toast: Toast | None) -> None:
         try:
-            await asyncio.wait_for(self.bot.answer_callback_query(query.id, text=toast.text if toast else None),
+            await asyncio.wait_for(self.bot.answer_callback_query(query_id, text=toast.text if toast else None),
                                    ANSWER_TIMEOUT)
         except (TelegramError, TimeoutError) as exc:  # e.g. "query is too old", a 429, a slow API
-            log.warning("answerCallbackQuery %s failed: %r", query.id, exc)
+            log.warning("answerCallbackQuery %s failed: %r", query_id, exc)
             self.toasts_lost += 1
+            if self._sender is not None:
+                self._sender.saw_trouble()
             if toast is not None and self._receipts is not None:
                 await self._receipts.toast_lost(PLATFORM, toast.chat_id, toast.thread_id, toast.text)
 

@@ -161,9 +161,20 @@ class TelegramApiDouble:
         return call
 
     # -- HTTP ------------------------------------------------------------------------------------
+    async def webhook_reply(self, body: bytes) -> None:
+        """What Telegram does with our webhook's response body: a JSON object naming a Bot API method runs
+        that method (recorded like any call; its result goes nowhere); anything else ("ok") is ignored."""
+        try:
+            params = json.loads(body)
+        except ValueError:
+            return
+        if isinstance(params, dict) and isinstance(method := params.pop("method", None), str):
+            await self._call(method, {key: _decode(key, value) for key, value in params.items()})
+
     async def _handle(self, request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        params = await _read_params(request)
+        return await self._call(request.match_info["method"], await _read_params(request))
+
+    async def _call(self, method: str, params: dict[str, Any]) -> web.Response:
         self.calls.append((method, params))
         self._poke()
         if self.latency:

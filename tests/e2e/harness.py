@@ -38,9 +38,10 @@ def settings_for(db_url: str, api: TelegramApiDouble, **overrides: Any) -> Setti
 class Client:
     """Posts updates to our webhook exactly as Telegram would, with fresh update ids."""
 
-    def __init__(self, app: OasisApp, http: aiohttp.ClientSession) -> None:
+    def __init__(self, app: OasisApp, http: aiohttp.ClientSession, api: TelegramApiDouble) -> None:
         self.app = app
         self.http = http
+        self.api = api
         self.ids = itertools.count(1000)
 
     @property
@@ -50,7 +51,9 @@ class Client:
     async def post(self, update: dict[str, Any], secret: str | None = SECRET) -> int:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         async with self.http.post(self.url, json=update, headers=headers) as response:
-            status = response.status
+            status, body = response.status, await response.read()
+        if status == 200:  # a button's answer may come in the response body, as a webhook reply
+            await self.api.webhook_reply(body)
         if self.app.telegram_webhook is not None:  # the answers go out just after the acknowledgement
             await self.app.telegram_webhook.drain()
         return status
@@ -68,6 +71,6 @@ async def running(db_url: str, api: TelegramApiDouble, *, migrate: bool = True,
     await app.start()
     try:
         async with aiohttp.ClientSession() as http:
-            yield Client(app, http)
+            yield Client(app, http, api)
     finally:
         await app.stop()

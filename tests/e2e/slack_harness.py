@@ -55,7 +55,7 @@ async def running(db_url: str, api: SlackApiDouble, telegram: TelegramApiDouble 
     try:
         async with aiohttp.ClientSession() as http:
             poster = SlackPoster(http, f"http://127.0.0.1:{app.port}/slack/events")
-            yield World(app, poster, Client(app, http) if telegram is not None else None)
+            yield World(app, poster, Client(app, http, telegram) if telegram is not None else None)
     finally:
         await app.stop()
 

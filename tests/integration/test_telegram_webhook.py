@@ -11,6 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from telegram import Bot
 
+from adapters.telegram.sender import TelegramSender
 from adapters.telegram.webhook import SECRET_HEADER, TelegramWebhook
 from bots.neutral import ButtonPress, Command, Message, Span, Toast
 from tests.doubles.telegram_api import TelegramApiDouble
@@ -19,6 +20,7 @@ from tests.fakes import FakeConversation
 
 SECRET = "s3cret-token_1"
 WEBHOOK = web.AppKey("webhook", TelegramWebhook)
+API = web.AppKey("api", TelegramApiDouble)
 
 
 @pytest.fixture
@@ -26,10 +28,33 @@ def conversation() -> FakeConversation:
     return FakeConversation(answer=lambda _inbound: [])
 
 
+class Receipts:
+    """The outbox's side of replies the webhook sent itself (bots.ports.ReplyReceipts)."""
+
+    def __init__(self) -> None:
+        self.undelivered_ids: list[int | None] = []
+
+    async def delivered(self, platform: str, reply: Message, message_id: str | None) -> None:
+        pass
+
+    async def undelivered(self, platform: str, reply: Message, error: Exception) -> None:
+        self.undelivered_ids.append(reply.outbox_id)
+
+    async def toast_lost(self, platform: str, chat_id: str, thread_id: str | None, text: str) -> None:
+        pass
+
+
 @pytest.fixture
-async def client(bot: Bot, conversation: FakeConversation) -> AsyncIterator[TestClient[Any, Any]]:
+def sender(bot: Bot) -> TelegramSender:
+    return TelegramSender(bot, 30)
+
+
+@pytest.fixture
+async def client(bot: Bot, conversation: FakeConversation, sender: TelegramSender,
+                 api: TelegramApiDouble) -> AsyncIterator[TestClient[Any, Any]]:
     app = web.Application()
-    app[WEBHOOK] = TelegramWebhook(bot, SECRET, conversation, BOT_USERNAME)
+    app[WEBHOOK] = TelegramWebhook(bot, SECRET, conversation, BOT_USERNAME, sender=sender)
+    app[API] = api
     app[WEBHOOK].add_routes(app)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
@@ -38,6 +63,8 @@ async def client(bot: Bot, conversation: FakeConversation) -> AsyncIterator[Test
 async def post(client: TestClient[Any, Any], body: object, secret: str | None = SECRET) -> int:
     headers = {SECRET_HEADER: secret} if secret is not None else {}
     response = await client.post("/telegram/webhook", json=body, headers=headers)
+    if API in client.app and response.status == 200:  # Telegram runs a method in the body (webhook reply)
+        await client.app[API].webhook_reply(await response.read())
     if WEBHOOK in client.app:  # the answer goes out just after the acknowledgement: wait for it
         await client.app[WEBHOOK].drain()
     return response.status
@@ -82,18 +109,45 @@ async def test_direct_replies_are_sent_after_the_handler_returns(
     assert conversation.seen[0].who.display_name == "Min-ji"
 
 
-async def test_a_button_press_is_answered_first_with_the_notice(
+async def test_a_button_press_is_answered_in_the_webhook_response(
     client: TestClient[Any, Any], conversation: FakeConversation, api: TelegramApiDouble
 ) -> None:
+    conversation.answer_with([
+        Toast("42", "Thanks for your <vote>"),
+        Message("42", (Span("Supported: 3 of 5"),), edit_message_id="99"),
+        Message("42", (Span("2 more votes needed"),)),
+    ])
+    update = callback_update(2, 42, "vote:12", message_id=99)
+    response = await client.post("/telegram/webhook", json=update, headers={SECRET_HEADER: SECRET})
+    assert response.status == 200 and response.content_type == "application/json"
+    assert await response.json() == {"method": "answerCallbackQuery",
+                                     "callback_query_id": update["callback_query"]["id"],
+                                     "text": "Thanks for your <vote>"}
+    await client.app[WEBHOOK].drain()
+    assert conversation.seen[0].payload == ButtonPress("vote", "12", "99")
+    assert api.methods()[-2:] == ["editMessageText", "sendMessage"]  # no call of our own for the toast
+    assert "answerCallbackQuery" not in api.methods()
+
+
+async def test_while_telegram_is_in_trouble_a_press_is_answered_by_a_call_first(
+    client: TestClient[Any, Any], conversation: FakeConversation, api: TelegramApiDouble,
+    sender: TelegramSender
+) -> None:
+    receipts = Receipts()
+    client.app[WEBHOOK]._receipts = receipts  # replies kept in the outbox go through the sender
+    conversation.answer_with([Message("42", (Span("hello"),), outbox_id=7)])
+    api.fail_next("sendMessage", status=502)
+    assert await post(client, message_update(1, 42, "hi")) == 200  # the reply fails: Telegram is in trouble
+    assert sender.in_trouble() and receipts.undelivered_ids == [7]
     conversation.answer_with([
         Toast("42", "Thanks for your vote"),
         Message("42", (Span("Supported: 3 of 5"),), edit_message_id="99"),
         Message("42", (Span("2 more votes needed"),)),
     ])
     update = callback_update(2, 42, "vote:12", message_id=99)
-    assert await post(client, update) == 200
-
-    assert conversation.seen[0].payload == ButtonPress("vote", "12", "99")
+    response = await client.post("/telegram/webhook", json=update, headers={SECRET_HEADER: SECRET})
+    assert await response.text() == "ok"
+    await client.app[WEBHOOK].drain()
     assert api.methods()[-3:] == ["answerCallbackQuery", "editMessageText", "sendMessage"]
     answer = next(params for method, params in api.calls if method == "answerCallbackQuery")
     assert answer == {"callback_query_id": update["callback_query"]["id"], "text": "Thanks for your vote"}
@@ -114,9 +168,10 @@ async def test_a_duplicate_sends_nothing_but_still_stops_the_button_spinner(
 ) -> None:
     conversation.answer_with(None)
     assert await post(client, message_update(5, 42, "hello again")) == 200
-    assert await post(client, callback_update(6, 42, "vote:1")) == 200
-    assert [m for m in api.methods() if m != "getMe"] == ["answerCallbackQuery"]
-    assert "text" not in api.calls[-1][1]
+    press = callback_update(6, 42, "vote:1")
+    assert await post(client, press) == 200
+    assert [m for m in api.methods() if m != "getMe"] == ["answerCallbackQuery"]  # in the response
+    assert api.calls[-1][1] == {"callback_query_id": press["callback_query"]["id"]}
 
 
 async def test_updates_without_an_inbound_are_acknowledged_silently(
