@@ -89,8 +89,10 @@ class OasisApp:
             self.sessions, BotConfig(self.rules, s.oasis_public_url.rstrip("/"), s.oasis_default_language,
                                      durable_replies=frozenset(x.name for x in self.surfaces if x.keeps_replies),
                                      timezone=s.oasis_timezone),
-            # SQLite has one writer (and one pooled connection); PostgreSQL can apply a few batches at once.
-            lanes=1 if is_sqlite(s.oasis_database_url) else 4,
+            # SQLite has one writer (and one pooled connection). On PostgreSQL a second lane keeps one slow
+            # event from holding every other; more lanes only split a storm into smaller batches, and each
+            # batch costs the same round trips whatever its size (bench/vote_storm.py).
+            lanes=1 if is_sqlite(s.oasis_database_url) else 2,
         )
         self.dispatcher = OutboxDispatcher(
             jobs_sessions, self.senders, default_language=s.oasis_default_language,
