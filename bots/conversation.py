@@ -44,7 +44,7 @@ class Conversation:
     """Implements bots.ports.InboundHandler for every adapter."""
 
     def __init__(self, sessions: Sessions, config: BotConfig, routes: Router | None = None, *,
-                 lanes: int = 1, max_batch: int = 50) -> None:
+                 lanes: int = 1, max_batch: int = 64) -> None:
         self.sessions = sessions
         self.config = config
         self.routes = routes or root_router()
@@ -79,7 +79,7 @@ class Conversation:
     async def _lane(self) -> None:
         try:
             while self._waiting:
-                batch = [self._waiting.popleft() for _ in range(min(self.max_batch, len(self._waiting)))]
+                batch = [self._waiting.popleft() for _ in range(batch_size(len(self._waiting), self.max_batch))]
                 # Whoever gave up waiting (a webhook past its deadline answered 5xx) gets the event again
                 # from the platform: applying it now would take effect with nobody told.
                 batch = [(inbound, future) for inbound, future in batch if not future.done()]
@@ -299,6 +299,13 @@ class Conversation:
         ctx.reply(ctx.t.tr(
             "To make a proposal, send /propose. To see proposals, send /new or /top. All commands: /help."
         ))
+
+
+def batch_size(waiting: int, most: int) -> int:
+    """How many waiting events the next batch takes: a power of two, at most `most`. A multi-row statement's
+    text depends on its row count, and the database driver prepares each new text anew (asyncpg keeps 100):
+    with a handful of sizes a storm reuses its statements. The rest go in the next batch, at once."""
+    return 1 << (min(waiting, most).bit_length() - 1) if waiting > 0 else 0
 
 
 async def _rolled_back(session: AsyncSession) -> bool:

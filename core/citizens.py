@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
@@ -128,15 +128,15 @@ async def enter_many(session: AsyncSession, accounts: Sequence[Account]) -> list
         )
         for row in rows.all():
             known[(platform, row.user_id)] = row
-    new = list({(p.platform, p.user_id): p for p in reversed(accounts)
-                if (p.platform, p.user_id) not in known}.values())
+    first_seen: dict[tuple[str, str], Account] = {}  # in arrival order, so ids follow it as if one by one
+    for account in accounts:
+        if (account.platform, account.user_id) not in known:
+            first_seen.setdefault((account.platform, account.user_id), account)
+    new = list(first_seen.values())
     created: dict[tuple[str, str], int] = {}
     if new:
+        ids = await _new_citizens(session, [p.display_name for p in new], now)
         connection = await session.connection()
-        ids = (await connection.execute(
-            insert(Citizen).returning(Citizen.id, sort_by_parameter_order=True),
-            [{"display_name": p.display_name, "created_at": now} for p in new],
-        )).scalars().all()
         await connection.execute(insert(Identity), [
             {"citizen_id": cid, "platform": p.platform, "user_id": p.user_id, "display_name": p.display_name,
              "locale": p.locale, "direct_chat_id": p.direct_chat_id, "last_seen_at": now}
@@ -156,6 +156,27 @@ async def enter_many(session: AsyncSession, accounts: Sequence[Account]) -> list
         actors[key] = (await load_actor(session, row.citizen_id) if row.has_roles
                        else Actor(citizen_id=row.citizen_id, roles=frozenset(), language=row.language))
     return [actors[(p.platform, p.user_id)] for p in accounts]
+
+
+async def _new_citizens(session: AsyncSession, names: list[str], now: datetime) -> list[int]:
+    """Citizen rows for new people, their ids in the order given, in one multi-row insert.
+
+    PostgreSQL returns the ids in parameter order (SQLAlchemy's sentinel). SQLite promises no order for
+    RETURNING, so SQLAlchemy would insert one row per statement; there the ids are chosen instead: the
+    transaction holds SQLite's only write lock from its start (BEGIN IMMEDIATE, core/db.py), so nobody
+    can take them meanwhile (and if someone could, the primary key would refuse, and the event be retried).
+    """
+    connection = await session.connection()
+    if connection.dialect.name != "sqlite":
+        return list((await connection.execute(
+            insert(Citizen).returning(Citizen.id, sort_by_parameter_order=True),
+            [{"display_name": name, "created_at": now} for name in names],
+        )).scalars().all())
+    first = int(await connection.scalar(select(func.coalesce(func.max(Citizen.id), 0))) or 0) + 1
+    ids = list(range(first, first + len(names)))
+    await connection.execute(insert(Citizen), [
+        {"id": cid, "display_name": name, "created_at": now} for cid, name in zip(ids, names, strict=True)])
+    return ids
 
 
 async def _refresh(session: AsyncSession, row: Any, account: Account, now: datetime) -> None:

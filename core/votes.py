@@ -60,9 +60,11 @@ async def vote_many(
     """Support from many people at once (a storm of Support presses in one transaction).
 
     A fixed handful of statements however many votes: statuses with their counts, one multi-row insert
-    of votes and one of follows. Each request gets its result, or the error that refuses it. The count
-    is what this transaction saw plus its own votes: a concurrent transaction's votes may be missing from
-    the reply (never from the table), which is why votes near the threshold are settled afterwards.
+    of votes and one of follows. Each request gets its result, or the error that refuses it, as if the
+    requests had been applied one by one in their order (tests/integration/test_group_commit.py). The
+    count is what this transaction saw plus its own votes up to that one: a concurrent transaction's votes
+    may be missing from the reply (never from the table), which is why votes near the threshold are
+    settled afterwards.
     """
     pids = {pid for _, pid in requests}
     counted = select(func.count()).where(Vote.proposal_id == Proposal.id).scalar_subquery()
@@ -97,19 +99,29 @@ async def vote_many(
             await connection.execute(ignoring_insert(session, Follow), [
                 {"proposal_id": pid, "citizen_id": cid, "created_at": now} for pid, cid in inserted
             ])
-    for pid, _cid in inserted:
-        counts[pid] += 1
-    for pid, cid in sorted(inserted):
-        near = rules.vote_threshold - counts[pid] < SETTLE_WINDOW and pid not in closes
-        await publish(session, Supported(pid, cid, may_enter_review=near))
+    # Each told the count as of their vote, as if alone; per proposal one vote asks for the move to review:
+    # the one that reached the threshold in this transaction's view, else the last of those near it (a
+    # concurrent transaction's votes may be missing from the view). That one is credited with the move.
+    checker: dict[int, tuple[int, int]] = {}  # proposal → (index of the vote that checks, its count)
+    asked: list[tuple[int, bool, int]] = []  # (index, changed, count) of each request that may vote
     for index, (actor, pid) in enumerate(requests):
-        if results[index] is None:
-            key = (pid, actor.citizen_id)
-            changed = key in inserted and wanted[key] == index
-            count = int(counts.get(pid, 0))
-            needed = max(rules.vote_threshold - count, 0)
-            results[index] = VoteResult(pid, changed, count, needed, call_closes=closes.get(pid),
-                                        may_enter_review=changed and needed < SETTLE_WINDOW and pid not in closes)
+        if results[index] is not None:
+            continue
+        key = (pid, actor.citizen_id)
+        changed = key in inserted and wanted[key] == index
+        if changed:
+            counts[pid] += 1
+            settled = pid in checker and checker[pid][1] >= rules.vote_threshold
+            if rules.vote_threshold - counts[pid] < SETTLE_WINDOW and pid not in closes and not settled:
+                checker[pid] = (index, counts[pid])
+        asked.append((index, changed, int(counts.get(pid, 0))))
+    for index, changed, count in asked:
+        actor, pid = requests[index]
+        checks = checker.get(pid, (-1, 0))[0] == index
+        results[index] = VoteResult(pid, changed, count, max(rules.vote_threshold - count, 0),
+                                    call_closes=closes.get(pid), may_enter_review=checks)
+        if changed:
+            await publish(session, Supported(pid, actor.citizen_id, may_enter_review=checks))
     return [r for r in results if r is not None]
 
 

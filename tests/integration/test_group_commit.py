@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from bots.context import BotConfig
 from bots.conversation import Conversation
-from bots.neutral import ButtonPress, Command, Inbound, Reply, Toast, Where, Who
+from bots.neutral import ButtonPress, Command, Inbound, Message, Reply, Toast, Where, Who
+from core import calls, proposals
 from core.citizens import Account, enter_many, grant_role
+from core.clock import utcnow
 from core.db import Sessions
 from core.inbox import claim_events
-from core.models import Citizen, Follow, Identity, InboxEvent, StatusEvent, Vote
+from core.linking import merge_citizens
+from core.models import Citizen, Follow, Identity, InboxEvent, MileageEntry, StatusEvent, Vote
 from core.rules import Rules
+from tests.dbutil import fresh_database
 from tests.integration import factories as f
 
 
@@ -103,3 +108,92 @@ async def test_claim_events_reports_only_new_ones(sessions: Sessions) -> None:
             ("slack", "2"), ("telegram", "3")}
     async with sessions() as s:
         assert await s.scalar(select(func.count()).select_from(Vote)) == 0
+
+
+async def _storm_world(sessions: Sessions) -> tuple[list[Inbound], Rules]:
+    """Proposals in every state a press can meet, and presses covering every rule of a vote: new people,
+    one person twice, one person from two linked accounts, a follower, the author, a themed call's proposal,
+    one under review, one that does not exist, a broken id; the last press crosses the threshold."""
+    rules = Rules(vote_threshold=11)
+    author = await f.citizen(sessions, "author")
+    await f.official(sessions, "transport")
+    open_pid = await f.proposal(sessions, author)
+    closed_pid = await f.under_review(sessions, author)
+    follower = await f.citizen(sessions, "follower")
+    twin_tg, twin_slack = await f.citizen(sessions, "twin"), await f.citizen(sessions, "twin", platform="slack")
+    async with sessions() as s, s.begin():
+        await proposals.follow(s, follower.actor, open_pid)
+        await merge_citizens(s, keep=twin_tg.id, gone=twin_slack.id)
+        call = await calls.create(s, None, department="transport", title="Cooler bus stops", description="Shade.",
+                                  opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=9))
+        call_pid = (await proposals.submit(s, author.actor, title="Trees at stops", description="Shade for all.",
+                                           category="transport", call_id=call.id)).id
+
+    def at(n: int, who: Who, value: object) -> Inbound:
+        return Inbound(who.platform, f"eq-{n}", who, Where(who.user_id), ButtonPress("proposal.vote", str(value)))
+
+    def person(p: f.Person) -> Who:
+        return Who(p.platform, p.user_id, "", "en")
+
+    presses = [at(n, Who("telegram", f"8{n:03d}", f"New {n}", "en"), open_pid) for n in range(5)]
+    presses += [at(10, person(twin_tg), open_pid), at(11, person(twin_slack), open_pid),
+                at(12, person(follower), open_pid), at(13, person(author), open_pid),
+                at(14, Who("telegram", "8100", "Again", "ko"), open_pid),
+                at(15, Who("telegram", "8100", "Again", "ko"), open_pid),
+                at(16, Who("telegram", "8200", "Caller", "en"), call_pid),
+                at(17, Who("telegram", "8201", "Late", "en"), closed_pid),
+                at(18, Who("telegram", "8202", "Lost", "en"), 999),
+                at(19, Who("telegram", "8203", "Typo", "en"), "#x"),
+                at(20, Who("telegram", "8204", "Kim", "ko"), call_pid),
+                at(21, Who("telegram", "8205", "Lee", "en"), open_pid)]
+    presses.append(at(22, Who("telegram", "8206", "Park", "en"), open_pid))  # a batch of its own: 16 + 1
+    return presses, rules
+
+
+async def _state(sessions: Sessions) -> dict[str, object]:
+    """The rows a press can write, people by name (ids may differ: PostgreSQL's sequences skip the values
+    of rolled-back inserts)."""
+    async with sessions() as s:
+        names = dict((await s.execute(select(Citizen.id, Citizen.display_name))).tuples().all())
+        assert len(set(names.values())) == len(names)
+        mileage = (await s.execute(select(MileageEntry.citizen_id, MileageEntry.act, MileageEntry.points))).tuples()
+        return {
+            "votes": sorted((p, names[c]) for p, c in (await s.execute(select(Vote.proposal_id, Vote.citizen_id)))),
+            "follows": sorted((p, names[c]) for p, c in (await s.execute(select(Follow.proposal_id,
+                                                                                 Follow.citizen_id)))),
+            "mileage": sorted((names[c], act.rsplit(":", 3)[0] if act.startswith("vote:") else act, points)
+                              for c, act, points in mileage),
+            "statuses": sorted((await s.execute(select(StatusEvent.proposal_id, StatusEvent.to_status))
+                                ).tuples().all()),
+            "inbox": await s.scalar(select(func.count()).select_from(InboxEvent)),
+        }
+
+
+def _said(replies: list[Reply] | None) -> list[str]:
+    return [r.text if isinstance(r, Toast) else "".join(s.text for s in r.text)
+            for r in replies or [] if isinstance(r, Toast | Message)]
+
+
+async def test_batched_presses_apply_exactly_the_rules_of_presses_one_by_one(db_url: str) -> None:
+    """The storm path (a batch in one transaction, bots/proposals/support.vote_presses and core.votes.vote_many)
+    against the general one (each press alone) on the same inputs: the same answers, the same rows."""
+    runs = []
+    for batched in (False, True):
+        engine, sessions = await fresh_database(db_url)
+        try:
+            presses, rules = await _storm_world(sessions)
+            conversation = Conversation(sessions, BotConfig(rules, "https://oasis.test", "en"))
+            if batched:
+                answers = await asyncio.gather(*(conversation(p) for p in presses))
+            else:
+                answers = [await conversation(p) for p in presses]
+            runs.append(([_said(a) for a in answers], await _state(sessions)))
+        finally:
+            await engine.dispose()
+    (one_by_one, rows_alone), (batched_answers, rows_batched) = runs
+    assert batched_answers == one_by_one
+    assert rows_batched == rows_alone
+    said = [" ".join(a) for a in one_by_one]
+    assert "You already support" in said[6] and said[10] != said[9]  # the linked twin; the same person again
+    assert "themed call" in said[11] and "only possible while a proposal is open" in said[12]
+    assert "There is no proposal #999" in said[13] and "sent #" in said[-1]
