@@ -69,7 +69,9 @@ async def list_cards(
     and votes there are.
     """
     statuses = (Status.OPEN.value,) if order == "list" else PUBLIC_LIST_STATUSES
-    where: list[ColumnElement[bool]] = [Proposal.status.in_(statuses)]
+    # `status || ''` on purpose: the status index would read every proposal of those statuses and sort them
+    # (SQLite, without statistics, takes it); without it the id or tally order is walked until a page is full.
+    where: list[ColumnElement[bool]] = [Proposal.status.concat("").in_(statuses)]
     if category:
         where.append(Proposal.category_code == category)
     total = await tallies.proposal_total(session, statuses, category)

@@ -72,23 +72,26 @@ async def proposal_total(session: AsyncSession, statuses: Sequence[str], categor
 async def top(session: AsyncSession, where: Sequence[ColumnElement[bool]], offset: int,
               limit: int) -> list[tuple[int, int]]:
     """(proposal id, exact supporters) of the `offset`..`offset + limit` most supported proposals
-    matching `where` (conditions on Proposal), most supported first, ties newest first.
+    matching `where` (conditions on Proposal, best not served by an index of their own: see
+    queries.list_cards), most supported first, ties newest first.
 
     The true first k = offset + limit are among the first k + p by folded tally plus the p proposals with
     unfolded changes: every other proposal has its exact count and is outranked by at least k proposals
     of that list whose counts are exact too.
     """
     k = offset + limit
-    pending = list((await session.scalars(
-        select(TallyChange.proposal_id).join(Proposal, Proposal.id == TallyChange.proposal_id).where(*where)
-        .distinct().limit(EXACT_TOP_MAX + 1))).all())
-    overdue = len(pending) > EXACT_TOP_MAX
-    if overdue:
-        pending = []  # a fold is overdue: the folded order, with exact counts
+    # Two index-driven steps rather than a join, whose plan would depend on the churning table's statistics.
+    changed = list((await session.scalars(
+        select(TallyChange.proposal_id).distinct().limit(EXACT_TOP_MAX + 1))).all())
+    overdue = len(changed) > EXACT_TOP_MAX
+    pending: list[int] = []
+    if changed and not overdue:  # else a fold is overdue: the folded order, with exact counts
+        pending = list((await session.scalars(select(Proposal.id).where(Proposal.id.in_(changed), *where))).all())
+    # EXISTS, not a join: both databases then walk the tally index in order and look each proposal up.
+    matches = select(Proposal.id).where(Proposal.id == ProposalTally.proposal_id, *where).exists()
     ranked = (await session.execute(
-        select(ProposalTally.proposal_id, ProposalTally.votes).join(Proposal, Proposal.id == ProposalTally.proposal_id)
-        .where(*where).order_by(ProposalTally.votes.desc(), ProposalTally.proposal_id.desc())
-        .limit(k + len(pending)))).all()
+        select(ProposalTally.proposal_id, ProposalTally.votes).where(matches)
+        .order_by(ProposalTally.votes.desc(), ProposalTally.proposal_id.desc()).limit(k + len(pending)))).all()
     counts = {int(pid): int(votes) for pid, votes in ranked}
     if pending:
         found = await session.execute(select(Proposal.id, exact_votes(Proposal.id)).where(Proposal.id.in_(pending)))
