@@ -119,12 +119,10 @@ async def fold(session: AsyncSession, limit: int = FOLD_BATCH) -> int:
     for pid, votes, followers in changes:
         sums[int(pid)][0] += int(votes)
         sums[int(pid)][1] += int(followers)
+    connection = await session.connection()
     if sums:
         rows = [{"proposal_id": pid, "votes": v, "followers": f} for pid, (v, f) in sorted(sums.items())]
-        stmt = _insert(session, ProposalTally).values(rows)
-        await session.execute(stmt.on_conflict_do_update(index_elements=[ProposalTally.proposal_id], set_={
-            "votes": ProposalTally.votes + stmt.excluded.votes,
-            "followers": ProposalTally.followers + stmt.excluded.followers}))
+        await connection.execute(_adding(session, ProposalTally), rows)
     picked_counts = (select(ProposalCountChange.id).order_by(ProposalCountChange.id).limit(limit)
                      .scalar_subquery())
     count_changes = (await session.execute(delete(ProposalCountChange).where(
@@ -135,13 +133,9 @@ async def fold(session: AsyncSession, limit: int = FOLD_BATCH) -> int:
     for status, category, department, delta in count_changes:
         totals[(str(status), str(category), str(department))] += int(delta)
     if totals:
-        counts: list[dict[str, object]] = [
-            {"status": s, "category_code": c, "department_code": d, "proposals": n}
-            for (s, c, d), n in sorted(totals.items())]
-        stmt = _insert(session, ProposalCount).values(counts)
-        await session.execute(stmt.on_conflict_do_update(
-            index_elements=[ProposalCount.status, ProposalCount.category_code, ProposalCount.department_code],
-            set_={"proposals": ProposalCount.proposals + stmt.excluded.proposals}))
+        counts = [{"status": s, "category_code": c, "department_code": d, "proposals": n}
+                  for (s, c, d), n in sorted(totals.items())]
+        await connection.execute(_adding(session, ProposalCount), counts)
     return len(changes) + len(count_changes)
 
 
@@ -170,6 +164,18 @@ async def rebuild(session: AsyncSession) -> None:
         ["status", "category_code", "department_code", "proposals"], grouped))
 
 
-def _insert(session: AsyncSession, model: Any) -> Any:
+_ADDING: dict[tuple[str, Any], Any] = {}
+
+
+def _adding(session: AsyncSession, model: Any) -> Any:
+    """INSERT ... ON CONFLICT (key) DO UPDATE SET count = count + excluded.count, for every counted column
+    of `model`; built once per dialect and table, run with one parameter set per row."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    stmt = _ADDING.get((dialect, model))
+    if stmt is None:
+        insert_ = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+        table = model.__table__
+        keys = list(table.primary_key.columns)
+        counted = {c.name: c + insert_.excluded[c.name] for c in table.columns if c not in keys}
+        stmt = _ADDING[(dialect, model)] = insert_.on_conflict_do_update(index_elements=keys, set_=counted)
+    return stmt
