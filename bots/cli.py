@@ -50,11 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     for edge in ("opens", "closes"):
         create.add_argument(f"--{edge}", required=True, type=_moment, metavar="YYYY-MM-DDTHH:MM",
                             help=f"when it {edge} (ISO 8601; without an offset, in OASIS_TIMEZONE)")
-    jobs = sub.add_parser("jobs", help="the timed jobs (review_sweep, deadlines, calls, inbox_pruning)")
+    jobs = sub.add_parser("jobs", help="the timed jobs (review_sweep, deadlines, calls, inbox_pruning, tallies)")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
     jobs_sub.add_parser("list", help="each job with its last run (when, outcome) and its next run")
     run_job = jobs_sub.add_parser("run", help="run one job now (skipped if another process is running it)")
-    run_job.add_argument("name", help="review_sweep, deadlines, calls or inbox_pruning")
+    run_job.add_argument("name", help="review_sweep, deadlines, calls, inbox_pruning or tallies")
     demo = sub.add_parser("demo", help="add sample proposals, votes and comments to try things out")
     demo.add_argument("--force", action="store_true", help="add them even if proposals already exist")
     return parser

@@ -123,6 +123,53 @@ class Vote(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class ProposalTally(Base):
+    """A proposal's supporters and followers as of the last fold of `tally_changes` (core/tallies.py):
+    lists sort on it without counting what grows; the exact figure adds the changes not folded yet."""
+
+    __tablename__ = "proposal_tallies"
+    __table_args__ = (Index("ix_proposal_tallies_votes", "votes", "proposal_id"),)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True,
+                                             autoincrement=False)
+    votes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    followers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class TallyChange(Base):
+    """+n / -n supporters or followers of a proposal, appended by database triggers on `votes` and `follows`
+    in the transaction that changed them, until the `tallies` job folds them into `proposal_tallies`."""
+
+    __tablename__ = "tally_changes"
+    __table_args__ = (Index("ix_tally_changes_proposal", "proposal_id", "votes", "followers"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    proposal_id: Mapped[int] = mapped_column(Id)
+    votes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    followers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ProposalCount(Base):
+    """How many proposals have each status, category and department, as of the last fold: list totals
+    ("page 1 of N") without counting the proposals table."""
+
+    __tablename__ = "proposal_counts"
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    category_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    department_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    proposals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ProposalCountChange(Base):
+    """+1 / -1 for a (status, category, department), appended by triggers on `proposals`; folded by the
+    `tallies` job into `proposal_counts`."""
+
+    __tablename__ = "proposal_count_changes"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(20))
+    category_code: Mapped[str] = mapped_column(String(40))
+    department_code: Mapped[str] = mapped_column(String(40))
+    delta: Mapped[int] = mapped_column(Integer)
+
+
 class RoomThread(Base):
     """One discussion of the dialogue room: a proposal's, or the Lobby (key "lobby")."""
 

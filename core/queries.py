@@ -1,17 +1,18 @@
-"""Read models for the conversation and the web: proposals with their derived vote counts."""
+"""Read models for the conversation and the web: proposals with their exact supporter counts, read from the
+tallies (core/tallies.py) so that no list or detail counts the votes table."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import panels
+from core import panels, tallies
 from core.citizens import Actor
 from core.directory import department_names
-from core.models import Citizen, DepartmentReview, Follow, Proposal, StatusEvent, Vote
+from core.models import Citizen, DepartmentReview, Proposal, StatusEvent
 from core.panels import PanelResult
 from core.proposals import get_proposal
 from core.reviews import latest_review
@@ -49,14 +50,9 @@ class Detail:
     """Both names of the departments `history` routed between."""
 
 
-def _votes_subquery() -> Select[int, int]:
-    return select(Vote.proposal_id, func.count().label("n")).group_by(Vote.proposal_id)
-
-
 def _card_query() -> Select[Proposal, int]:
-    counts = _votes_subquery().subquery()
-    votes = func.coalesce(counts.c.n, 0).label("votes")
-    return select(Proposal, votes).outerjoin(counts, counts.c.proposal_id == Proposal.id)
+    """Cards with their exact supporters, from the tallies (core/tallies.py): no count of the votes table."""
+    return select(Proposal, tallies.exact_votes(Proposal.id).label("votes"))
 
 
 def _card(p: Proposal, votes: int) -> Card:
@@ -67,28 +63,34 @@ def _card(p: Proposal, votes: int) -> Card:
 async def list_cards(
     session: AsyncSession, *, order: str = "new", category: str | None = None, offset: int = 0, limit: int = 5
 ) -> tuple[list[Card], int]:
-    """`new`: newest first; `top`: most supported first; `list`: open ones, newest first."""
-    query = _card_query()
-    total_q = select(func.count()).select_from(Proposal)
+    """`new`: newest first; `top`: most supported first; `list`: open ones, newest first.
+
+    Each page reads a few index entries and the total comes from the counts table, however many proposals
+    and votes there are.
+    """
     statuses = (Status.OPEN.value,) if order == "list" else PUBLIC_LIST_STATUSES
-    query = query.where(Proposal.status.in_(statuses))
-    total_q = total_q.where(Proposal.status.in_(statuses))
+    # `status || ''` on purpose: the status index would read every proposal of those statuses and sort them
+    # (SQLite, without statistics, takes it); without it the id or tally order is walked until a page is full.
+    where: list[ColumnElement[bool]] = [Proposal.status.concat("").in_(statuses)]
     if category:
-        query = query.where(Proposal.category_code == category)
-        total_q = total_q.where(Proposal.category_code == category)
+        where.append(Proposal.category_code == category)
+    total = await tallies.proposal_total(session, statuses, category)
     if order == "top":
-        query = query.order_by(query.selected_columns.votes.desc(), Proposal.id.desc())
-    else:
-        query = query.order_by(Proposal.id.desc())
+        ranked = await tallies.top(session, where, offset, limit)
+        if not ranked:
+            return [], total
+        found = {p.id: p for p in (await session.scalars(
+            select(Proposal).where(Proposal.id.in_([pid for pid, _ in ranked])))).all()}
+        return [_card(found[pid], votes) for pid, votes in ranked if pid in found], total
+    query = _card_query().where(*where).order_by(Proposal.id.desc())
     rows = (await session.execute(query.offset(offset).limit(limit))).all()
-    total = int(await session.scalar(total_q) or 0)
     return [_card(p, n) for p, n in rows], total
 
 
 async def card(session: AsyncSession, proposal_id: int) -> Card:
+    """One proposal with its exact supporters (what `/show` promises)."""
     proposal = await get_proposal(session, proposal_id)
-    votes = await session.scalar(select(func.count()).where(Vote.proposal_id == proposal_id))
-    return _card(proposal, int(votes or 0))
+    return _card(proposal, await tallies.votes_of(session, proposal_id))
 
 
 async def detail(session: AsyncSession, proposal_id: int) -> Detail:
@@ -100,7 +102,7 @@ async def detail(session: AsyncSession, proposal_id: int) -> Detail:
             select(StatusEvent).where(StatusEvent.proposal_id == proposal_id).order_by(StatusEvent.id)
         )).all()
     )
-    followers = await session.scalar(select(func.count()).where(Follow.proposal_id == proposal_id))
+    followers = await tallies.followers_of(session, proposal_id)
     actor_ids = {e.actor_id for e in history if e.actor_id is not None}
     names = ({cid: name for cid, name in (await session.execute(
         select(Citizen.id, Citizen.display_name).where(Citizen.id.in_(actor_ids)))).all()} if actor_ids else {})

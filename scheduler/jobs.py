@@ -13,6 +13,8 @@ NAME` runs one now.
 - `calls`: themed calls opened, closing soon and closed are announced to subscribers; a closed call's
   proposals go to review together (core/calls.py).
 - `inbox_pruning`: forgets platform event ids older than OASIS_INBOX_DAYS.
+- `tallies`: folds the supporter, follower and proposal count changes the database triggers appended into
+  the tallies (core/tallies.py), so reads stay a lookup plus a few changes however many votes there are.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from core.deadlines import check_deadlines
 from core.inbox import prune
 from core.models import JobRun
 from core.rules import Rules
+from core.tallies import FOLD_BATCH, fold
 from core.votes import due_for_review, start_review_if_due
 
 log = logging.getLogger(__name__)
@@ -106,6 +109,26 @@ async def _calls(env: JobEnv) -> int:
         return await run_calls(session, env.rules, env.clock())
 
 
+FOLD_ROUNDS = 20
+
+
+async def fold_tallies(sessions: Sessions) -> int:
+    """Fold every pending tally change, a bounded batch per transaction (SQLite has one writer: a storm's
+    votes wait for no more than one batch); returns how many changes were folded."""
+    folded = 0
+    for _ in range(FOLD_ROUNDS):  # a storm cannot keep one run going: the next run takes the rest
+        async with sessions() as session, session.begin():
+            done = await fold(session)
+        folded += done
+        if done < FOLD_BATCH:
+            break
+    return folded
+
+
+async def _tallies(env: JobEnv) -> int:
+    return await fold_tallies(env.sessions)
+
+
 async def _inbox_pruning(env: JobEnv) -> int:
     return await prune_inbox(env.sessions, env.inbox_days, env.clock())
 
@@ -115,6 +138,7 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("deadlines", timedelta(minutes=10), _deadlines, wakes_outbox=True),
     Job("calls", timedelta(minutes=1), _calls, wakes_outbox=True),
     Job("inbox_pruning", timedelta(hours=6), _inbox_pruning, first_delay=timedelta(minutes=1)),
+    Job("tallies", timedelta(seconds=2), _tallies),
 )}
 
 

@@ -130,10 +130,11 @@ def test_jobs_run_one_now_and_list_shows_last_and_next_runs(tmp_path: Path) -> N
     ran = oasis(tmp_path, "jobs", "run", "deadlines")
     assert ran.returncode == 0 and ran.stdout.strip() == "deadlines: done (0)", ran.stderr
     unknown = oasis(tmp_path, "jobs", "run", "nonsense")
-    assert unknown.returncode != 0 and "the jobs are: review_sweep, deadlines, calls, inbox_pruning" in unknown.stderr
+    assert unknown.returncode != 0
+    assert "the jobs are: review_sweep, deadlines, calls, inbox_pruning, tallies" in unknown.stderr
     listed = oasis(tmp_path, "jobs", "list").stdout.splitlines()
     rows = {line.split()[0]: line for line in listed[1:]}
-    assert set(rows) == {"review_sweep", "deadlines", "calls", "inbox_pruning"}
+    assert set(rows) == {"review_sweep", "deadlines", "calls", "inbox_pruning", "tallies"}
     assert "ok (0)" in rows["deadlines"] and rows["review_sweep"].split()[2:] == ["-", "-", "-"]
 
 
