@@ -1,4 +1,6 @@
-"""Support for proposals. The count is always derived from the votes table, never a hot counter row.
+"""Support for proposals. The count is exact and never a hot counter row: the tallies folded every few
+seconds plus the changes the votes' own statements appended (core/tallies.py), so it costs the same
+however many votes a proposal has.
 
 A vote transaction never locks the proposal: concurrent votes do not queue behind each other. The move to
 `under_review` happens in `start_review_if_due`, a short transaction of its own, run as the follow-up of
@@ -12,15 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import mileage
+from core import mileage, tallies
 from core.citizens import Actor
 from core.clock import utcnow
 from core.errors import InvalidState, NotFound, OasisError
 from core.events import EnteredReview, Supported, publish
-from core.models import Call, Follow, Proposal, Vote
+from core.models import Call, Follow, Proposal, ProposalTally, TallyChange, Vote
 from core.proposals import get_proposal, proposal_status, record_transition
 from core.rules import Rules
 from core.statuses import Status
@@ -44,7 +46,7 @@ class VoteResult:
 
 
 async def count_votes(session: AsyncSession, proposal_id: int) -> int:
-    return int(await session.scalar(select(func.count()).where(Vote.proposal_id == proposal_id)) or 0)
+    return await tallies.votes_of(session, proposal_id)
 
 
 async def vote(session: AsyncSession, actor: Actor, proposal_id: int, rules: Rules) -> VoteResult:
@@ -67,7 +69,7 @@ async def vote_many(
     settled afterwards.
     """
     pids = {pid for _, pid in requests}
-    counted = select(func.count()).where(Vote.proposal_id == Proposal.id).scalar_subquery()
+    counted = tallies.exact_votes(Proposal.id)
     seen = (await session.execute(
         select(Proposal.id, Proposal.status, counted, Call.closes_at).outerjoin(Call, Call.id == Proposal.call_id)
         .where(Proposal.id.in_(pids))
@@ -158,13 +160,14 @@ async def start_review_if_due(session: AsyncSession, proposal_id: int, rules: Ru
 
 
 async def due_for_review(session: AsyncSession, rules: Rules, limit: int = 100) -> list[int]:
-    """Open proposals whose votes already reach the threshold (missed by a crash or a race)."""
+    """Open proposals whose votes already reach the threshold (missed by a crash or a race). Only those
+    whose folded tally reaches it, or with votes not folded yet, can: no vote is counted."""
+    threshold = rules.vote_threshold
+    candidates = union(select(ProposalTally.proposal_id).where(ProposalTally.votes >= threshold),
+                       select(TallyChange.proposal_id)).subquery()
     rows = await session.execute(
-        select(Vote.proposal_id)
-        .join(Proposal, Proposal.id == Vote.proposal_id)
-        .where(Proposal.status == Status.OPEN.value, Proposal.call_id.is_(None))  # a call's wait for it
-        .group_by(Vote.proposal_id)
-        .having(func.count() >= rules.vote_threshold)
-        .limit(limit)
-    )
+        select(Proposal.id).where(Proposal.id.in_(select(candidates.c[0])),
+                                  Proposal.status == Status.OPEN.value, Proposal.call_id.is_(None),  # a call's wait
+                                  tallies.exact_votes(Proposal.id) >= threshold)
+        .order_by(Proposal.id).limit(limit))
     return [int(pid) for (pid,) in rows.all()]
