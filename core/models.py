@@ -375,6 +375,18 @@ class OutboxMessage(Base):
     platform: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    """The dispatcher instance sending it now (`OutboxInstance`); cleared when the attempt ends. A row whose
+    claimer stopped beating is taken over at once rather than at the end of its lease."""
+
+
+class OutboxInstance(Base):
+    """A running outbox dispatcher (one per `oasis run` or `oasis chat`), alive while it beats."""
+
+    __tablename__ = "outbox_instances"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class PostedMessage(Base):

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.db import WROTE_OUTBOX
-from core.models import Follow, Identity, OutboxMessage, PostedMessage
+from core.models import Follow, Identity, OutboxInstance, OutboxMessage, PostedMessage
 from core.upsert import ignoring_insert, insert_ignore
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -162,22 +162,42 @@ def sendable_by(platforms: Collection[str], by_user_id: Collection[str]) -> Colu
     )
 
 
+async def beat(session: AsyncSession, instance: str, now: datetime | None = None) -> None:
+    """This dispatcher is alive: its claims stand."""
+    at = now or utcnow()
+    row = await session.get(OutboxInstance, instance)
+    if row is None:
+        session.add(OutboxInstance(id=instance, started_at=at, heartbeat_at=at))
+    else:
+        row.heartbeat_at = at
+    await session.flush()
+
+
+async def live_instances(session: AsyncSession, now: datetime, dead_after: timedelta) -> list[str]:
+    return list((await session.scalars(select(OutboxInstance.id).where(
+        OutboxInstance.heartbeat_at > now - dead_after))).all())
+
+
 async def claim_due(
     session: AsyncSession, *, limit: int = 100, lease_seconds: float = 60.0, now: datetime | None = None,
-    platforms: Collection[str] | None = None, by_user_id: Collection[str] = (),
+    platforms: Collection[str] | None = None, by_user_id: Collection[str] = (), instance: str | None = None,
+    dead_after: timedelta = timedelta(seconds=15),
 ) -> list[OutboxMessage]:
-    """Take due rows and lease them; a crashed sender's rows come due again when the lease ends.
+    """Take due rows and lease them to `instance`. A row claimed by an instance that stopped beating (it
+    crashed) is due at once; a claim without an instance comes due again when its lease ends.
 
     Direct replies (someone is waiting for them) and room deletes (a hidden message must go before
     anything else is shown) come first, then notices, each in id order. With `platforms`, only rows this
     dispatcher can send (`sendable_by`).
     """
     now = now or utcnow()
+    live = await live_instances(session, now, dead_after)
+    orphaned = and_(OutboxMessage.claimed_by.is_not(None), OutboxMessage.claimed_by.not_in(live))
     rows: list[OutboxMessage] = []
     for replies in (True, False):
         query = (
             select(OutboxMessage)
-            .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now,
+            .where(OutboxMessage.status == PENDING, or_(OutboxMessage.next_attempt_at <= now, orphaned),
                    OutboxMessage.kind.in_(AHEAD) if replies else OutboxMessage.kind.not_in(AHEAD))
             .order_by(OutboxMessage.id)
             .limit(limit - len(rows))
@@ -193,6 +213,7 @@ async def claim_due(
     for row in rows:
         row.attempts += 1
         row.next_attempt_at = lease_until
+        row.claimed_by = instance
     await session.flush()
     return rows
 
@@ -201,19 +222,21 @@ async def mark_sent(session: AsyncSession, message_id: int, platform: str | None
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status=SENT, sent_at=utcnow(), platform=platform, last_error=None)
+        .values(status=SENT, sent_at=utcnow(), platform=platform, last_error=None, claimed_by=None)
     )
 
 
 async def mark_retry(session: AsyncSession, message_id: int, at: datetime, error: str) -> None:
     await session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id).values(next_attempt_at=at, last_error=error)
+        update(OutboxMessage).where(OutboxMessage.id == message_id)
+        .values(next_attempt_at=at, last_error=error, claimed_by=None)
     )
 
 
 async def mark_failed(session: AsyncSession, message_id: int, error: str) -> None:
     await session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id).values(status=FAILED, last_error=error)
+        update(OutboxMessage).where(OutboxMessage.id == message_id)
+        .values(status=FAILED, last_error=error, claimed_by=None)
     )
 
 

@@ -1,12 +1,14 @@
 """The outbox dispatcher: claims due rows, renders them in each reader's language, hands them to senders.
 
-At-least-once: a claimed row is leased; after a crash the lease runs out and it is claimed again
+At-least-once: a claimed row is leased to this instance, which beats in `outbox_instances` while it
+runs; after a crash (five missed beats, `DEAD_AFTER`) another instance, or the restarted process, takes
+its rows over at once; a claim whose instance still beats but hangs comes due when its lease runs out
 (PRODUCT.md §4, §9). Each outcome commits in its own short transaction.
 
 Order: a person's notices, and a channel's messages (a room thread's copies among them), arrive as
 written. A chat's rows go one at a time in id order and a retry postpones the rest with it; a row is held
-back while an earlier row of its citizen or channel is pending (retrying, or leased elsewhere, also by a
-process that died: its lease, `lease_seconds`, runs out first). Replies and room deletes are never held
+back while an earlier row of its citizen or channel is pending (retrying, or being sent elsewhere; a dead
+instance's row is taken over first, in order). Replies and room deletes are never held
 (core/outbox.py AHEAD). PostgreSQL claims take an advisory lock so two instances never split a chat.
 
 When to retry and when to give up is scheduler/retry_policy.py (bounded by time, not by count).
@@ -20,7 +22,9 @@ retried, paced and counted like any notice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -43,6 +47,7 @@ from core.models import OutboxMessage
 from core.outbox import (
     AHEAD,
     PENDING,
+    beat,
     claim_due,
     counts,
     find_message,
@@ -58,6 +63,8 @@ from scheduler.retry_policy import DEFAULT_GIVE_UP, gives_up, maybe_sent, retry_
 
 log = logging.getLogger(__name__)
 
+HEARTBEAT_SECONDS = 3.0
+DEAD_AFTER = timedelta(seconds=15)  # five missed beats: the instance is gone and its claims are taken over
 HOLD_BACK_MAX = timedelta(seconds=2)  # a blocker leased by another instance is usually done by then
 TOAST_RETRY_WAITS = (0.25, 0.5, 1.0, 2.0)  # seconds between tries to keep a lost toast's words
 CLAIM_LOCK_KEY = 0x6F61736973  # arbitrary constant for pg_advisory_xact_lock ("oasis")
@@ -121,6 +128,9 @@ class OutboxDispatcher:
         self._translators: dict[str, Translator] = {}
         self._failures = ThrottledLog(log)
         self.toasts_replaced = 0
+        self.instance = uuid.uuid4().hex
+        """Who this dispatcher is in `outbox_instances`: its claims stand while it beats."""
+        self.dead_after = DEAD_AFTER
 
     def wake(self) -> None:
         """New rows were committed: look now, not at the next idle tick."""
@@ -142,7 +152,27 @@ class OutboxDispatcher:
             self._failures.failure("outbox start-up", error)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Dispatch until `stop` is set; errors are logged and backed off, never fatal."""
+        """Dispatch until `stop` is set; errors are logged and backed off, never fatal. A heartbeat beside
+        it keeps this instance's claims standing, also while a long batch is being sent."""
+        beating = asyncio.create_task(self._heartbeat(stop))
+        try:
+            await self._dispatch(stop)
+        finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
+
+    async def _heartbeat(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                async with self.sessions() as session, session.begin():
+                    await beat(session, self.instance, self.clock())
+            except Exception as error:
+                self._failures.failure("outbox heartbeat", error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)
+
+    async def _dispatch(self, stop: asyncio.Event) -> None:
         failures = 0
         while not stop.is_set():
             try:
@@ -196,8 +226,10 @@ class OutboxDispatcher:
         async with self.sessions() as session, session.begin():
             if session.bind is not None and session.bind.dialect.name == "postgresql":
                 await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
+            await beat(session, self.instance, now)
             rows = await claim_due(session, limit=self.batch, lease_seconds=self.lease_seconds, now=now,
-                                   platforms=list(self.senders), by_user_id=self.by_user_id)
+                                   platforms=list(self.senders), by_user_id=self.by_user_id,
+                                   instance=self.instance, dead_after=self.dead_after)
             held = await self._hold_back(session, rows, now)
             return [Job.of(r) for r in rows if r.id not in held]
 
@@ -237,6 +269,7 @@ class OutboxDispatcher:
                 taken[key] = taken.get(key, 0) + 1
                 continue
             row.attempts -= 1
+            row.claimed_by = None
             held.add(row.id)
         await session.flush()
         return held
@@ -372,7 +405,7 @@ class OutboxDispatcher:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING)
-                .values(next_attempt_at=at, attempts=OutboxMessage.attempts - 1)
+                .values(next_attempt_at=at, attempts=OutboxMessage.attempts - 1, claimed_by=None)
             )
 
     def language_for(self, address: Address) -> str:

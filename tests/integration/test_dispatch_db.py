@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,10 @@ from sqlalchemy import select
 from bots.platforms import MESSAGED_BY_USER_ID
 from core.addresses import Address, resolve_address
 from core.citizens import Actor, ensure_identity, grant_role
+from core.clock import utcnow
 from core.db import Sessions
 from core.models import Citizen, OutboxMessage
-from core.outbox import claim_due, notify
+from core.outbox import beat, claim_due, notify
 from core.proposals import submit
 from core.rules import Rules
 from core.votes import vote
@@ -212,3 +214,23 @@ async def test_a_dispatcher_takes_only_rows_it_can_send_so_chat_and_run_share_a_
     assert await run.run_once() == 1
     assert await statuses(sessions) == ["sent", "sent", "failed"]
     assert [m.chat_id for m in senders["console"].sent] == ["alice"]
+
+
+async def test_a_dead_instances_claims_are_taken_over_before_their_lease_ends(sessions: Sessions) -> None:
+    citizens = await people(sessions, 3)
+    await queue_rows(sessions, citizens, 1)
+    start = utcnow()
+    async with sessions() as session, session.begin():
+        await beat(session, "dead", start)
+        mine = await claim_due(session, lease_seconds=60, now=start, instance="dead")
+    assert len(mine) == 3
+    async with sessions() as session, session.begin():  # it still beats: its claims stand
+        await beat(session, "dead", start + timedelta(seconds=5))
+        await beat(session, "alive", start + timedelta(seconds=10))
+        assert await claim_due(session, now=start + timedelta(seconds=10), instance="alive") == []
+    later = start + timedelta(seconds=25)  # five beats missed, well before the 60-second lease ends
+    async with sessions() as session, session.begin():
+        await beat(session, "alive", later)
+        taken = await claim_due(session, now=later, instance="alive")
+    assert sorted(r.id for r in taken) == sorted(r.id for r in mine)
+    assert {r.claimed_by for r in taken} == {"alive"}

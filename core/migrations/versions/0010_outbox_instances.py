@@ -1,0 +1,32 @@
+"""outbox claims tied to the live process: instances with a heartbeat, rows marked with their claimer
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-29 21:40:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'outbox_instances',
+        sa.Column('id', sa.String(length=40), nullable=False),
+        sa.Column('started_at', sa.DateTime(), nullable=False),
+        sa.Column('heartbeat_at', sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_instances')),
+    )
+    op.add_column('outbox', sa.Column('claimed_by', sa.String(length=40), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column('outbox', 'claimed_by')
+    op.drop_table('outbox_instances')
