@@ -165,12 +165,9 @@ def sendable_by(platforms: Collection[str], by_user_id: Collection[str]) -> Colu
 async def beat(session: AsyncSession, instance: str, now: datetime | None = None) -> None:
     """This dispatcher is alive: its claims stand."""
     at = now or utcnow()
-    row = await session.get(OutboxInstance, instance)
-    if row is None:
-        session.add(OutboxInstance(id=instance, started_at=at, heartbeat_at=at))
-    else:
-        row.heartbeat_at = at
-    await session.flush()
+    # The heartbeat and a claim may beat first at the same moment: insert once, else move the beat.
+    if not await insert_ignore(session, OutboxInstance, id=instance, started_at=at, heartbeat_at=at):
+        await session.execute(update(OutboxInstance).where(OutboxInstance.id == instance).values(heartbeat_at=at))
 
 
 async def live_instances(session: AsyncSession, now: datetime, dead_after: timedelta) -> list[str]:
