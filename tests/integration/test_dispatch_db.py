@@ -234,3 +234,14 @@ async def test_a_dead_instances_claims_are_taken_over_before_their_lease_ends(se
         taken = await claim_due(session, now=later, instance="alive")
     assert sorted(r.id for r in taken) == sorted(r.id for r in mine)
     assert {r.claimed_by for r in taken} == {"alive"}
+
+
+async def test_two_first_beats_of_one_instance_at_once_both_stand(sessions: Sessions) -> None:
+    """The heartbeat task and the first claim may beat at the same moment; neither may fail."""
+    async def one_beat() -> None:
+        async with sessions() as session, session.begin():
+            await beat(session, "fresh", utcnow())
+
+    await asyncio.gather(one_beat(), one_beat())
+    async with sessions() as session, session.begin():
+        await beat(session, "fresh", utcnow())
