@@ -39,6 +39,7 @@ from tests.doubles.slack_requests import SIGNING_SECRET
 from tests.doubles.slack_wire import message_text
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.doubles.telegram_updates import edited_update, message_update
+from tests.e2e.slack_harness import place_recorded
 from tests.integration.factories import citizen, proposal
 
 TOKEN = "123456:ROOM-CRASH"
@@ -148,6 +149,9 @@ async def open_discussion(server: Server) -> tuple[int, str]:
     topic = next(t for t, name in tg.topics[ROOM_CHAT].items() if name == created["name"])
     await slack.wait_for(lambda _m, _p: any(TITLE in message_text(x) for x in slack.in_thread(ROOM_CHANNEL, None)))
     [root] = slack.in_thread(ROOM_CHANNEL, None)
+    # Oasis records each place after the platform answers: written in before that, a message is not ours.
+    await place_recorded(server.db_url, "telegram", str(ROOM_CHAT), str(topic))
+    await place_recorded(server.db_url, "slack", ROOM_CHANNEL, str(root["ts"]))
     return topic, str(root["ts"])
 
 
