@@ -25,7 +25,9 @@ from bots.redaction import Redactor, secrets_of
 from bots.settings import Settings
 from core import mileage, room
 from core.db import INTERACTIVE, LONG, is_sqlite, make_engine, make_sessions, ping
+from core.instances import Instance
 from core.mileage import Mileage
+from core.outbox import INSTANCE
 from core.rules import Rules, parse_days, parse_flood
 from scheduler.dispatch import OutboxDispatcher
 from scheduler.jobs import build_scheduler
@@ -59,10 +61,12 @@ class OasisApp:
         # The conversation waits briefly and fails fast: an unanswered event comes again. On PostgreSQL the
         # outbox and the timed jobs get their own pool with longer limits; SQLite has one writer anyway.
         self.engine = make_engine(s.oasis_database_url, INTERACTIVE)
-        points = {mileage.INFO_KEY: mileage_from(s)}
-        self.sessions = make_sessions(self.engine, after_outbox_commit=self._wake_dispatcher, info=points)
         self.jobs_engine = self.engine if is_sqlite(s.oasis_database_url) else make_engine(
             s.oasis_database_url, LONG, pool_size=5, max_overflow=5)
+        # This process as the outbox knows it: what it holds is taken over at once should it die.
+        self.instance = Instance(self.jobs_engine)
+        points = {mileage.INFO_KEY: mileage_from(s), INSTANCE: self.instance}
+        self.sessions = make_sessions(self.engine, after_outbox_commit=self._wake_dispatcher, info=points)
         jobs_sessions = (self.sessions if self.jobs_engine is self.engine
                          else make_sessions(self.jobs_engine, info=points))
         self.rules = rules_from(s)
@@ -96,7 +100,7 @@ class OasisApp:
             jobs_sessions, self.senders, default_language=s.oasis_default_language,
             public_url=s.oasis_public_url.rstrip("/"), redact=Redactor(secrets_of(s)),
             give_up=timedelta(hours=s.oasis_outbox_give_up_hours), lease_seconds=s.oasis_outbox_lease_seconds,
-            timezone=s.oasis_timezone,
+            timezone=s.oasis_timezone, instance=self.instance,
         )
         if self.telegram is not None:
             self.telegram.receipts = self.dispatcher  # the webhook reports the answers it sent itself
@@ -106,6 +110,7 @@ class OasisApp:
 
     async def start(self) -> None:
         s = self.settings
+        await self.instance.start()  # alive before it claims anything, or stores a reply it holds
         await self.dispatcher.release_held_replies()  # before any event can store new ones
         for surface in self.surfaces:
             await surface.prepare()
@@ -172,6 +177,7 @@ class OasisApp:
                 await asyncio.wait_for(task, timeout=5)
         for surface in self.surfaces:
             await surface.stop()
+        await self.instance.stop()
         await self.engine.dispose()
         if self.jobs_engine is not self.engine:
             await self.jobs_engine.dispose()

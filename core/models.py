@@ -376,12 +376,13 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(40))
-    """The dispatcher instance sending it now (`OutboxInstance`); cleared when the attempt ends. A row whose
-    claimer stopped beating is taken over at once rather than at the end of its lease."""
+    """The process sending it now (core/instances.py), or holding it as a reply its adapter sends; cleared
+    when the attempt ends. A row whose claimer is dead is taken over at once, not at the end of its lease."""
 
 
 class OutboxInstance(Base):
-    """A running outbox dispatcher (one per `oasis run` or `oasis chat`), alive while it beats."""
+    """A running Oasis process on SQLite (`oasis run`, `oasis chat`), alive while it beats. PostgreSQL
+    knows its processes by their advisory locks and keeps no rows here."""
 
     __tablename__ = "outbox_instances"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
