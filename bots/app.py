@@ -29,6 +29,7 @@ from core.instances import Instance
 from core.mileage import Mileage
 from core.outbox import INSTANCE
 from core.rules import Rules, parse_days, parse_flood
+from core.send_slots import SendSlots, StoredDirectChats
 from scheduler.dispatch import OutboxDispatcher
 from scheduler.jobs import build_scheduler
 
@@ -79,12 +80,17 @@ class OasisApp:
                                             webhook_secret=s.telegram_webhook_secret,
                                             room_chat=str(s.telegram_room_chat_id) if s.telegram_room_chat_id
                                             else None,
-                                            group_limit=parse_flood(s.telegram_group_limit)[0])
+                                            group_limit=parse_flood(s.telegram_group_limit)[0],
+                                            # Several processes may send for the bot on PostgreSQL: they
+                                            # share its rate there. SQLite has one sending process.
+                                            shared_rate=None if is_sqlite(s.oasis_database_url)
+                                            else SendSlots(self.jobs_engine))
         self.slack: SlackAdapter | None = None
         if s.slack_bot_token and s.slack_signing_secret:
             self.slack = SlackAdapter(s.slack_bot_token, s.slack_signing_secret, self.handle, api_url=s.slack_api_url,
                                       room_channel=s.slack_room_channel_id or None,
-                                      admin_token=s.slack_admin_user_token or None)
+                                      admin_token=s.slack_admin_user_token or None,
+                                      direct_chats=StoredDirectChats(self.jobs_engine))
         elif s.slack_bot_token or s.slack_signing_secret:
             log.warning("Slack is off: set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable it")
         self.surfaces: list[Surface] = [x for x in (self.telegram, self.slack) if x is not None]

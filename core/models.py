@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -388,6 +389,15 @@ class OutboxInstance(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SendSlot(Base):
+    """The next free send slot of a rate shared by several processes (core/send_slots.py), in seconds
+    since the epoch by the database's clock, so the processes' own clocks do not matter."""
+
+    __tablename__ = "send_slots"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)
 
 
 class PostedMessage(Base):

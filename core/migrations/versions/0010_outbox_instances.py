@@ -1,4 +1,5 @@
-"""outbox claims tied to the live process: instances with a heartbeat, rows marked with their claimer
+"""outbox claims tied to the live process (instances with a heartbeat on SQLite, rows marked with their
+claimer) and send slots shared by every process sending for one bot
 
 Revision ID: 0010
 Revises: 0009
@@ -25,8 +26,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_instances')),
     )
     op.add_column('outbox', sa.Column('claimed_by', sa.String(length=40), nullable=True))
+    op.create_table(
+        'send_slots',
+        sa.Column('key', sa.String(length=100), nullable=False),
+        sa.Column('next_at', sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint('key', name=op.f('pk_send_slots')),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('send_slots')
     op.drop_column('outbox', 'claimed_by')
     op.drop_table('outbox_instances')
