@@ -1,5 +1,6 @@
-"""outbox claims tied to the live process (instances with a heartbeat on SQLite, rows marked with their
-claimer) and send slots shared by every process sending for one bot
+"""outbox claims marked with their live process, and send slots shared by the processes of one bot
+
+SQLite processes beat in outbox_instances; PostgreSQL ones hold an advisory lock (core/instances.py).
 
 Revision ID: 0010
 Revises: 0009
