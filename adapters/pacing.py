@@ -8,10 +8,15 @@ FIFO ordering.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
+
+from bots.ports import SharedRate
+
+log = logging.getLogger(__name__)
 
 
 class Limiter(ABC):
@@ -97,6 +102,50 @@ class SlidingWindow(Limiter):
     def _rested(self, now: float) -> bool:
         self._forget(now)
         return not self._sent
+
+
+class SharedLimiter(Limiter):
+    """An account-wide limit kept together with the other processes sending for the account: each send
+    takes the next slot of a rate they all share (bots.ports.SharedRate, a database row) and waits for it.
+    Should that store fail, this process keeps to the whole limit on its own until it answers again."""
+
+    def __init__(self, shared: SharedRate, key: str, rate: float) -> None:
+        super().__init__()
+        self.shared, self.key, self.gap = shared, key, 1.0 / rate
+        self.alone = per_second(rate)
+        self._holds: set[asyncio.Task[None]] = set()
+
+    async def acquire(self) -> None:
+        try:
+            wait = await self.shared.take(self.key, self.gap)
+        except Exception as error:  # the database is failing: pace alone, better than not at all
+            log.warning("shared send rate %s unavailable (%s): pacing this process alone", self.key, error)
+            await self.alone.acquire()
+            return
+        wait = max(wait, self.paused_until - time.monotonic())
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def pause(self, seconds: float) -> None:
+        super().pause(seconds)
+        hold = asyncio.get_running_loop().create_task(self._hold(seconds))
+        self._holds.add(hold)
+        hold.add_done_callback(self._holds.discard)
+
+    async def _hold(self, seconds: float) -> None:
+        try:
+            await self.shared.hold(self.key, seconds)
+        except Exception as error:
+            log.warning("shared send rate %s: a pause could not be shared (%s)", self.key, error)
+
+    def _delay(self, now: float) -> float:
+        return 0.0
+
+    def _take(self, now: float) -> None:
+        return None
+
+    def _rested(self, now: float) -> bool:
+        return True
 
 
 def per_second(rate: float) -> SlidingWindow:

@@ -25,8 +25,11 @@ from bots.redaction import Redactor, secrets_of
 from bots.settings import Settings
 from core import mileage, room
 from core.db import INTERACTIVE, LONG, is_sqlite, make_engine, make_sessions, ping
+from core.instances import Instance
 from core.mileage import Mileage
+from core.outbox import INSTANCE
 from core.rules import Rules, parse_days, parse_flood
+from core.send_slots import SendSlots, StoredDirectChats
 from scheduler.dispatch import OutboxDispatcher
 from scheduler.jobs import build_scheduler
 
@@ -59,10 +62,12 @@ class OasisApp:
         # The conversation waits briefly and fails fast: an unanswered event comes again. On PostgreSQL the
         # outbox and the timed jobs get their own pool with longer limits; SQLite has one writer anyway.
         self.engine = make_engine(s.oasis_database_url, INTERACTIVE)
-        points = {mileage.INFO_KEY: mileage_from(s)}
-        self.sessions = make_sessions(self.engine, after_outbox_commit=self._wake_dispatcher, info=points)
         self.jobs_engine = self.engine if is_sqlite(s.oasis_database_url) else make_engine(
             s.oasis_database_url, LONG, pool_size=5, max_overflow=5)
+        # This process as the outbox knows it: what it holds is taken over at once should it die.
+        self.instance = Instance(self.jobs_engine)
+        points = {mileage.INFO_KEY: mileage_from(s), INSTANCE: self.instance}
+        self.sessions = make_sessions(self.engine, after_outbox_commit=self._wake_dispatcher, info=points)
         jobs_sessions = (self.sessions if self.jobs_engine is self.engine
                          else make_sessions(self.jobs_engine, info=points))
         self.rules = rules_from(s)
@@ -75,12 +80,17 @@ class OasisApp:
                                             webhook_secret=s.telegram_webhook_secret,
                                             room_chat=str(s.telegram_room_chat_id) if s.telegram_room_chat_id
                                             else None,
-                                            group_limit=parse_flood(s.telegram_group_limit)[0])
+                                            group_limit=parse_flood(s.telegram_group_limit)[0],
+                                            # Several processes may send for the bot on PostgreSQL: they
+                                            # share its rate there. SQLite has one sending process.
+                                            shared_rate=None if is_sqlite(s.oasis_database_url)
+                                            else SendSlots(self.jobs_engine))
         self.slack: SlackAdapter | None = None
         if s.slack_bot_token and s.slack_signing_secret:
             self.slack = SlackAdapter(s.slack_bot_token, s.slack_signing_secret, self.handle, api_url=s.slack_api_url,
                                       room_channel=s.slack_room_channel_id or None,
-                                      admin_token=s.slack_admin_user_token or None)
+                                      admin_token=s.slack_admin_user_token or None,
+                                      direct_chats=StoredDirectChats(self.jobs_engine))
         elif s.slack_bot_token or s.slack_signing_secret:
             log.warning("Slack is off: set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable it")
         self.surfaces: list[Surface] = [x for x in (self.telegram, self.slack) if x is not None]
@@ -98,7 +108,7 @@ class OasisApp:
             jobs_sessions, self.senders, default_language=s.oasis_default_language,
             public_url=s.oasis_public_url.rstrip("/"), redact=Redactor(secrets_of(s)),
             give_up=timedelta(hours=s.oasis_outbox_give_up_hours), lease_seconds=s.oasis_outbox_lease_seconds,
-            timezone=s.oasis_timezone,
+            timezone=s.oasis_timezone, instance=self.instance,
         )
         if self.telegram is not None:
             self.telegram.receipts = self.dispatcher  # the webhook reports the answers it sent itself
@@ -108,6 +118,7 @@ class OasisApp:
 
     async def start(self) -> None:
         s = self.settings
+        await self.instance.start()  # alive before it claims anything, or stores a reply it holds
         await self.dispatcher.release_held_replies()  # before any event can store new ones
         for surface in self.surfaces:
             await surface.prepare()
@@ -174,6 +185,7 @@ class OasisApp:
                 await asyncio.wait_for(task, timeout=5)
         for surface in self.surfaces:
             await surface.stop()
+        await self.instance.stop()
         await self.engine.dispose()
         if self.jobs_engine is not self.engine:
             await self.jobs_engine.dispose()

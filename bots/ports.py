@@ -89,6 +89,28 @@ class RoomSender(Sender, Protocol):
         ...
 
 
+class SharedRate(Protocol):
+    """A send rate shared by every process sending for one account (the bot-wide Telegram limit is the
+    bot's, not the process's): each send takes the next free slot, `gap` seconds after the one before."""
+
+    async def take(self, key: str, gap: float) -> float:
+        """Reserve the next slot for `key`; returns the seconds to wait for it (0 if it is now)."""
+        ...
+
+    async def hold(self, key: str, seconds: float) -> None:
+        """No slot for `key` within the next `seconds` (the platform answered 429 to the whole bot)."""
+        ...
+
+
+class DirectChats(Protocol):
+    """Direct chats a platform made on request (a Slack DM opened by conversations.open, a call with its
+    own rate limit), kept so another process, or this one after a restart, does not ask again."""
+
+    async def known(self, platform: str, user_id: str) -> str | None: ...
+
+    async def remember(self, platform: str, user_id: str, chat_id: str) -> None: ...
+
+
 class InboundHandler(Protocol):
     """The conversation as adapters see it: store the event, apply it once, return direct replies.
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -422,6 +423,28 @@ class OutboxMessage(Base):
     platform: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    """The process sending it now (core/instances.py), or holding it as a reply its adapter sends; cleared
+    when the attempt ends. A row whose claimer is dead is taken over at once, not at the end of its lease."""
+
+
+class OutboxInstance(Base):
+    """A running Oasis process on SQLite (`oasis run`, `oasis chat`), alive while it beats. PostgreSQL
+    knows its processes by their advisory locks and keeps no rows here."""
+
+    __tablename__ = "outbox_instances"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SendSlot(Base):
+    """The next free send slot of a rate shared by several processes (core/send_slots.py), in seconds
+    since the epoch by the database's clock, so the processes' own clocks do not matter."""
+
+    __tablename__ = "send_slots"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)
 
 
 class PostedMessage(Base):

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.db import WROTE_OUTBOX
+from core.instances import DEAD_AFTER, live_instances
 from core.models import Follow, Identity, OutboxMessage, PostedMessage
 from core.upsert import ignoring_insert, insert_ignore
 
@@ -20,6 +21,8 @@ ROOM_DELETE = "room_delete"  # a room copy to delete (scheduler/room_delivery.py
 ROOM_NOTICE = "room_notice"  # the bot's own short note in a room thread, e.g. to someone it may not DM
 AHEAD = (REPLY, ROOM_DELETE)
 """Kinds claimed before all others."""
+INSTANCE = "oasis.instance"
+"""session.info key: this process (core.instances.Instance), the claimer of the replies it writes."""
 
 
 def _mark_written(session: AsyncSession) -> None:
@@ -78,25 +81,30 @@ async def notify_channel(
 
 async def queue_reply(session: AsyncSession, platform: str, chat_id: str, event_key: str, params: dict[str, Any],
                       *, hold_seconds: float, attempts: int = 1) -> int:
-    """A direct reply kept with its event. It counts as claimed once (the adapter sends it first) and
-    comes due for the dispatcher only after `hold_seconds`, should the adapter not report back (so the
-    dispatcher is not woken for it)."""
+    """A direct reply kept with its event. It counts as claimed once (the adapter sends it first), by this
+    process (`INSTANCE` in the session's info), and comes due for the dispatcher only after `hold_seconds`,
+    should the adapter not report back (so the dispatcher is not woken for it) — or at once, anywhere,
+    should this process die meanwhile."""
     now = utcnow()
+    instance = session.info.get(INSTANCE)
     row = OutboxMessage(citizen_id=None, channel_platform=platform, channel_id=chat_id, event_key=event_key,
                         kind=REPLY, params=params, attempts=attempts, created_at=now,
-                        next_attempt_at=now + timedelta(seconds=hold_seconds))
+                        next_attempt_at=now + timedelta(seconds=hold_seconds),
+                        claimed_by=instance.id if instance is not None and hold_seconds > 0 else None)
     session.add(row)
     await session.flush()
     return row.id
 
 
 async def release_held_replies(session: AsyncSession) -> int:
-    """At start-up: replies held for an adapter of a process that is gone (it crashed between storing an
-    event and sending its answer) are due now."""
+    """At start-up: replies held for an adapter without a claimer (written before claims named their
+    process) are due now. A held reply that names its process is due as soon as that process is dead
+    (`claim_due`), and never while it lives: another instance may be answering it this moment."""
     now = utcnow()
     result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.kind == REPLY, OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at > now)
+        .where(OutboxMessage.kind == REPLY, OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at > now,
+               OutboxMessage.claimed_by.is_(None))
         .values(next_attempt_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)
@@ -164,20 +172,27 @@ def sendable_by(platforms: Collection[str], by_user_id: Collection[str]) -> Colu
 
 async def claim_due(
     session: AsyncSession, *, limit: int = 100, lease_seconds: float = 60.0, now: datetime | None = None,
-    platforms: Collection[str] | None = None, by_user_id: Collection[str] = (),
+    platforms: Collection[str] | None = None, by_user_id: Collection[str] = (), instance: str | None = None,
+    dead_after: timedelta = DEAD_AFTER,
 ) -> list[OutboxMessage]:
-    """Take due rows and lease them; a crashed sender's rows come due again when the lease ends.
+    """Take due rows and lease them to `instance`. A row claimed by a process that is not alive (it
+    crashed: core/instances.py) is due at once; a claim without an instance comes due again when its lease
+    ends.
 
     Direct replies (someone is waiting for them) and room deletes (a hidden message must go before
     anything else is shown) come first, then notices, each in id order. With `platforms`, only rows this
     dispatcher can send (`sendable_by`).
     """
     now = now or utcnow()
+    live = await live_instances(session, now, dead_after)
+    if instance is not None and instance not in live:
+        live.append(instance)  # the caller is alive, whatever the table says
+    orphaned = and_(OutboxMessage.claimed_by.is_not(None), OutboxMessage.claimed_by.not_in(live))
     rows: list[OutboxMessage] = []
     for replies in (True, False):
         query = (
             select(OutboxMessage)
-            .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now,
+            .where(OutboxMessage.status == PENDING, or_(OutboxMessage.next_attempt_at <= now, orphaned),
                    OutboxMessage.kind.in_(AHEAD) if replies else OutboxMessage.kind.not_in(AHEAD))
             .order_by(OutboxMessage.id)
             .limit(limit - len(rows))
@@ -193,6 +208,7 @@ async def claim_due(
     for row in rows:
         row.attempts += 1
         row.next_attempt_at = lease_until
+        row.claimed_by = instance
     await session.flush()
     return rows
 
@@ -201,19 +217,21 @@ async def mark_sent(session: AsyncSession, message_id: int, platform: str | None
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status=SENT, sent_at=utcnow(), platform=platform, last_error=None)
+        .values(status=SENT, sent_at=utcnow(), platform=platform, last_error=None, claimed_by=None)
     )
 
 
 async def mark_retry(session: AsyncSession, message_id: int, at: datetime, error: str) -> None:
     await session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id).values(next_attempt_at=at, last_error=error)
+        update(OutboxMessage).where(OutboxMessage.id == message_id)
+        .values(next_attempt_at=at, last_error=error, claimed_by=None)
     )
 
 
 async def mark_failed(session: AsyncSession, message_id: int, error: str) -> None:
     await session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id).values(status=FAILED, last_error=error)
+        update(OutboxMessage).where(OutboxMessage.id == message_id)
+        .values(status=FAILED, last_error=error, claimed_by=None)
     )
 
 

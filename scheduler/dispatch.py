@@ -1,12 +1,15 @@
 """The outbox dispatcher: claims due rows, renders them in each reader's language, hands them to senders.
 
-At-least-once: a claimed row is leased; after a crash the lease runs out and it is claimed again
-(PRODUCT.md §4, §9). Each outcome commits in its own short transaction.
+At-least-once: a claimed row is leased to this process (core/instances.py: on PostgreSQL an advisory lock
+held while it runs, on SQLite a heartbeat); after a crash another instance, or the restarted process,
+takes its rows over as soon as it is known dead (at once on PostgreSQL, `DEAD_AFTER` on SQLite); a claim
+whose process lives but hangs comes due when its lease runs out (PRODUCT.md §4, §9). Each outcome commits
+in its own short transaction.
 
 Order: a person's notices, and a channel's messages (a room thread's copies among them), arrive as
 written. A chat's rows go one at a time in id order and a retry postpones the rest with it; a row is held
-back while an earlier row of its citizen or channel is pending (retrying, or leased elsewhere, also by a
-process that died: its lease, `lease_seconds`, runs out first). Replies and room deletes are never held
+back while an earlier row of its citizen or channel is pending (retrying, or being sent elsewhere; a dead
+instance's row is taken over first, in order). Replies and room deletes are never held
 (core/outbox.py AHEAD). PostgreSQL claims take an advisory lock so two instances never split a chat.
 
 When to retry and when to give up is scheduler/retry_policy.py (bounded by time, not by count).
@@ -20,6 +23,7 @@ retried, paced and counted like any notice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -27,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bots import replies
 from bots.i18n import Translator, normalize_language
@@ -39,6 +43,7 @@ from bots.ports import Sender
 from core.addresses import Address, resolve_addresses
 from core.clock import utcnow
 from core.db import Sessions, is_database_failure
+from core.instances import BEAT, DEAD_AFTER, Instance, beat
 from core.models import OutboxMessage
 from core.outbox import (
     AHEAD,
@@ -105,6 +110,7 @@ class OutboxDispatcher:
         redact: Callable[[str], str] = str,
         messaged_by_user_id: Collection[str] = MESSAGED_BY_USER_ID,
         timezone: str = "Asia/Seoul",
+        instance: Instance | None = None,
     ) -> None:
         # The live mapping, not a copy: a surface added later (`oasis chat`'s console) is served too.
         self.sessions, self.senders, self.public_url = sessions, senders, public_url
@@ -121,6 +127,20 @@ class OutboxDispatcher:
         self._translators: dict[str, Translator] = {}
         self._failures = ThrottledLog(log)
         self.toasts_replaced = 0
+        self._owns_instance = instance is None  # else whoever made it starts and stops it
+        if instance is None:
+            bind = sessions.kw.get("bind")
+            if not isinstance(bind, AsyncEngine):
+                raise ValueError("the dispatcher needs an Instance, or sessions bound to an engine to make one")
+            instance = Instance(bind, clock=clock)
+        self.instance = instance
+        """This process: its claims stand while it is alive (core/instances.py)."""
+        self.dead_after = DEAD_AFTER
+
+    async def close(self) -> None:
+        """Let go of the instance this dispatcher made for itself (`run` does so when it ends)."""
+        if self._owns_instance:
+            await self.instance.stop()
 
     def wake(self) -> None:
         """New rows were committed: look now, not at the next idle tick."""
@@ -142,7 +162,27 @@ class OutboxDispatcher:
             self._failures.failure("outbox start-up", error)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Dispatch until `stop` is set; errors are logged and backed off, never fatal."""
+        """Dispatch until `stop` is set; errors are logged and backed off, never fatal. Keeping this process
+        alive runs beside it, so its claims stand also while a long batch is being sent."""
+        beating = asyncio.create_task(self._keep_alive(stop))
+        try:
+            await self._dispatch(stop)
+        finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
+            await self.close()
+
+    async def _keep_alive(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.instance.keep_alive()
+            except Exception as error:
+                self._failures.failure("outbox instance liveness", error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), BEAT)
+
+    async def _dispatch(self, stop: asyncio.Event) -> None:
         failures = 0
         while not stop.is_set():
             try:
@@ -192,12 +232,17 @@ class OutboxDispatcher:
         return len(jobs)
 
     async def _claim(self) -> list[Job]:
+        if not self.instance.alive:  # claims made now would look orphaned to the others at once
+            await self.instance.start()
         now = self.clock()
         async with self.sessions() as session, session.begin():
             if session.bind is not None and session.bind.dialect.name == "postgresql":
                 await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
+            else:  # SQLite: a claim is a beat too, so a process that claims is never taken for dead
+                await beat(session, self.instance.id, now)
             rows = await claim_due(session, limit=self.batch, lease_seconds=self.lease_seconds, now=now,
-                                   platforms=list(self.senders), by_user_id=self.by_user_id)
+                                   platforms=list(self.senders), by_user_id=self.by_user_id,
+                                   instance=self.instance.id, dead_after=self.dead_after)
             held = await self._hold_back(session, rows, now)
             return [Job.of(r) for r in rows if r.id not in held]
 
@@ -237,6 +282,7 @@ class OutboxDispatcher:
                 taken[key] = taken.get(key, 0) + 1
                 continue
             row.attempts -= 1
+            row.claimed_by = None
             held.add(row.id)
         await session.flush()
         return held
@@ -372,7 +418,7 @@ class OutboxDispatcher:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING)
-                .values(next_attempt_at=at, attempts=OutboxMessage.attempts - 1)
+                .values(next_attempt_at=at, attempts=OutboxMessage.attempts - 1, claimed_by=None)
             )
 
     def language_for(self, address: Address) -> str:

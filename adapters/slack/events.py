@@ -51,7 +51,7 @@ from adapters.slack.replies import Replies
 from adapters.slack.sender import SlackSender
 from bots.log_throttle import ThrottledLog
 from bots.neutral import Inbound, Message, RefuseForm, Reply, Span
-from bots.ports import InboundHandler, Route
+from bots.ports import DirectChats, InboundHandler, Route
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +86,11 @@ class SlackAdapter:
     def __init__(self, token: str, signing_secret: str, handler: InboundHandler, *,
                  api_url: str = DEFAULT_API_URL, command: str = SLASH_COMMAND, ack_budget: float = ACK_BUDGET,
                  drain_timeout: float = 5.0, room_channel: str | None = None,
-                 admin_token: str | None = None) -> None:
+                 admin_token: str | None = None, direct_chats: DirectChats | None = None) -> None:
         self.client = make_client(token, api_url)
         self.admin = make_client(admin_token, api_url) if admin_token else None
         self.room_chat = room_channel
-        self.people = People(self.client)
+        self.people = People(self.client, store=direct_chats)
         self.sender = SlackSender(self.client, self.people, admin=self.admin)
         self.bot_user: str | None = None
         """The bot's own user id (auth.test): a message by it is one of our posts coming back."""

@@ -2,7 +2,9 @@
 
 Both need a Web API call (users.info, conversations.open) that would otherwise be repeated on every
 event and every notice. Entries expire after an hour so a changed locale or name is picked up; the
-cache is bounded so memory follows active users only.
+cache is bounded so memory follows active users only. DM channels are also stored (bots.ports.DirectChats,
+on the person's identity): conversations.open is limited to about 50 a minute, so a restart, or another
+instance, must not open again the hundreds a fan-out needs.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.neutral import Who
+from bots.ports import DirectChats
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +63,10 @@ def _who(user_id: str, user: dict[str, Any], fallback_name: str) -> Who:
 class People:
     """users.info and conversations.open behind caches; safe to share between the sender and the events."""
 
-    def __init__(self, client: AsyncWebClient, *, ttl: float = 3600.0, size: int = 10_000) -> None:
+    def __init__(self, client: AsyncWebClient, *, ttl: float = 3600.0, size: int = 10_000,
+                 store: DirectChats | None = None) -> None:
         self.client = client
+        self.store = store
         self._who: TtlCache[Who] = TtlCache(ttl, size)
         self._dms: TtlCache[str] = TtlCache(ttl * 24, size)
 
@@ -81,13 +86,28 @@ class People:
 
     async def dm_channel(self, user_id: str) -> str:
         """The id of the bot's DM with this user, opening it if needed; raises SlackApiError."""
-        known = self._dms.get(user_id)
+        known = self._dms.get(user_id) or await self._stored(user_id)
         if known is not None:
+            self._dms.put(user_id, known)
             return known
         response = await self.client.conversations_open(users=user_id)
         channel = str((response.get("channel") or {})["id"])
         self._dms.put(user_id, channel)
+        if self.store is not None:
+            try:
+                await self.store.remember(PLATFORM, user_id, channel)
+            except Exception as error:  # kept in memory still; only another process would open it again
+                log.warning("could not store the DM channel of %s: %r", user_id, error)
         return channel
+
+    async def _stored(self, user_id: str) -> str | None:
+        if self.store is None:
+            return None
+        try:
+            return await self.store.known(PLATFORM, user_id)
+        except Exception as error:  # the database is failing: ask Slack rather than not send
+            log.warning("could not read the DM channel of %s: %r", user_id, error)
+            return None
 
     async def channel_for(self, chat_id: str) -> str:
         """Where to post for a chat id: a user id means their DM with the bot; anything else is a channel."""

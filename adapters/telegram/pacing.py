@@ -27,10 +27,12 @@ class ChatPacer:
         private_burst: int = 3,
         group_limit: tuple[int, float] = (20, 60.0),
         flood_window: float = 1.0,
+        bot_wide: Limiter | None = None,
     ) -> None:
         if max_per_second <= 0:
             raise ValueError("max_per_second must be positive")
-        self.bot_wide: Limiter = per_second(max_per_second)
+        self.bot_wide: Limiter = bot_wide or per_second(max_per_second)
+        """`bot_wide`: shared with the other processes of this bot (adapters.pacing.SharedLimiter)."""
         self._private = (private_rate, private_burst)
         self._group_limit = group_limit
         """(messages, seconds) per group: Telegram's ~20 a minute, shared by all topics of a forum."""

@@ -13,13 +13,16 @@ from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.error import TelegramError
+from telegram.error import Conflict, TelegramError
 
 from adapters.telegram.webhook import TelegramWebhook
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")  # edits: the dialogue room
+TWO_POLLERS = ("another process is polling this bot (Telegram answered getUpdates with 409 Conflict): two "
+               "long pollers take each other's updates and a poller's start removes the webhook. Run one "
+               "`oasis run` with long polling, or every instance in webhook mode (TELEGRAM_WEBHOOK_URL)")
 
 
 async def run_polling(
@@ -49,6 +52,10 @@ async def run_polling(
                 bot.get_updates(offset=offset, timeout=poll_timeout, allowed_updates=list(allowed_updates)),
                 stop,
             )
+        except Conflict:
+            log.error(TWO_POLLERS)
+            await backoff.wait(stop)
+            continue
         except TelegramError as exc:
             log.warning("getUpdates failed: %r", exc)
             await backoff.wait(stop)

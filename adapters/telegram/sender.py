@@ -23,6 +23,7 @@ from telegram import Message as TelegramMessage
 from telegram import error as tg
 from telegram.constants import ParseMode
 
+from adapters.pacing import SharedLimiter
 from adapters.telegram.markup import keyboard, split_for_telegram, to_html
 from adapters.telegram.pacing import ChatPacer
 from bots.neutral import Message, signed_text
@@ -33,6 +34,7 @@ from bots.ports import (
     PermanentError,
     PlaceGone,
     RetryAfter,
+    SharedRate,
     TransientError,
 )
 
@@ -43,6 +45,11 @@ TROUBLE_SECONDS = 60.0  # after a 429, a 5xx or a timeout from the Bot API, how 
 T = TypeVar("T")
 
 
+def bot_id(token: str) -> str:
+    """The bot's numeric id, the part of its token before the colon (the rest is the secret)."""
+    return token.split(":", 1)[0]
+
+
 class TelegramSender:
     """The outbox's `Sender` for Telegram: paces per chat and bot-wide, maps errors to neutral ones."""
 
@@ -50,10 +57,13 @@ class TelegramSender:
     replies_natively = True  # reply_parameters
 
     def __init__(self, bot: Bot, max_per_second: float, *, link_previews: bool = False,
-                 group_limit: tuple[int, float] = (20, 60.0)) -> None:
+                 group_limit: tuple[int, float] = (20, 60.0), shared_rate: SharedRate | None = None) -> None:
         self._bot = bot
         self._link_previews = link_previews
-        self.pacer = ChatPacer(max_per_second, group_limit=group_limit)
+        # The limit is the bot's: with several processes sending for it, they share it (bots.ports.SharedRate).
+        bot_wide = (SharedLimiter(shared_rate, f"telegram:{bot_id(bot.token)}", max_per_second)
+                    if shared_rate is not None else None)
+        self.pacer = ChatPacer(max_per_second, group_limit=group_limit, bot_wide=bot_wide)
         self._trouble_at = -math.inf
 
     def saw_trouble(self) -> None:

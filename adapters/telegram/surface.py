@@ -13,7 +13,7 @@ from adapters.telegram.polling import run_polling
 from adapters.telegram.sender import TelegramSender, chat_ref
 from adapters.telegram.setup import make_bot, start_webhook_mode
 from adapters.telegram.webhook import WEBHOOK_PATH, TelegramWebhook
-from bots.ports import InboundHandler, ReplyReceipts, Route
+from bots.ports import InboundHandler, ReplyReceipts, Route, SharedRate
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +24,12 @@ class TelegramSurface:
 
     def __init__(self, token: str, api_base_url: str, handler: InboundHandler, *, max_per_second: float,
                  webhook_url: str | None = None, webhook_secret: str | None = None,
-                 room_chat: str | None = None, group_limit: tuple[int, float] = (20, 60.0)) -> None:
+                 room_chat: str | None = None, group_limit: tuple[int, float] = (20, 60.0),
+                 shared_rate: SharedRate | None = None) -> None:
         if webhook_url and not webhook_secret:
             raise SystemExit("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set")
         self.bot = make_bot(token, api_base_url)
-        self.sender = TelegramSender(self.bot, max_per_second, group_limit=group_limit)
+        self.sender = TelegramSender(self.bot, max_per_second, group_limit=group_limit, shared_rate=shared_rate)
         self.room_chat = room_chat
         self.receipts: ReplyReceipts | None = None
         """Where the webhook reports the replies it sent; set by the root once the outbox exists."""

@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
 from tests.doubles.local_server import LocalServer
+from tests.doubles.rate_limit import Bucket
 from tests.doubles.slack_wire import (
     ApiError,
     Refused,
@@ -56,6 +58,10 @@ class SlackApiDouble:
         self.deleted_by_admin: list[tuple[str, str]] = []
         self.held: list[dict[str, Any]] = []
         """Calls waiting at a `hold` gate, in arrival order."""
+        self.limits: dict[str, tuple[float, float]] = {}
+        """method → (calls a second, burst) before Slack answers 429; chat.postMessage's is per channel."""
+        self.over_limit: Counter[str] = Counter()
+        self._buckets: dict[tuple[str, str], Bucket] = {}
         self._bot_posts: set[tuple[str, str]] = set()  # every message the bot ever posted, deleted or not
         self._caller = "bot"
         self._failures: dict[str, list[ApiError]] = {}
@@ -170,6 +176,7 @@ class SlackApiDouble:
             queue = self._failures.get(method)
             if queue:
                 raise queue.pop(0)
+            self._check_limit(method, params)
             api = getattr(self, "_api_" + method.replace(".", "_"), None)
             if api is None:
                 raise ApiError("unknown_method", 404)
@@ -182,6 +189,16 @@ class SlackApiDouble:
         finally:
             self._poke()
         return web.json_response(result, headers={"X-OAuth-Scopes": ",".join(sorted(self.scopes))})
+
+    def _check_limit(self, method: str, params: dict[str, Any]) -> None:
+        if method not in self.limits:
+            return
+        key = (method, str(params.get("channel", "")) if method == "chat.postMessage" else "")
+        bucket = self._buckets.setdefault(key, Bucket(*self.limits[method]))
+        wait = bucket.take()
+        if wait is not None:
+            self.over_limit[method] += 1
+            raise ApiError("ratelimited", 429, wait)
 
     def _poke(self) -> None:
         """Wake everything waiting in `wait_for` so it looks at the calls again."""

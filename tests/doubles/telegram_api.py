@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.doubles.local_server import LocalServer
+from tests.doubles.rate_limit import Bucket
 from tests.doubles.telegram_updates import BOT_USER, bot_message, chat_dict, user_dict
 
 Call = tuple[str, dict[str, Any]]
@@ -51,8 +52,12 @@ class ApiError(Exception):
 class TelegramApiDouble:
     """Usage: `async with TelegramApiDouble() as api: Bot(token, base_url=api.base_url)`."""
 
-    def __init__(self, *, latency: float = 0.0, group_limit: tuple[int, float] | None = None) -> None:
+    def __init__(self, *, latency: float = 0.0, group_limit: tuple[int, float] | None = None,
+                 bot_limit: tuple[float, float] | None = None) -> None:
         self.latency = latency
+        self.bot_limit = Bucket(*bot_limit) if bot_limit else None
+        """(messages a second, burst) for the whole bot before answering 429, like Telegram's ~30 a second."""
+        self.over_bot_limit = 0
         self.group_limit = group_limit
         """(messages, seconds) a group takes before answering 429, like Telegram's ~20 a minute."""
         self.group_sends: dict[Any, list[float]] = {}
@@ -209,6 +214,11 @@ class TelegramApiDouble:
         return True
 
     def _check_group_limit(self, method: str, params: dict[str, Any]) -> None:
+        if self.bot_limit is not None and method in _GROUP_COUNTED:
+            wait = self.bot_limit.take()
+            if wait is not None:
+                self.over_bot_limit += 1
+                raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
         chat = params.get("chat_id")
         if self.group_limit is None or method not in _GROUP_COUNTED or not isinstance(chat, int) or chat > 0:
             return

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from bots.app import OasisApp
 from bots.settings import Settings
 from core.citizens import grant_role
 from core.db import make_engine, make_sessions
 from core.migrate import upgrade
+from core.models import RoomPlace
 from tests.doubles import slack_requests as rq
 from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.slack_requests import SIGNING_SECRET, SlackPoster, SlackRequest
@@ -103,6 +105,19 @@ async def scalar(db_url: str, query: Any) -> Any:
         value = await session.scalar(query)
     await engine.dispose()
     return value
+
+
+async def place_recorded(db_url: str, platform: str, chat_id: str, place_ref: str, wait: float = 15) -> None:
+    """Waits until Oasis has recorded a room thread's topic or root (`room_places`). The platform shows it
+    a moment before: the dispatcher records it after the API answers, so a message written in it sooner is
+    in a place Oasis does not know yet, and is ignored as any other group chat's would be."""
+    deadline = asyncio.get_running_loop().time() + wait
+    query = select(func.count()).select_from(RoomPlace).where(
+        RoomPlace.platform == platform, RoomPlace.chat_id == chat_id, RoomPlace.place_ref == place_ref)
+    while not await scalar(db_url, query):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"Oasis did not record {platform} place {place_ref} in {chat_id} within {wait}s")
+        await asyncio.sleep(0.02)
 
 
 async def propose_via_modal(w: World, api: SlackApiDouble, user: str, title: str) -> None:

@@ -26,6 +26,7 @@ from tests.e2e.slack_harness import (
     dm,
     message,
     opened_view,
+    place_recorded,
     propose_via_modal,
     running,
     scalar,
@@ -52,9 +53,12 @@ async def telegram_says(w: World, text: str, *, user: int = TG_PERSON, chat: int
     return message_id
 
 
-async def topic_of(tg: TelegramApiDouble, title_start: str) -> int:
+async def topic_of(tg: TelegramApiDouble, title_start: str, db_url: str) -> int:
+    """The forum topic the bot opened, once Oasis has recorded it (so a message written in it is ours)."""
     await tg.wait_for(lambda m, p: m == "createForumTopic" and str(p.get("name", "")).startswith(title_start))
-    return next(t for t, name in tg.topics[ROOM_CHAT].items() if name.startswith(title_start))
+    topic = next(t for t, name in tg.topics[ROOM_CHAT].items() if name.startswith(title_start))
+    await place_recorded(db_url, "telegram", str(ROOM_CHAT), str(topic))
+    return topic
 
 
 async def in_topic(tg: TelegramApiDouble, thread: int | None, needle: str) -> str:
@@ -68,9 +72,11 @@ async def in_topic(tg: TelegramApiDouble, thread: int | None, needle: str) -> st
     return str(found["text"])
 
 
-async def slack_root(slack: SlackApiDouble, title_start: str) -> str:
+async def slack_root(slack: SlackApiDouble, title_start: str, db_url: str) -> str:
+    """The thread's root message the bot posted, once Oasis has recorded it."""
     root = await message(slack, ROOM_CHANNEL, title_start)
     assert root.get("thread_ts") is None
+    await place_recorded(db_url, "slack", ROOM_CHANNEL, str(root["ts"]))
     return str(root["ts"])
 
 
@@ -80,11 +86,11 @@ async def test_a_comment_from_a_private_chat_opens_the_discussion_on_both_surfac
         async with running(db_url, slack, tg, **room_settings()) as w:
             await propose_via_modal(w, slack, AUTHOR, "Night buses")
             await telegram_says(w, "/comment 1 Yes, <b>please</b> @all & thanks")
-            topic = await topic_of(tg, "#1 Night buses")
+            topic = await topic_of(tg, "#1 Night buses", db_url)
             shown = await in_topic(tg, topic, "please")
             assert html_to_plain(shown) == "Jisoo (Telegram): Yes, <b>please</b> @\u2060all & thanks"
             assert shown.startswith("<b>Jisoo</b>")
-            root = await slack_root(slack, "#1 Night buses")
+            root = await slack_root(slack, "#1 Night buses", db_url)
             reply = await message(slack, ROOM_CHANNEL, "please")
             assert reply["thread_ts"] == root
             assert "Yes, <b>please</b> @\u2060all & thanks" in message_text(reply["params"])
@@ -102,8 +108,8 @@ async def test_a_slack_thread_post_reaches_the_telegram_topic_once(sessions, db_
         async with running(db_url, slack, tg, **room_settings()) as w:
             await propose_via_modal(w, slack, AUTHOR, "Shade trees")
             await telegram_says(w, "/room 1")
-            root = await slack_root(slack, "#1 Shade trees")
-            topic = await topic_of(tg, "#1 Shade trees")
+            root = await slack_root(slack, "#1 Shade trees", db_url)
+            topic = await topic_of(tg, "#1 Shade trees", db_url)
             # Slack sends typed markup escaped and a typed @here as <!here>: the first shows literally, the
             # second as a mention that pings nobody.
             text = "More shade &lt;!here&gt; <!here> *now* &amp;"
@@ -128,8 +134,8 @@ async def test_a_telegram_topic_post_becomes_one_slack_thread_reply_in_order(ses
         async with running(db_url, slack, tg, **room_settings()) as w:
             await propose_via_modal(w, slack, AUTHOR, "Bike lanes")
             await telegram_says(w, "/room 1")
-            root = await slack_root(slack, "#1 Bike lanes")
-            topic = await topic_of(tg, "#1 Bike lanes")
+            root = await slack_root(slack, "#1 Bike lanes", db_url)
+            topic = await topic_of(tg, "#1 Bike lanes", db_url)
             first = await telegram_says(w, "first", chat=ROOM_CHAT, thread=topic)
             await telegram_says(w, "second, answering the first", chat=ROOM_CHAT, thread=topic, reply_to=first)
             await telegram_says(w, "third", chat=ROOM_CHAT, thread=topic)
@@ -163,7 +169,8 @@ async def opened(w: World, slack: SlackApiDouble, tg: TelegramApiDouble, title: 
     """A proposal with its discussion opened on both surfaces: (Slack root ts, Telegram topic)."""
     await propose_via_modal(w, slack, AUTHOR, title)
     await telegram_says(w, "/room 1")
-    return await slack_root(slack, f"#1 {title}"), await topic_of(tg, f"#1 {title}")
+    db_url = w.app.settings.oasis_database_url
+    return await slack_root(slack, f"#1 {title}", db_url), await topic_of(tg, f"#1 {title}", db_url)
 
 
 async def test_edits_reach_the_other_copy_once_and_an_unfurl_is_no_edit(sessions, db_url: str) -> None:

@@ -23,7 +23,7 @@ from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.slack_wire import message_text
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.doubles.telegram_updates import BOT_USER, html_to_plain, message_update
-from tests.e2e.slack_harness import AUTHOR, World, message, propose_via_modal, running, scalar
+from tests.e2e.slack_harness import AUTHOR, World, message, place_recorded, propose_via_modal, running, scalar
 
 ROOM_CHAT, ROOM_CHANNEL = -1001234567890, "CROOM"
 JISOO, MINHO, MODERATOR = 100, 200, 900  # Telegram people
@@ -71,6 +71,9 @@ async def opened(w: World, slack: SlackApiDouble, tg: TelegramApiDouble, title: 
     await tg.wait_for(lambda m, p: m == "createForumTopic" and str(p.get("name", "")).startswith(f"#1 {title}"))
     topic = next(t for t, name in tg.topics[ROOM_CHAT].items() if name.startswith(f"#1 {title}"))
     root = await message(slack, ROOM_CHANNEL, f"#1 {title}")
+    db_url = w.app.settings.oasis_database_url  # what is written there is ours once Oasis recorded it
+    await place_recorded(db_url, "telegram", str(ROOM_CHAT), str(topic))
+    await place_recorded(db_url, "slack", ROOM_CHANNEL, str(root["ts"]))
     return str(root["ts"]), topic
 
 

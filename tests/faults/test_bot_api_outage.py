@@ -77,6 +77,7 @@ async def test_minutes_of_500s_lose_no_notice(sessions: Sessions) -> None:
             api.outage(None)
             clock.advance(300)
             await until_settled(dispatcher, clock, sessions, 300)
+            await dispatcher.close()
     assert await statuses(sessions) == {"sent": PEOPLE}
     assert dispatcher.failed == 0 and dispatcher.retried >= PEOPLE
     assert all(len(api.sent_to(5000 + n)) == 1 for n in range(PEOPLE))
@@ -92,6 +93,7 @@ async def test_a_slow_api_within_the_read_timeout_sends_each_notice_once(session
             dispatcher = OutboxDispatcher(sessions, {"telegram": TelegramSender(bot, 1000)}, default_language="en",
                                           public_url="https://oasis.test", clock=clock)
             await until_settled(dispatcher, clock, sessions, 1)
+            await dispatcher.close()
     for n in range(PEOPLE):
         assert len(api.sent_to(5000 + n)) == 1
     assert dispatcher.maybe_sent == 0
@@ -116,5 +118,6 @@ async def test_a_send_past_the_read_timeout_is_counted_maybe_sent_and_retried_on
             api.latency = 0.0
             clock.advance(MAYBE_SENT_PAUSE.total_seconds() + 1)
             await until_settled(dispatcher, clock, sessions, 1)
+            await dispatcher.close()
             await asyncio.sleep(0.6)  # let the double finish the slow first attempts
     assert await statuses(sessions) == {"sent": PEOPLE}

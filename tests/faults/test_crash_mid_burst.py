@@ -33,12 +33,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def start(db_url: str, api: TelegramApiDouble, port: int, log: Any) -> asyncio.subprocess.Process:
+async def start(db_url: str, api: TelegramApiDouble, port: int, log: Any, *,
+                rate: float = 100) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OASIS_", "TELEGRAM_", "SLACK_"))}
     env.update(OASIS_DATABASE_URL=db_url, OASIS_PORT=str(port), OASIS_DEFAULT_LANGUAGE="en",
                TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.base_url,
                TELEGRAM_WEBHOOK_URL="https://oasis.test/telegram/webhook", TELEGRAM_WEBHOOK_SECRET=SECRET,
-               TELEGRAM_MAX_MESSAGES_PER_SECOND="100")
+               TELEGRAM_MAX_MESSAGES_PER_SECOND=str(rate))
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bots.cli", "run", env=env, stdout=log,
                                                 stderr=log)
     async with aiohttp.ClientSession() as http:

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bots.platforms import MESSAGED_BY_USER_ID
 from core.addresses import Address, resolve_address
 from core.citizens import Actor, ensure_identity, grant_role
+from core.clock import utcnow
 from core.db import Sessions
+from core.instances import DEAD_AFTER, Instance, beat
 from core.models import Citizen, OutboxMessage
-from core.outbox import claim_due, notify
+from core.outbox import INSTANCE, claim_due, notify, queue_reply
 from core.proposals import submit
 from core.rules import Rules
 from core.votes import vote
@@ -72,6 +76,7 @@ async def test_dispatcher_happy_path(sessions: Sessions) -> None:
     assert await statuses(sessions) == ["sent"] * 6
     assert sender.numbers("1000") == ["#1", "#2"]
     assert await d.pending_counts() == {"sent": 6}
+    await d.close()
 
 
 async def test_review_sweep_moves_and_notifies(sessions: Sessions) -> None:
@@ -92,6 +97,7 @@ async def test_review_sweep_moves_and_notifies(sessions: Sessions) -> None:
     assert f"#{proposal.id} Shade <b>stops</b> is now under review." in to_author
     (to_official,) = sender.texts("900")
     assert "Transport Policy Division" in to_official and f"#{proposal.id}" in to_official
+    await d.close()
 
 
 async def test_scheduler_sweeps_at_start_and_wakes_the_dispatcher(sessions: Sessions) -> None:
@@ -160,7 +166,10 @@ async def test_two_dispatchers_share_the_outbox_in_order(pg_sessions: Sessions) 
             if not await d.run_once():
                 await asyncio.sleep(0.05)
 
-    await asyncio.wait_for(asyncio.gather(drain(make()), drain(make())), 60)
+    both = [make(), make()]
+    await asyncio.wait_for(asyncio.gather(*map(drain, both)), 60)
+    for d in both:
+        await d.close()
     assert await statuses(pg_sessions) == ["sent"] * 48
     assert len(sender.sent) == 48 and sender.max_in_flight_per_chat == 1
     for n in range(8):
@@ -212,3 +221,76 @@ async def test_a_dispatcher_takes_only_rows_it_can_send_so_chat_and_run_share_a_
     assert await run.run_once() == 1
     assert await statuses(sessions) == ["sent", "sent", "failed"]
     assert [m.chat_id for m in senders["console"].sent] == ["alice"]
+    await run.close()
+
+
+def engine_of(sessions: Sessions) -> AsyncEngine:
+    bind = sessions.kw["bind"]
+    assert isinstance(bind, AsyncEngine)
+    return bind
+
+
+async def test_a_dead_processes_claims_are_taken_over_before_their_lease_ends(sessions: Sessions) -> None:
+    """PostgreSQL knows a process is gone when its lock's connection ends (as a kill -9 ends it); SQLite
+    when its beats stop for DEAD_AFTER. Either way long before the 60-second lease runs out."""
+    citizens = await people(sessions, 3)
+    await queue_rows(sessions, citizens, 1)
+    start = utcnow()
+    now = [start]
+    dead, alive = (Instance(engine_of(sessions), clock=lambda: now[0]) for _ in range(2))
+    await dead.start()
+    await alive.start()
+    try:
+        async with sessions() as session, session.begin():
+            mine = await claim_due(session, lease_seconds=60, now=start, instance=dead.id)
+        assert len(mine) == 3
+        now[0] = start + timedelta(seconds=1)
+        await dead.keep_alive()
+        await alive.keep_alive()
+        async with sessions() as session, session.begin():  # it lives: its claims stand
+            assert await claim_due(session, now=now[0], instance=alive.id) == []
+        if dead.postgres:
+            await dead.stop()  # its connection ends, as when the process is killed
+        else:
+            now[0] = start + DEAD_AFTER + timedelta(seconds=1)  # no beat since: killed
+            await alive.keep_alive()
+        async with sessions() as session, session.begin():
+            taken = await claim_due(session, now=now[0], instance=alive.id)
+        assert sorted(r.id for r in taken) == sorted(r.id for r in mine)
+        assert {r.claimed_by for r in taken} == {alive.id}
+    finally:
+        await dead.stop()
+        await alive.stop()
+
+
+async def test_a_held_reply_of_a_live_process_is_not_released_by_another_starting(sessions: Sessions) -> None:
+    """Two instances: one starting must not send the answers the other is sending this moment; once that
+    other is gone, they are anyone's at once (not after their 30-second hold)."""
+    sender = FakeSender()
+    first = Instance(engine_of(sessions))
+    await first.start()
+    try:
+        async with sessions() as session, session.begin():
+            session.info[INSTANCE] = first
+            await queue_reply(session, "telegram", "1000", "reply:0:e1", {"spans": [["hi", None, None]]},
+                              hold_seconds=30)
+        second = OutboxDispatcher(sessions, {"telegram": sender}, default_language="en", public_url=URL)
+        await second.release_held_replies()
+        assert await second.run_once() == 0
+        await first.stop()
+        assert await second.run_once() == 1
+        assert [m.chat_id for m in sender.sent] == ["1000"]
+        await second.close()
+    finally:
+        await first.stop()
+
+
+async def test_two_first_beats_of_one_instance_at_once_both_stand(sessions: Sessions) -> None:
+    """The heartbeat task and the first claim may beat at the same moment (SQLite); neither may fail."""
+    async def one_beat() -> None:
+        async with sessions() as session, session.begin():
+            await beat(session, "fresh", utcnow())
+
+    await asyncio.gather(one_beat(), one_beat())
+    async with sessions() as session, session.begin():
+        await beat(session, "fresh", utcnow())

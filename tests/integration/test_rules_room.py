@@ -134,6 +134,7 @@ async def test_followers_get_one_digest_an_hour_counting_what_others_said(sessio
     assert await dispatcher.run_once() == 2
     assert "3 new messages in the discussion of #1" in " ".join(sender.texts(author.user_id))  # not its own
     assert "3 new messages in the discussion of #1" in " ".join(sender.texts(mina.user_id))
+    await dispatcher.close()
 
 
 async def test_a_hide_is_claimed_before_the_sends_queued_ahead_of_it(sessions: Sessions) -> None:

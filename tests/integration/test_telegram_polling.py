@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import pytest
 from telegram import Bot
 
-from adapters.telegram.polling import run_polling
+from adapters.telegram.polling import TWO_POLLERS, run_polling
 from adapters.telegram.setup import make_bot, start_webhook_mode
 from adapters.telegram.webhook import TelegramWebhook
 from bots.neutral import Command, Inbound, Message
@@ -67,6 +68,22 @@ async def test_network_errors_back_off_and_recover(bot: Bot, api: TelegramApiDou
     await asyncio.wait_for(task, 3)
     assert api.methods().count("getUpdates") >= 3
     assert [i.event_id for i in conversation.seen] == ["1"]
+
+
+async def test_a_second_poller_of_the_bot_is_named_with_the_cure(
+        bot: Bot, api: TelegramApiDouble, caplog: pytest.LogCaptureFixture) -> None:
+    """Two `oasis run` in polling mode take each other's updates: Telegram answers one of them 409."""
+    api.fail_next("getUpdates", status=409, description="Conflict: terminated by other getUpdates request; "
+                  "make sure that only one bot instance is running")
+    api.push_update(message_update(1, 42, "/start"))
+    conversation, stop = FakeConversation(answer=echo), asyncio.Event()
+    with caplog.at_level(logging.ERROR, logger="adapters.telegram.polling"):
+        task = await poll(bot, conversation, stop)
+        await api.wait_for(lambda method, params: method == "sendMessage")
+        stop.set()
+        await asyncio.wait_for(task, 3)
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [TWO_POLLERS]
+    assert "webhook mode (TELEGRAM_WEBHOOK_URL)" in TWO_POLLERS
 
 
 async def test_stop_interrupts_a_long_poll_promptly(bot: Bot, api: TelegramApiDouble) -> None:

@@ -1,7 +1,7 @@
 """tallies: supporters, followers and proposal totals kept by triggers and folded in batches
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-30 12:00:00
 
 Every insert, delete or move of a vote or a follow appends a change row (`tally_changes`) in its own
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
