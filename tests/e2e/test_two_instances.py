@@ -68,7 +68,7 @@ async def test_two_instances_share_the_webhook_load_the_outbox_and_the_bots_rate
         for app in apps:
             await app.start()
             stack.push_async_callback(app.stop)
-        first, second = (Client(app, http) for app in apps)
+        first, second = (Client(app, http, api) for app in apps)
 
         # The balancer spreads the updates; Telegram re-delivers each one, and the copy reaches the other.
         for n in range(10):

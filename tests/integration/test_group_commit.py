@@ -154,9 +154,9 @@ async def _state(sessions: Sessions) -> dict[str, object]:
     """The rows a press can write, people by name (ids may differ: PostgreSQL's sequences skip the values
     of rolled-back inserts)."""
     async with sessions() as s:
-        names = dict((await s.execute(select(Citizen.id, Citizen.display_name))).tuples().all())
+        names = {cid: name for cid, name in (await s.execute(select(Citizen.id, Citizen.display_name))).all()}
         assert len(set(names.values())) == len(names)
-        mileage = (await s.execute(select(MileageEntry.citizen_id, MileageEntry.act, MileageEntry.points))).tuples()
+        mileage = (await s.execute(select(MileageEntry.citizen_id, MileageEntry.act, MileageEntry.points))).all()
         return {
             "votes": sorted((p, names[c]) for p, c in (await s.execute(select(Vote.proposal_id, Vote.citizen_id)))),
             "follows": sorted((p, names[c]) for p, c in (await s.execute(select(Follow.proposal_id,
@@ -164,7 +164,7 @@ async def _state(sessions: Sessions) -> dict[str, object]:
             "mileage": sorted((names[c], act.rsplit(":", 3)[0] if act.startswith("vote:") else act, points)
                               for c, act, points in mileage),
             "statuses": sorted((await s.execute(select(StatusEvent.proposal_id, StatusEvent.to_status))
-                                ).tuples().all()),
+                                ).all()),
             "inbox": await s.scalar(select(func.count()).select_from(InboxEvent)),
         }
 
