@@ -42,7 +42,7 @@ from tests.dbutil import fresh_database
 from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.slack_requests import SIGNING_SECRET
 from tests.doubles.telegram_api import TelegramApiDouble
-from tests.doubles.telegram_updates import message_update
+from tests.doubles.telegram_updates import callback_update, message_update
 from tests.e2e.harness import SECRET, TOKEN
 
 log = logging.getLogger("fanout")
@@ -51,7 +51,7 @@ TELEGRAM_RATE = 30.0  # TELEGRAM_MAX_MESSAGES_PER_SECOND, the default
 SLACK_POST_LIMIT = (1.0, 3.0)  # chat.postMessage per channel: ~1 a second with short bursts
 SLACK_OPEN_LIMIT = (50 / 60, 10.0)  # conversations.open: ~50 a minute
 OFFICIAL, AUTHOR = 2, 1
-FIRST_TG, FIRST_LOAD = 10_000_000, 20_000_000
+FIRST_TG, FIRST_LOAD, FIRST_PRESS = 10_000_000, 20_000_000, 30_000_000
 TARGET_SHARE, TARGET_P99_MS, TARGET_RESUME_S = 0.97, 250.0, 5.0
 METHOD = (
     "Fresh database per run, seeded with one proposal under review whose supporters (votes and follows) "
@@ -59,7 +59,9 @@ METHOD = (
     "`/review 1 reject budget ...` is posted to the real webhook of `oasis run` (a subprocess, "
     "TELEGRAM_MAX_MESSAGES_PER_SECOND=30); the Telegram double takes 30 messages a second with bursts of 30 "
     "and answers 429 beyond, the Slack double 1 chat.postMessage a second per channel (bursts of 3) and ~50 "
-    "conversations.open a minute. Meanwhile new people post /help at the load rate; ack latency = time to "
+    "conversations.open a minute. Meanwhile new people post /help at the load rate (their answers share the "
+    "bot's rate), and other new people press Support on an open proposal (#2, threshold 10^6) at the press "
+    "rate (answered in the webhook response, so a vote is stored and answered in each); latency = time to "
     "the webhook's 200. Time to last notice = from posting the decision to the doubles accepting the last "
     "notice. Telegram share = every message the Telegram double accepted (notices and answers) between the "
     "first and the last notice, per second, over the configured rate. Kill run: the server is killed with "
@@ -126,6 +128,8 @@ async def seed(url: str, telegram: int, slack: int) -> None:
             await grant_role(session, "telegram", str(OFFICIAL), "official", "transport")
             proposal = await submit(session, Actor(author.citizen_id, frozenset()), title="Night buses",
                                     description="Buses every 20 minutes after midnight.", category="transport")
+            await submit(session, Actor(author.citizen_id, frozenset()), title="Shade at bus stops",  # #2: pressed
+                         description="Trees or roofs at every bus stop.", category="transport")
             await session.execute(update(Proposal).where(Proposal.id == proposal.id).values(
                 status="under_review", review_deadline=utcnow().replace(year=utcnow().year + 1)))
         accounts = ([("telegram", str(FIRST_TG + n), None) for n in range(telegram)]
@@ -170,6 +174,7 @@ class Server:
         """Starts the server; returns when /healthz answered (monotonic)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OASIS_", "TELEGRAM_", "SLACK_"))}
         env.update(OASIS_DATABASE_URL=self.db_url, OASIS_PORT=str(self.port), OASIS_DEFAULT_LANGUAGE="en",
+                   OASIS_VOTE_THRESHOLD="1000000",
                    TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=self.doubles.tg.base_url,
                    TELEGRAM_WEBHOOK_URL="https://oasis.test/telegram/webhook", TELEGRAM_WEBHOOK_SECRET=SECRET,
                    TELEGRAM_MAX_MESSAGES_PER_SECOND=str(TELEGRAM_RATE), SLACK_BOT_TOKEN=self.doubles.slack.token,
@@ -206,10 +211,11 @@ class Server:
 
 
 class Load:
-    """New people posting /help at `rate` a second while the fan-out runs; their acks timed."""
+    """New people posting /help (or pressing Support on #2) at `rate` a second while the fan-out runs;
+    their acks timed."""
 
-    def __init__(self, server: Server, rate: float) -> None:
-        self.server, self.rate = server, rate
+    def __init__(self, server: Server, rate: float, *, press: bool = False) -> None:
+        self.server, self.rate, self.press = server, rate, press
         self.latencies: list[float] = []
         self.failed = 0
         self._ids = itertools.count(1)
@@ -232,7 +238,8 @@ class Load:
         k = next(self._ids)
         sent = time.monotonic()
         try:
-            status = await self.server.post(message_update(FIRST_LOAD + k, FIRST_LOAD + k, "/help"))
+            status = await self.server.post(callback_update(FIRST_PRESS + k, FIRST_PRESS + k, "proposal.vote:2")
+                                            if self.press else message_update(FIRST_LOAD + k, FIRST_LOAD + k, "/help"))
         except (OSError, aiohttp.ClientError):
             status = 0
         if status == 200:
@@ -307,7 +314,8 @@ async def one_run(url: str, args: argparse.Namespace, workdir: Path, *, kill: bo
             try:
                 await server.start()
                 load, stop = Load(server, args.load), asyncio.Event()
-                loading = asyncio.create_task(load.run(stop))
+                presses = Load(server, args.presses, press=True)
+                loading = asyncio.gather(load.run(stop), presses.run(stop))
                 posted = await decide(server)
                 result: dict[str, Any] = {}
                 if kill:
@@ -318,7 +326,7 @@ async def one_run(url: str, args: argparse.Namespace, workdir: Path, *, kill: bo
                 await loading
             finally:
                 await server.stop()
-    return _report(doubles, posted, done, load, result)
+    return _report(doubles, posted, done, load, presses, result)
 
 
 async def _kill_halfway(server: Server, doubles: Doubles, url: str) -> dict[str, Any]:
@@ -339,7 +347,8 @@ async def _kill_halfway(server: Server, doubles: Doubles, url: str) -> dict[str,
             "restart_to_healthy_s": _round(healthy - restarted, 2)}
 
 
-def _report(doubles: Doubles, posted: float, done: bool, load: Load, killed: dict[str, Any]) -> dict[str, Any]:
+def _report(doubles: Doubles, posted: float, done: bool, load: Load, presses: Load,
+            killed: dict[str, Any]) -> dict[str, Any]:
     copies = doubles.copies()
     times = [t for t, _ in doubles.notices]
     tg_times = [t for t, who in doubles.notices if who in doubles.tg_people]
@@ -348,6 +357,7 @@ def _report(doubles: Doubles, posted: float, done: bool, load: Load, killed: dic
         "lost": doubles.recipients - len(copies), "duplicates": sum(n - 1 for n in copies.values()),
         "seconds_to_last_notice": _round(max(times) - posted, 2) if times else None,
         "responses_429": doubles.limited(), "webhook_during_fanout": load.summary(),
+        "presses_during_fanout": presses.summary(),
     }
     if len(tg_times) > 1:
         first, last = min(tg_times), max(tg_times)
@@ -372,7 +382,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="600 Telegram and 100 Slack supporters")
     parser.add_argument("--telegram", type=int, help="Telegram supporters (default 3000)")
     parser.add_argument("--slack", type=int, help="Slack supporters (default 500)")
-    parser.add_argument("--load", type=float, default=5.0, help="webhook updates a second during the fan-out")
+    parser.add_argument("--load", type=float, default=5.0, help="/help messages a second during the fan-out")
+    parser.add_argument("--presses", type=float, default=50.0,
+                        help="Support presses a second during the fan-out (answered in the webhook response)")
     parser.add_argument("--series", type=lambda s: s.split(","), default=["sqlite", "postgres"])
     parser.add_argument("--no-kill", action="store_true", help="skip the run with a kill -9 halfway")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the last notice")
