@@ -162,12 +162,12 @@ async def _new_citizens(session: AsyncSession, names: list[str], now: datetime) 
     """Citizen rows for new people, their ids in the order given, in one multi-row insert.
 
     PostgreSQL returns the ids in parameter order (SQLAlchemy's sentinel). SQLite promises no order for
-    RETURNING, so SQLAlchemy would insert one row per statement; there the ids are chosen instead: the
+    RETURNING, so SQLAlchemy would insert one row per statement; there the ids of several are chosen instead: the
     transaction holds SQLite's only write lock from its start (BEGIN IMMEDIATE, core/db.py), so nobody
     can take them meanwhile (and if someone could, the primary key would refuse, and the event be retried).
     """
     connection = await session.connection()
-    if connection.dialect.name != "sqlite":
+    if connection.dialect.name != "sqlite" or len(names) == 1:
         return list((await connection.execute(
             insert(Citizen).returning(Citizen.id, sort_by_parameter_order=True),
             [{"display_name": name, "created_at": now} for name in names],
