@@ -160,14 +160,15 @@ async def start_review_if_due(session: AsyncSession, proposal_id: int, rules: Ru
 
 
 async def due_for_review(session: AsyncSession, rules: Rules, limit: int = 100) -> list[int]:
-    """Open proposals whose votes already reach the threshold (missed by a crash or a race). Only those
-    whose folded tally reaches it, or with votes not folded yet, can: no vote is counted."""
+    """Open proposals whose votes already reach the threshold (missed by a crash or a race, or a threshold
+    lowered since). Only those whose folded tally reaches it, or with votes not folded yet, can: no vote
+    is counted, and the cost follows the open proposals, not the votes."""
     threshold = rules.vote_threshold
-    candidates = union(select(ProposalTally.proposal_id).where(ProposalTally.votes >= threshold),
-                       select(TallyChange.proposal_id)).subquery()
-    rows = await session.execute(
-        select(Proposal.id).where(Proposal.id.in_(select(candidates.c[0])),
-                                  Proposal.status == Status.OPEN.value, Proposal.call_id.is_(None),  # a call's wait
-                                  tallies.exact_votes(Proposal.id) >= threshold)
-        .order_by(Proposal.id).limit(limit))
+    free = (Proposal.status == Status.OPEN.value, Proposal.call_id.is_(None))  # a call's wait for it to close
+    folded = (select(Proposal.id.label("id")).join(ProposalTally, ProposalTally.proposal_id == Proposal.id)
+              .where(ProposalTally.votes >= threshold, *free))
+    pending = select(Proposal.id.label("id")).where(Proposal.id.in_(select(TallyChange.proposal_id)), *free)
+    candidates = union(folded, pending).subquery()
+    rows = await session.execute(select(candidates.c.id).where(tallies.exact_votes(candidates.c.id) >= threshold)
+                                 .order_by(candidates.c.id).limit(limit))
     return [int(pid) for (pid,) in rows.all()]

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from core import proposals, votes
+from core import proposals, tallies, votes
 from core.clock import utcnow
 from core.db import Sessions
 from core.errors import InvalidState, NotFound
@@ -183,10 +183,14 @@ async def test_due_for_review_finds_proposals_that_reached_the_threshold_but_nev
         await f.vote(sessions, person, too_few, THRESHOLD_5)
     assert await f.start_review(sessions, moved, THRESHOLD_5)
 
-    async with sessions() as s:
-        assert await votes.due_for_review(s, THRESHOLD_5) == [enough]
-        assert sorted(await votes.due_for_review(s, Rules(vote_threshold=4))) == sorted([enough, too_few])
-        assert await votes.due_for_review(s, Rules(vote_threshold=6)) == []
+    for folded in (False, True):  # the votes not yet folded into the tallies (core/tallies.py), then folded
+        if folded:
+            async with sessions() as s, s.begin():
+                assert await tallies.fold(s) > 0
+        async with sessions() as s:
+            assert await votes.due_for_review(s, THRESHOLD_5) == [enough]
+            assert sorted(await votes.due_for_review(s, Rules(vote_threshold=4))) == sorted([enough, too_few])
+            assert await votes.due_for_review(s, Rules(vote_threshold=6)) == []
 
     # The sweep then moves it.
     for pid in [enough]:
