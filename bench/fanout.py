@@ -16,13 +16,10 @@ import asyncio
 import itertools
 import json
 import logging
-import os
-import socket
 import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -44,6 +41,7 @@ from tests.doubles.slack_requests import SIGNING_SECRET
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.doubles.telegram_updates import callback_update, message_update
 from tests.e2e.harness import SECRET, TOKEN
+from tests.oasis_process import OasisProcess
 
 log = logging.getLogger("fanout")
 
@@ -153,68 +151,22 @@ async def seed(url: str, telegram: int, slack: int) -> None:
         await engine.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
+def oasis_server(url: str, doubles: Doubles, log: IO[str], http: aiohttp.ClientSession) -> OasisProcess:
     """`oasis run` as a subprocess, so that it can be killed like a crash kills it."""
-
-    db_url: str
-    doubles: Doubles
-    log: IO[str]
-    http: aiohttp.ClientSession
-    port: int = field(default_factory=free_port)
-    proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> float:
-        """Starts the server; returns when /healthz answered (monotonic)."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OASIS_", "TELEGRAM_", "SLACK_"))}
-        env.update(OASIS_DATABASE_URL=self.db_url, OASIS_PORT=str(self.port), OASIS_DEFAULT_LANGUAGE="en",
-                   OASIS_VOTE_THRESHOLD="1000000",
-                   TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=self.doubles.tg.base_url,
-                   TELEGRAM_WEBHOOK_URL="https://oasis.test/telegram/webhook", TELEGRAM_WEBHOOK_SECRET=SECRET,
-                   TELEGRAM_MAX_MESSAGES_PER_SECOND=str(TELEGRAM_RATE), SLACK_BOT_TOKEN=self.doubles.slack.token,
-                   SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=self.doubles.slack.base_url)
-        self.proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bots.cli", "run", env=env,
-                                                         stdout=self.log, stderr=self.log)
-        for _ in range(1200):
-            try:
-                async with self.http.get(f"http://127.0.0.1:{self.port}/healthz") as response:
-                    if response.status == 200:
-                        return time.monotonic()
-            except OSError:
-                pass
-            if self.proc.returncode is not None:
-                break
-            await asyncio.sleep(0.025)
-        raise RuntimeError(f"the server did not come up; see {self.log.name}")
-
-    async def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.kill()
-        await self.proc.wait()
-
-    async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.terminate()
-            await self.proc.wait()
-
-    async def post(self, update: dict[str, Any]) -> int:
-        async with self.http.post(f"http://127.0.0.1:{self.port}/telegram/webhook", json=update,
-                                  headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
-            await response.read()
-            return response.status
+    return OasisProcess({
+        "OASIS_DATABASE_URL": url, "OASIS_DEFAULT_LANGUAGE": "en", "OASIS_VOTE_THRESHOLD": "1000000",
+        "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": doubles.tg.base_url,
+        "TELEGRAM_WEBHOOK_URL": "https://oasis.test/telegram/webhook", "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "TELEGRAM_MAX_MESSAGES_PER_SECOND": str(TELEGRAM_RATE), "SLACK_BOT_TOKEN": doubles.slack.token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": doubles.slack.base_url,
+    }, log, http, SECRET)
 
 
 class Load:
     """New people posting /help (or pressing Support on #2) at `rate` a second while the fan-out runs;
     their acks timed."""
 
-    def __init__(self, server: Server, rate: float, *, press: bool = False) -> None:
+    def __init__(self, server: OasisProcess, rate: float, *, press: bool = False) -> None:
         self.server, self.rate, self.press = server, rate, press
         self.latencies: list[float] = []
         self.failed = 0
@@ -295,7 +247,7 @@ async def _engine(url: str) -> Any:
     return engine, make_sessions(engine)
 
 
-async def decide(server: Server) -> float:
+async def decide(server: OasisProcess) -> float:
     """The official rejects #1: every supporter is told. Returns when it was posted."""
     at = time.monotonic()
     status = await server.post(message_update(900_000, OFFICIAL, "/review 1 reject budget The city cannot "
@@ -310,7 +262,7 @@ async def one_run(url: str, args: argparse.Namespace, workdir: Path, *, kill: bo
     doubles = Doubles(args.telegram, args.slack)
     with (workdir / f"oasis-{'kill' if kill else 'run'}.log").open("w") as server_log:
         async with doubles.tg, doubles.slack, aiohttp.ClientSession() as http:
-            server = Server(url, doubles, server_log, http)
+            server = oasis_server(url, doubles, server_log, http)
             try:
                 await server.start()
                 load, stop = Load(server, args.load), asyncio.Event()
@@ -329,7 +281,7 @@ async def one_run(url: str, args: argparse.Namespace, workdir: Path, *, kill: bo
     return _report(doubles, posted, done, load, presses, result)
 
 
-async def _kill_halfway(server: Server, doubles: Doubles, url: str) -> dict[str, Any]:
+async def _kill_halfway(server: OasisProcess, doubles: Doubles, url: str) -> dict[str, Any]:
     await until(lambda: len(doubles.notices) >= doubles.recipients // 2, 600, step=0.01)
     await server.kill()
     await asyncio.sleep(1.0)  # requests the dead process had written reach the doubles all the same

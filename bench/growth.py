@@ -33,7 +33,6 @@ import asyncio
 import itertools
 import json
 import logging
-import os
 import random
 import re
 import sys
@@ -45,14 +44,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import asyncpg
 from sqlalchemy import event, func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench._load import percentile
 from bench._seed import Seeded, Sizes, seed
-from bench.vote_storm import machine
+from bench.vote_storm import machine, postgres_target
 from bots.context import BotConfig
 from bots.conversation import Conversation
 from bots.neutral import ButtonPress, Command, Inbound, Reply, Where, Who
@@ -322,25 +319,6 @@ async def run_database(name: str, url: str, args: argparse.Namespace) -> dict[st
             **measured}
 
 
-async def postgres_target(given: str | None) -> tuple[str | None, str | None]:
-    """The PostgreSQL URL to use (our default database is created if missing), or None and why not."""
-    target = make_url(given or DEFAULT_POSTGRES)
-    plain = target.set(drivername="postgresql")
-    try:
-        conn = await asyncpg.connect(plain.set(database="postgres").render_as_string(hide_password=False),
-                                     timeout=5)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        return None, f"PostgreSQL at {plain.render_as_string()} unreachable: {exc!r}"
-    try:
-        if given is None and not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1",
-                                                     target.database):
-            await conn.execute(f'CREATE DATABASE "{target.database}"')
-            log.info("created database %s", target.database)
-    finally:
-        await conn.close()
-    return target.render_as_string(hide_password=False), None
-
-
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres-url", help="default: $OASIS_BENCH_POSTGRES_URL, else "
@@ -357,7 +335,7 @@ def parse_args() -> argparse.Namespace:
 
 async def main() -> dict[str, Any]:
     args = parse_args()
-    pg_url, pg_skip = await postgres_target(args.postgres_url or os.environ.get("OASIS_BENCH_POSTGRES_URL"))
+    pg_url, pg_skip = await postgres_target(args.postgres_url, DEFAULT_POSTGRES, ("OASIS_BENCH_POSTGRES_URL",))
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="growth_") as tmp:
         targets: dict[str, str | None] = {"sqlite": f"sqlite+aiosqlite:///{tmp}/oasis.db", "postgres": pg_url}

@@ -200,10 +200,13 @@ async def run_series(name: str, kind: str, db_url: str, args: argparse.Namespace
             "limited_by_last_rate": bool(steps) and steps[-1]["passed"]}
 
 
-async def postgres_target(given: str | None) -> tuple[str | None, str | None]:
-    """The PostgreSQL URL to use, or None and why PostgreSQL is skipped."""
-    url = given or os.environ.get("OASIS_BENCH_POSTGRES_URL") or os.environ.get("OASIS_TEST_POSTGRES_URL")
-    target = make_url(url or DEFAULT_POSTGRES)
+async def postgres_target(given: str | None, default: str = DEFAULT_POSTGRES,
+                          environment: tuple[str, ...] = ("OASIS_BENCH_POSTGRES_URL", "OASIS_TEST_POSTGRES_URL"),
+                          ) -> tuple[str | None, str | None]:
+    """The PostgreSQL URL to use: `given`, else the first of the `environment` variables set, else
+    `default` (created if missing); or None and why PostgreSQL is skipped."""
+    url = given or next((os.environ[name] for name in environment if os.environ.get(name)), None)
+    target = make_url(url or default)
     plain = target.set(drivername="postgresql")
     try:
         conn = await asyncpg.connect(plain.set(database="postgres").render_as_string(hide_password=False),

@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
-import socket
-import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,6 +38,7 @@ from tests.doubles.telegram_api import TelegramApiDouble
 from tests.doubles.telegram_updates import edited_update, message_update
 from tests.e2e.slack_harness import place_recorded
 from tests.integration.factories import citizen, proposal
+from tests.oasis_process import OasisProcess
 
 TOKEN = "123456:ROOM-CRASH"
 SECRET = "room-crash-secret"
@@ -50,72 +48,44 @@ MESSAGES = 6  # two each: within the default flood limit (5 in 30 s per person)
 TITLE = "Night buses"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def body(n: int) -> str:
     return f"point {n:02d}"
 
 
 @dataclass
 class Server:
-    """The real `oasis run` as a subprocess, and the webhook Telegram posts updates to."""
+    """The real `oasis run` as a subprocess (tests/oasis_process.py), with the doubles it talks to."""
 
     db_url: str
     tg: TelegramApiDouble
     slack: SlackApiDouble
-    log: IO[str]
-    http: aiohttp.ClientSession
-    lease: float = 60.0
-    """OASIS_OUTBOX_LEASE_SECONDS: how long what a dead process held stays held."""
-    port: int = 0
-    proc: asyncio.subprocess.Process | None = None
+    process: OasisProcess
+    update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(700_000))
 
-    def __post_init__(self) -> None:
-        self.port = free_port()
-        self.update_ids = itertools.count(700_000)
+    @classmethod
+    def of(cls, db_url: str, tg: TelegramApiDouble, slack: SlackApiDouble, log: IO[str],
+           http: aiohttp.ClientSession, lease: float) -> Server:
+        """`lease`: OASIS_OUTBOX_LEASE_SECONDS, how long what a dead process held stays held."""
+        return cls(db_url, tg, slack, OasisProcess({
+            "OASIS_DATABASE_URL": db_url, "OASIS_DEFAULT_LANGUAGE": "en", "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": tg.base_url, "TELEGRAM_WEBHOOK_URL": "https://oasis.test/telegram/webhook",
+            "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_MAX_MESSAGES_PER_SECOND": "100",
+            "TELEGRAM_ROOM_CHAT_ID": str(ROOM_CHAT), "SLACK_BOT_TOKEN": slack.token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.base_url,
+            "SLACK_ROOM_CHANNEL_ID": ROOM_CHANNEL, "OASIS_OUTBOX_LEASE_SECONDS": str(lease),
+        }, log, http, SECRET))
 
     async def start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OASIS_", "TELEGRAM_", "SLACK_"))}
-        env.update(OASIS_DATABASE_URL=self.db_url, OASIS_PORT=str(self.port), OASIS_DEFAULT_LANGUAGE="en",
-                   TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=self.tg.base_url,
-                   TELEGRAM_WEBHOOK_URL="https://oasis.test/telegram/webhook", TELEGRAM_WEBHOOK_SECRET=SECRET,
-                   TELEGRAM_MAX_MESSAGES_PER_SECOND="100", TELEGRAM_ROOM_CHAT_ID=str(ROOM_CHAT),
-                   SLACK_BOT_TOKEN=self.slack.token, SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                   SLACK_API_URL=self.slack.base_url, SLACK_ROOM_CHANNEL_ID=ROOM_CHANNEL,
-                   OASIS_OUTBOX_LEASE_SECONDS=str(self.lease))
-        self.proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bots.cli", "run", env=env,
-                                                         stdout=self.log, stderr=self.log)
-        for _ in range(300):
-            try:
-                async with self.http.get(f"http://127.0.0.1:{self.port}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.proc.returncode is not None:
-                break
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"the server did not come up; see {self.log.name}")
+        await self.process.start()
 
     async def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.kill()
-        await self.proc.wait()
+        await self.process.kill()
 
     async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.terminate()
-            await self.proc.wait()
+        await self.process.stop()
 
     async def post(self, update: dict[str, Any]) -> int:
-        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-        async with self.http.post(f"http://127.0.0.1:{self.port}/telegram/webhook", json=update,
-                                  headers=headers) as response:
-            return response.status
+        return await self.process.post(update)
 
     def next_id(self) -> int:
         return next(self.update_ids)
@@ -133,7 +103,7 @@ async def world(db_url: str, tmp_path: Path, *, lease: float = 60.0) -> AsyncIte
     with (tmp_path / "oasis.log").open("w") as log:
         async with TelegramApiDouble() as tg, SlackApiDouble() as slack, aiohttp.ClientSession() as http:
             slack.add_channel(ROOM_CHANNEL)
-            server = Server(db_url, tg, slack, log, http, lease)
+            server = Server.of(db_url, tg, slack, log, http, lease)
             try:
                 async with asyncio.timeout(120):
                     yield server
