@@ -16,6 +16,7 @@ from aiohttp import web
 from adapters.slack import SlackAdapter
 from adapters.telegram.surface import TelegramSurface
 from adapters.telegram.webhook import TelegramWebhook
+from adapters.web.metrics import Metrics
 from adapters.web.server import build_web_app, start_site
 from bots.context import BotConfig
 from bots.conversation import Conversation
@@ -114,6 +115,7 @@ class OasisApp:
             self.telegram.receipts = self.dispatcher  # the webhook reports the answers it sent itself
         self.scheduler = build_scheduler(jobs_sessions, self.rules, self.dispatcher, inbox_days=s.oasis_inbox_days)
         self._stop = asyncio.Event()
+        self.exported = Metrics(self.metrics)  # /metrics: what the server measures and what the app reports
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -123,8 +125,9 @@ class OasisApp:
         for surface in self.surfaces:
             await surface.prepare()
         await self._hold_room()
-        routes = [route for surface in self.surfaces for route in surface.routes()]
-        app = build_web_app(self.health, self.metrics, routes)
+        routes = [(method, path, self.exported.timed(surface.name, handler))
+                  for surface in self.surfaces for method, path, handler in surface.routes()]
+        app = build_web_app(self.health, self.exported, routes)
         self._runner, self.port = await start_site(app, s.oasis_host, self.port or s.oasis_port)
         for surface in self.surfaces:
             await surface.start(self._stop)

@@ -8,16 +8,16 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from adapters.web.metrics import Handler, Metrics
+
 log = logging.getLogger(__name__)
 
 Check = Callable[[], Awaitable[None]]
-MetricsSource = Callable[[], Awaitable[dict[str, float]]]
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HEALTH_TIMEOUT = 1.5  # seconds: a hung database must make /healthz say 503, not hang the prober
 
 
 def build_web_app(
-    health: Check, metrics: MetricsSource, routes: list[tuple[str, str, Handler]] | None = None
+    health: Check, metrics: Metrics, routes: list[tuple[str, str, Handler]] | None = None
 ) -> web.Application:
     async def healthz(_request: web.Request) -> web.Response:
         try:
@@ -27,14 +27,9 @@ def build_web_app(
             return web.json_response({"status": "error", "database": "unreachable"}, status=503)
         return web.json_response({"status": "ok", "database": "ok"})
 
-    async def metrics_view(_request: web.Request) -> web.Response:
-        values = await metrics()
-        lines = [f"{name} {value:g}" for name, value in sorted(values.items())]
-        return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
-
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics_view)
+    app.router.add_get("/metrics", metrics.view)
     for method, path, handler in routes or []:
         app.router.add_route(method, path, handler)
     return app

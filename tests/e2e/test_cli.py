@@ -13,6 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
+
 OASIS = [sys.executable, "-m", "bots.cli"]
 
 
@@ -117,7 +119,8 @@ def test_run_without_tokens_serves_health(tmp_path: Path) -> None:
         assert body == (200, {"status": "ok", "database": "ok"})
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
             metrics = response.read().decode()
-        assert "oasis_outbox_sent_total 0" in metrics and "oasis_outbox_failed_total 0" in metrics
+        values = {s.name: s.value for family in text_string_to_metric_families(metrics) for s in family.samples}
+        assert values["oasis_outbox_sent_total"] == 0 and values["oasis_outbox_failed_total"] == 0
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)
