@@ -17,6 +17,7 @@ from adapters.slack import SlackAdapter
 from adapters.telegram.surface import TelegramSurface
 from adapters.telegram.webhook import TelegramWebhook
 from adapters.web.metrics import Metrics
+from adapters.web.pages import PageConfig, ProposalPages
 from adapters.web.server import build_web_app, start_site
 from bots.context import BotConfig
 from bots.conversation import Conversation
@@ -116,6 +117,9 @@ class OasisApp:
         self.scheduler = build_scheduler(jobs_sessions, self.rules, self.dispatcher, inbox_days=s.oasis_inbox_days)
         self._stop = asyncio.Event()
         self.exported = Metrics(self.metrics)  # /metrics: what the server measures and what the app reports
+        self.pages = ProposalPages(self.sessions, PageConfig(
+            s.oasis_public_url.rstrip("/"), s.oasis_default_language, self.rules.vote_threshold, s.oasis_timezone,
+            bot_username=self._bot_username))
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -127,6 +131,7 @@ class OasisApp:
         await self._hold_room()
         routes = [(method, path, self.exported.timed(surface.name, handler))
                   for surface in self.surfaces for method, path, handler in surface.routes()]
+        routes += self.pages.routes()
         app = build_web_app(self.health, self.exported, routes)
         self._runner, self.port = await start_site(app, s.oasis_host, self.port or s.oasis_port)
         for surface in self.surfaces:
@@ -148,6 +153,15 @@ class OasisApp:
         async with self.sessions() as session, session.begin():
             for name, chat in held.items():
                 await room.set_destination(session, name, chat)
+
+    def _bot_username(self) -> str | None:
+        """The Telegram bot's name once getMe answered (the public pages link to it)."""
+        if self.telegram is None:
+            return None
+        try:
+            return self.telegram.bot.username
+        except RuntimeError:  # not initialized yet
+            return None
 
     @property
     def telegram_webhook(self) -> TelegramWebhook | None:

@@ -36,6 +36,8 @@ async def test_metrics_count_and_time_each_platforms_requests(sessions: Any, db_
         await slack.wait_for(lambda m, _p: m == "chat.postMessage")
 
         content_type, samples = await scrape(tg.http, world.app.port)
+        async with tg.http.get(f"http://127.0.0.1:{world.app.port}/p/1") as response:  # the share links' page
+            assert response.status == 404 and "There is no proposal #1." in await response.text()
 
     assert content_type.startswith("text/plain; version=")  # Prometheus's text format
     telegram_label, slack_label = (("platform", "telegram"),), (("platform", "slack"),)

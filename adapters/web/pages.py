@@ -1,0 +1,143 @@
+"""The public page of one proposal, `GET /p/<id>`: what every share link Oasis sends opens.
+
+No login and no personal data: people appear by their display name, never by a platform id. The body is
+the same detail `/show` gives in a chat (bots/render.detail_text), in the reader's language, turned into
+HTML here with every piece of user text escaped (Jinja2 autoescaping; `rich_html` escapes each span);
+around it the tags that make a shared link preview (OpenGraph, Twitter card) and the ways to share it.
+A hidden proposal's page says when and why it was hidden and shows none of its content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+from sqlalchemy import Select, select
+
+from bots.i18n import LANGUAGES, Translator, normalize_language
+from bots.neutral import RichText
+from bots.outbox_render import status_label
+from bots.ports import Route
+from bots.render import detail_text
+from bots.time import local_day
+from core import queries
+from core.clock import utcnow
+from core.db import Sessions
+from core.errors import NotFound
+from core.models import Category, Department, Proposal, StatusEvent
+from core.statuses import Status
+
+TEMPLATES = Path(__file__).with_name("templates")
+LANG_COOKIE = "oasis_lang"
+DESCRIPTION_PREVIEW = 200  # characters of the description in a link preview
+
+
+@dataclass(frozen=True)
+class PageConfig:
+    public_url: str
+    default_language: str
+    vote_threshold: int
+    timezone: str
+    bot_username: Callable[[], str | None]
+    """The Telegram bot's @name once known (getMe), for the deep link; None without a bot."""
+
+
+def rich_html(text: RichText) -> Markup:
+    """A RichText as HTML: each span escaped, styles as elements, links only to http(s) addresses."""
+    parts: list[str] = []
+    for span in text:
+        body = str(escape(span.text)).replace("\n", "<br>\n")
+        if span.style == "bold":
+            body = f"<strong>{body}</strong>"
+        elif span.style == "italic":
+            body = f"<em>{body}</em>"
+        elif span.style == "code":
+            body = f"<code>{body}</code>"
+        elif span.style == "link" and span.url and span.url.startswith(("https://", "http://")):
+            body = f'<a href="{escape(span.url)}">{body}</a>'
+        parts.append(body)
+    return Markup("".join(parts))
+
+
+def page_language(request: web.Request, default: str) -> str:
+    """`?lang=`, then the cookie a previous choice left, then the browser's Accept-Language."""
+    chosen = normalize_language(request.query.get("lang")) or normalize_language(request.cookies.get(LANG_COOKIE))
+    if chosen:
+        return chosen
+    for part in request.headers.get("Accept-Language", "").split(","):
+        if found := normalize_language(part.split(";")[0].strip()):
+            return found
+    return default
+
+
+class ProposalPages:
+    """`GET /p/{id}`, rendered from the database on each request."""
+
+    def __init__(self, sessions: Sessions, config: PageConfig) -> None:
+        self.sessions, self.config = sessions, config
+        self.templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                                     trim_blocks=True, lstrip_blocks=True)
+
+    def routes(self) -> list[Route]:
+        return [("GET", "/p/{id}", self.proposal)]
+
+    async def proposal(self, request: web.Request) -> web.Response:
+        lang = page_language(request, self.config.default_language)
+        t = Translator(lang, timezone=self.config.timezone)
+        raw = request.match_info["id"]
+        pid = int(raw) if raw.isdigit() and len(raw) < 12 else 0
+        async with self.sessions() as session:
+            row = await session.get(Proposal, pid) if pid else None
+            if row is None:
+                return self._render("missing.html", t, request, status=404, pid=raw)
+            if row.status == Status.HIDDEN:
+                hidden = await session.scalar(select_hidden(pid))
+                return self._render("hidden.html", t, request, status=200, pid=pid,
+                                    when=local_day(hidden.created_at, self.config.timezone) if hidden else "",
+                                    reason=hidden.reason_text if hidden else "")
+            try:
+                detail = await queries.detail(session, pid)
+            except NotFound:
+                return self._render("missing.html", t, request, status=404, pid=raw)
+            category = await session.get(Category, detail.card.category)
+            department = await session.get(Department, detail.card.department)
+        ko = lang == "ko"
+        category_name = (category.name_ko if ko else category.name_en) if category else detail.card.category
+        department_name = (department.name_ko if ko else department.name_en) if department else ""
+        url = f"{self.config.public_url}/p/{pid}"
+        body = detail_text(detail, t, self.config.vote_threshold, category_name, department_name,
+                           self.config.public_url, timezone=self.config.timezone, now=utcnow())
+        preview = detail.description if len(detail.description) <= DESCRIPTION_PREVIEW \
+            else detail.description[:DESCRIPTION_PREVIEW - 1] + "…"
+        bot = self.config.bot_username()
+        return self._render(
+            "proposal.html", t, request, status=200, pid=pid, title=detail.card.title, url=url,
+            status_word=status_label(detail.card.status, t), preview=preview, body=rich_html(body),
+            telegram_share="https://t.me/share/url?" + urlencode({"url": url, "text": detail.card.title},
+                                                                   quote_via=quote),
+            deep_link=f"https://t.me/{bot.lstrip('@')}?start=p{pid}" if bot else None)
+
+    def _render(self, name: str, t: Translator, request: web.Request, *, status: int,
+                **values: object) -> web.Response:
+        def translated(message: str, **params: object) -> str:
+            return t.tr_plain(message, **params)
+
+        # The templates call it by the extraction keyword, so `make catalogs` finds their messages
+        # (pyproject.toml's babel mapping for templates).
+        html = self.templates.get_template(name).render({"tr_plain": translated}, lang=t.lang,
+                                                        languages=LANGUAGES, path=request.path, **values)
+        response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+        if (chosen := normalize_language(request.query.get("lang"))) is not None:
+            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        return response
+
+
+def select_hidden(pid: int) -> Select[StatusEvent]:
+    """The step that hid the proposal (the latest, should it have been hidden more than once)."""
+    return (select(StatusEvent).where(StatusEvent.proposal_id == pid, StatusEvent.to_status == Status.HIDDEN.value)
+            .order_by(StatusEvent.id.desc()).limit(1))

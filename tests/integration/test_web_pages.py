@@ -1,0 +1,125 @@
+"""`GET /p/<id>`, the page every share link opens, through aiohttp's test client on both databases: the
+detail `/show` gives, escaped; link previews; sharing; the reader's language; a hidden proposal that shows
+none of its content; a missing one; no personal data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.web.pages import PageConfig, ProposalPages
+from core import reviews
+from core.db import Sessions
+from core.proposals import get_proposal, record_transition
+from core.rules import Rules
+from core.statuses import Status
+from tests.integration import factories as f
+
+TITLE = '<script>alert("x")</script> Night buses & more'
+DESCRIPTION = "Buses every 20 minutes after midnight <b>on the main lines</b>."
+
+
+@pytest.fixture
+async def client(sessions: Sessions) -> AsyncIterator[TestClient[Any, Any]]:
+    pages = ProposalPages(sessions, PageConfig("https://oasis.test", "en", 5, "Asia/Seoul",
+                                               bot_username=lambda: "OasisCityBot"))
+    app = web.Application()
+    for method, path, handler in pages.routes():
+        app.router.add_route(method, path, handler)
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+async def page(client: TestClient[Any, Any], path: str, **headers: str) -> tuple[int, str, Any]:
+    response = await client.get(path, headers=headers)
+    return response.status, await response.text(), response
+
+
+async def test_a_proposal_page_shows_the_detail_escaped_with_previews_and_sharing(
+    client: TestClient[Any, Any], sessions: Sessions
+) -> None:
+    author = await f.citizen(sessions, "Min-ji <i>Kim</i>")
+    pid = await f.proposal(sessions, author, title=TITLE, description=DESCRIPTION)
+    status, html, response = await page(client, f"/p/{pid}")
+    assert status == 200 and response.content_type == "text/html"
+    assert "<script>alert" not in html and "<b>on the main lines</b>" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Night buses &amp; more" in html
+    assert "&lt;b&gt;on the main lines&lt;/b&gt;" in html
+    assert '<html lang="en">' in html
+    assert re.search(rf'<meta property="og:title" content="#{pid} &lt;script&gt;[^"]*\(open\)">', html)
+    assert '<meta property="og:description" content="Buses every 20 minutes' in html
+    assert f'<meta property="og:url" content="https://oasis.test/p/{pid}">' in html
+    assert '<meta name="twitter:card" content="summary">' in html
+    assert f"https://t.me/share/url?url=https%3A%2F%2Foasis.test%2Fp%2F{pid}" in html
+    assert f'href="https://t.me/OasisCityBot?start=p{pid}"' in html
+    assert f'value="https://oasis.test/p/{pid}"' in html  # the link to copy, without JavaScript too
+    assert "display name" in html  # the page says what is published
+    assert author.user_id not in html  # no platform id, only the display name where one is shown
+
+
+async def test_the_page_speaks_the_readers_language_and_remembers_a_choice(
+    client: TestClient[Any, Any], sessions: Sessions
+) -> None:
+    pid = await f.proposal(sessions, await f.citizen(sessions, "author"))
+    status, html, response = await page(client, f"/p/{pid}?lang=ko")
+    assert status == 200 and '<html lang="ko">' in html and "공감" in html
+    assert response.cookies["oasis_lang"].value == "ko"
+    _, again, _ = await page(client, f"/p/{pid}")  # the test client keeps the cookie
+    assert '<html lang="ko">' in again
+    client.session.cookie_jar.clear()
+    _, browser, _ = await page(client, f"/p/{pid}", **{"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"})
+    assert '<html lang="ko">' in browser
+    _, english, _ = await page(client, f"/p/{pid}", **{"Accept-Language": "fr-FR, en;q=0.8"})
+    assert '<html lang="en">' in english
+
+
+async def test_a_decided_proposal_shows_the_opinion_and_its_dated_history(
+    client: TestClient[Any, Any], sessions: Sessions
+) -> None:
+    author = await f.citizen(sessions, "author")
+    official = await f.official(sessions, "transport")
+    pid = await f.under_review(sessions, author)
+    async with sessions() as s, s.begin():
+        await reviews.review(s, official.actor, pid, reviews.Opinion(
+            "reject", necessity="Night travel is <rare>", reason_code="budget",
+            explanation="The city cannot fund it this year."))
+    _, html, _ = await page(client, f"/p/{pid}")
+    assert "Necessity: Night travel is &lt;rare&gt;" in html
+    assert "The city cannot fund it this year." in html
+    assert "History" in html and "under review → rejected" in html and "Not adopted: budget" in html
+
+
+async def test_a_hidden_proposal_says_when_and_why_and_shows_nothing_of_it(
+    client: TestClient[Any, Any], sessions: Sessions
+) -> None:
+    pid = await f.proposal(sessions, await f.citizen(sessions, "author"), title="Secret <plan>",
+                           description="Nobody should read this.")
+    moderator = await f.admin(sessions)
+    async with sessions() as s, s.begin():
+        proposal = await get_proposal(s, pid)
+        await record_transition(s, proposal, Status.HIDDEN, actor_id=moderator.id,
+                                reason_text="Personal data of a <neighbour>")
+    status, html, _ = await page(client, f"/p/{pid}")
+    assert status == 200
+    assert "hidden by a moderator" in html and "Personal data of a &lt;neighbour&gt;" in html
+    assert "Secret" not in html and "Nobody should read this" not in html and "og:title" not in html
+
+
+async def test_a_missing_proposal_is_a_404_page(client: TestClient[Any, Any]) -> None:
+    for path in ("/p/999", "/p/abc", "/p/99999999999999999999"):
+        status, html, _ = await page(client, path)
+        assert status == 404 and "Not found" in html, path
+    _, korean, _ = await page(client, "/p/999?lang=ko")
+    assert "제안 #999" in korean or "#999" in korean
+
+
+async def test_the_threshold_shown_is_the_configured_one(client: TestClient[Any, Any], sessions: Sessions) -> None:
+    pid = await f.proposal(sessions, await f.citizen(sessions, "author"))
+    await f.vote(sessions, await f.citizen(sessions, "v"), pid, Rules(vote_threshold=5))
+    _, html, _ = await page(client, f"/p/{pid}")
+    assert "4 more" in html or "of 5" in html
