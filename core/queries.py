@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import panels, tallies
 from core.citizens import Actor
 from core.directory import department_names
-from core.models import Citizen, DepartmentReview, Proposal, StatusEvent
+from core.models import Citizen, DepartmentReview, Proposal, RoomMessage, RoomThread, StatusEvent
 from core.panels import PanelResult
 from core.proposals import get_proposal
 from core.reviews import latest_review
@@ -127,3 +127,29 @@ async def review_queue(session: AsyncSession, actor: Actor, limit: int = 20) -> 
     query = query.order_by(Proposal.review_deadline.asc(), Proposal.id.asc()).limit(limit)
     return [_card(p, n) for p, n in (await session.execute(query)).all()]
 
+
+
+@dataclass(frozen=True)
+class PublicMessage:
+    """A message of a proposal's discussion as the public sees it: a hidden one keeps its place, without
+    its words; one its author deleted is gone."""
+
+    seq: int
+    author: str
+    origin: str
+    created_at: datetime
+    body: str | None
+    """None when a moderator hid it."""
+    edited: bool
+
+
+async def public_discussion(session: AsyncSession, proposal_id: int, limit: int = 500) -> list[PublicMessage]:
+    """The first `limit` messages of the proposal's discussion, in the thread's order."""
+    rows = await session.execute(
+        select(RoomMessage.seq, Citizen.display_name, RoomMessage.origin, RoomMessage.created_at, RoomMessage.body,
+               RoomMessage.hidden_at, RoomMessage.edited_at)
+        .join(RoomThread, RoomThread.id == RoomMessage.thread_id).join(Citizen, Citizen.id == RoomMessage.citizen_id)
+        .where(RoomThread.proposal_id == proposal_id, RoomMessage.deleted_at.is_(None))
+        .order_by(RoomMessage.seq).limit(limit))
+    return [PublicMessage(int(seq), name or "?", origin, created, None if hidden else body, edited is not None)
+            for seq, name, origin, created, body, hidden, edited in rows.all()]

@@ -104,6 +104,7 @@ class ProposalPages:
                 detail = await queries.detail(session, pid)
             except NotFound:
                 return self._render("missing.html", t, request, status=404, pid=raw)
+            discussion = await queries.public_discussion(session, pid)
             category = await session.get(Category, detail.card.category)
             department = await session.get(Department, detail.card.department)
         ko = lang == "ko"
@@ -120,7 +121,9 @@ class ProposalPages:
             status_word=status_label(detail.card.status, t), preview=preview, body=rich_html(body),
             telegram_share="https://t.me/share/url?" + urlencode({"url": url, "text": detail.card.title},
                                                                    quote_via=quote),
-            deep_link=f"https://t.me/{bot.lstrip('@')}?start=p{pid}" if bot else None)
+            deep_link=f"https://t.me/{bot.lstrip('@')}?start=p{pid}" if bot else None,
+            discussion=[{"author": m.author, "day": local_day(m.created_at, self.config.timezone),
+                         "body": m.body, "edited": m.edited} for m in discussion])
 
     def _render(self, name: str, t: Translator, request: web.Request, *, status: int,
                 **values: object) -> web.Response:

@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.web.pages import PageConfig, ProposalPages
-from core import reviews
+from core import moderation, reviews, room
 from core.db import Sessions
 from core.proposals import get_proposal, record_transition
 from core.rules import Rules
@@ -123,3 +123,29 @@ async def test_the_threshold_shown_is_the_configured_one(client: TestClient[Any,
     await f.vote(sessions, await f.citizen(sessions, "v"), pid, Rules(vote_threshold=5))
     _, html, _ = await page(client, f"/p/{pid}")
     assert "4 more" in html or "of 5" in html
+
+
+async def test_the_discussion_shows_in_order_with_a_hidden_message_as_a_placeholder(
+    client: TestClient[Any, Any], sessions: Sessions
+) -> None:
+    pid = await f.proposal(sessions, await f.citizen(sessions, "author"))
+    _, empty, _ = await page(client, f"/p/{pid}")
+    assert "No one has written about this proposal yet." in empty
+    ari, bora = await f.citizen(sessions, "Ari <b>"), await f.citizen(sessions, "Bora")
+    moderator = await f.grant(sessions, await f.citizen(sessions, "mod"), "moderator")
+    async with sessions() as s, s.begin():
+        await room.comment(s, ari.actor, pid, "First <script>x</script>\nsecond line", platform="telegram")
+        rude = await room.comment(s, bora.actor, pid, "Something rude", platform="slack")
+        gone = await room.comment(s, bora.actor, pid, "Never mind", platform="slack")
+        await room.comment(s, ari.actor, pid, "Last word", platform="telegram")
+    async with sessions() as s, s.begin():
+        await moderation.hide(s, moderator.actor, rude.id, "insult")
+        await room.delete(s, bora.actor, gone.id)
+    _, html, _ = await page(client, f"/p/{pid}")
+    said = html[html.index('id="discussion"'):html.index('class="share"')]
+    assert said.index("First &lt;script&gt;x&lt;/script&gt;\nsecond line") < said.index("[hidden by a moderator]") \
+        < said.index("Last word")
+    assert "Something rude" not in html and "insult" not in said and "Never mind" not in html
+    assert "<strong>Ari &lt;b&gt;</strong>" in said and "<strong>Bora</strong>" in said
+    _, korean, _ = await page(client, f"/p/{pid}?lang=ko")
+    assert "[관리자가 숨김]" in korean
