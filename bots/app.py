@@ -17,7 +17,7 @@ from adapters.slack import SlackAdapter
 from adapters.telegram.surface import TelegramSurface
 from adapters.telegram.webhook import TelegramWebhook
 from adapters.web.metrics import Metrics
-from adapters.web.pages import PageConfig, ProposalPages
+from adapters.web.pages import PageConfig, PublicPages
 from adapters.web.server import build_web_app, start_site
 from bots.context import BotConfig
 from bots.conversation import Conversation
@@ -117,7 +117,7 @@ class OasisApp:
         self.scheduler = build_scheduler(jobs_sessions, self.rules, self.dispatcher, inbox_days=s.oasis_inbox_days)
         self._stop = asyncio.Event()
         self.exported = Metrics(self.metrics)  # /metrics: what the server measures and what the app reports
-        self.pages = ProposalPages(self.sessions, PageConfig(
+        self.pages = PublicPages(self.sessions, PageConfig(
             s.oasis_public_url.rstrip("/"), s.oasis_default_language, self.rules.vote_threshold, s.oasis_timezone,
             bot_username=self._bot_username))
         self._runner: web.AppRunner | None = None

@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import panels, tallies
 from core.citizens import Actor
 from core.directory import department_names
-from core.models import Citizen, DepartmentReview, Proposal, RoomMessage, RoomThread, StatusEvent
+from core.models import Call, Citizen, DepartmentReview, Proposal, RoomMessage, RoomThread, StatusEvent
 from core.panels import PanelResult
 from core.proposals import get_proposal
 from core.reviews import latest_review
@@ -153,3 +153,35 @@ async def public_discussion(session: AsyncSession, proposal_id: int, limit: int 
         .order_by(RoomMessage.seq).limit(limit))
     return [PublicMessage(int(seq), name or "?", origin, created, None if hidden else body, edited is not None)
             for seq, name, origin, created, body, hidden, edited in rows.all()]
+
+
+@dataclass(frozen=True)
+class PublicCall:
+    """A themed call as the public board lists it, with its public proposals (newest first)."""
+
+    call: Call
+    proposals: list[tuple[int, str, str]]
+    """(id, title, status) of at most `PROPOSALS_PER_CALL`; `count` is all of them."""
+    count: int
+
+
+PROPOSALS_PER_CALL = 50
+
+
+async def public_calls(session: AsyncSession) -> list[PublicCall]:
+    """Every themed call, the latest to close first, with the proposals made to it (none hidden or withdrawn)."""
+    calls = list((await session.scalars(select(Call).order_by(Call.closes_at.desc(), Call.id.desc()))).all())
+    if not calls:
+        return []
+    shown = (Proposal.call_id.in_([c.id for c in calls]), Proposal.status.in_(PUBLIC_LIST_STATUSES))
+    counts = {int(cid or 0): int(n) for cid, n in (await session.execute(
+        select(Proposal.call_id, func.count()).where(*shown).group_by(Proposal.call_id))).all()}
+    ranked = (select(Proposal.call_id, Proposal.id, Proposal.title, Proposal.status,
+                     func.row_number().over(partition_by=Proposal.call_id, order_by=Proposal.id.desc()).label("n"))
+              .where(*shown).subquery())
+    listed: dict[int, list[tuple[int, str, str]]] = {}
+    for cid, pid, title, status in (await session.execute(
+            select(ranked.c.call_id, ranked.c.id, ranked.c.title, ranked.c.status)
+            .where(ranked.c.n <= PROPOSALS_PER_CALL).order_by(ranked.c.call_id, ranked.c.id.desc()))).all():
+        listed.setdefault(int(cid), []).append((int(pid), title, status))
+    return [PublicCall(c, listed.get(c.id, []), counts.get(c.id, 0)) for c in calls]

@@ -75,8 +75,8 @@ def page_language(request: web.Request, default: str) -> str:
     return default
 
 
-class ProposalPages:
-    """`GET /p/{id}`, rendered from the database on each request."""
+class PublicPages:
+    """`GET /p/{id}` and `GET /calls`, rendered from the database on each request."""
 
     def __init__(self, sessions: Sessions, config: PageConfig) -> None:
         self.sessions, self.config = sessions, config
@@ -84,7 +84,7 @@ class ProposalPages:
                                      trim_blocks=True, lstrip_blocks=True)
 
     def routes(self) -> list[Route]:
-        return [("GET", "/p/{id}", self.proposal)]
+        return [("GET", "/p/{id}", self.proposal), ("GET", "/calls", self.calls)]
 
     async def proposal(self, request: web.Request) -> web.Response:
         lang = page_language(request, self.config.default_language)
@@ -124,6 +124,28 @@ class ProposalPages:
             deep_link=f"https://t.me/{bot.lstrip('@')}?start=p{pid}" if bot else None,
             discussion=[{"author": m.author, "day": local_day(m.created_at, self.config.timezone),
                          "body": m.body, "edited": m.edited} for m in discussion])
+
+    async def calls(self, request: web.Request) -> web.Response:
+        """Themed calls: open now, coming, closed; each with the proposals made to it."""
+        lang = page_language(request, self.config.default_language)
+        t = Translator(lang, timezone=self.config.timezone)
+        async with self.sessions() as session:
+            found = await queries.public_calls(session)
+            departments = {d.code: d for d in (await session.scalars(select(Department))).all()}
+        now, zone = utcnow(), self.config.timezone
+        groups: dict[str, list[dict[str, object]]] = {"open": [], "coming": [], "closed": []}
+        for item in found:
+            call, dep = item.call, departments.get(item.call.department_code)
+            when = ("closed" if call.closed_at is not None or call.closes_at <= now
+                    else "coming" if call.opens_at > now else "open")
+            groups[when].append({
+                "title": call.title, "description": call.description,
+                "department": (dep.name_ko if lang == "ko" else dep.name_en) if dep else call.department_code,
+                "opens": local_day(call.opens_at, zone), "closes": local_day(call.closes_at, zone),
+                "count": item.count,
+                "proposals": [{"id": pid, "title": title, "status": status_label(status, t)}
+                              for pid, title, status in item.proposals]})
+        return self._render("calls.html", t, request, status=200, groups=groups)
 
     def _render(self, name: str, t: Translator, request: web.Request, *, status: int,
                 **values: object) -> web.Response:

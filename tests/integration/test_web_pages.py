@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.web.pages import PageConfig, ProposalPages
-from core import moderation, reviews, room
+from adapters.web.pages import PageConfig, PublicPages
+from core import calls, moderation, proposals, reviews, room
+from core.clock import utcnow
 from core.db import Sessions
 from core.proposals import get_proposal, record_transition
 from core.rules import Rules
@@ -26,7 +28,7 @@ DESCRIPTION = "Buses every 20 minutes after midnight <b>on the main lines</b>."
 
 @pytest.fixture
 async def client(sessions: Sessions) -> AsyncIterator[TestClient[Any, Any]]:
-    pages = ProposalPages(sessions, PageConfig("https://oasis.test", "en", 5, "Asia/Seoul",
+    pages = PublicPages(sessions, PageConfig("https://oasis.test", "en", 5, "Asia/Seoul",
                                                bot_username=lambda: "OasisCityBot"))
     app = web.Application()
     for method, path, handler in pages.routes():
@@ -149,3 +151,34 @@ async def test_the_discussion_shows_in_order_with_a_hidden_message_as_a_placehol
     assert "<strong>Ari &lt;b&gt;</strong>" in said and "<strong>Bora</strong>" in said
     _, korean, _ = await page(client, f"/p/{pid}?lang=ko")
     assert "[관리자가 숨김]" in korean
+
+
+async def test_calls_lists_open_coming_and_closed_calls_with_their_public_proposals(
+    client: TestClient[Any, Any], sessions: Sessions
+) -> None:
+    status, empty, _ = await page(client, "/calls")
+    assert status == 200 and empty.count("None.") == 3  # an empty database: three empty sections
+    author = await f.citizen(sessions, "author")
+    now = utcnow()
+    async with sessions() as s, s.begin():
+        shade = await calls.create(s, None, department="transport", title="Cooler <bus> stops",
+                                   description="Shade & water.", opens_at=now - timedelta(days=1),
+                                   closes_at=now + timedelta(days=9))
+        await calls.create(s, None, department="transport", title="Winter roads", description="",
+                           opens_at=now + timedelta(days=3), closes_at=now + timedelta(days=30))
+        past = await calls.create(s, None, department="transport", title="Spring parks", description="",
+                                  opens_at=now - timedelta(days=20), closes_at=now + timedelta(days=1))
+        past.closes_at, past.closed_at = now - timedelta(days=2), now - timedelta(days=2)
+        trees = await proposals.submit(s, author.actor, title="Trees at <stops>", description="Shade for all.",
+                                       category="transport", call_id=shade.id)
+        hidden = await proposals.submit(s, author.actor, title="Hidden one", description="Not for the board.",
+                                        category="transport", call_id=shade.id)
+        await record_transition(s, hidden, Status.HIDDEN, actor_id=None, reason_text="spam")
+    _, html, _ = await page(client, "/calls")
+    open_now, coming, closed = (html[html.index(f'id="calls-{k}"'):] for k in ("open", "coming", "closed"))
+    assert open_now.index("Cooler &lt;bus&gt; stops") < open_now.index('id="calls-coming"')
+    assert coming.index("Winter roads") < coming.index('id="calls-closed"') and "Spring parks" in closed
+    assert f'<a href="/p/{trees.id}">#{trees.id} Trees at &lt;stops&gt;</a> · open' in html
+    assert "Proposals made to it: 1" in html and "Hidden one" not in html
+    _, korean, _ = await page(client, "/calls?lang=ko")
+    assert "접수 중" in korean and "접수된 제안: 1건" in korean
