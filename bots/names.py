@@ -8,25 +8,26 @@ from bots.context import Ctx
 from core.models import Category, Department
 
 
-def _pick(lang: str, ko: str, en: str) -> str:
+def in_language(lang: str, ko: str, en: str) -> str:
+    """A name the directory holds in Korean and English, for a reader of `lang` (the others read English)."""
     return ko if lang == "ko" else en
 
 
 async def category_names(ctx: Ctx) -> dict[str, str]:
     rows = await ctx.session.execute(select(Category.code, Category.name_ko, Category.name_en))
-    return {code: _pick(ctx.t.lang, ko, en) for code, ko, en in rows.all()}
+    return {code: in_language(ctx.t.lang, ko, en) for code, ko, en in rows.all()}
 
 
 async def department_name(ctx: Ctx, code: str) -> str:
     dep = await ctx.session.get(Department, code)
-    return _pick(ctx.t.lang, dep.name_ko, dep.name_en) if dep else code
+    return in_language(ctx.t.lang, dep.name_ko, dep.name_en) if dep else code
 
 
 async def categories_in_order(ctx: Ctx) -> list[tuple[str, str]]:
     rows = await ctx.session.execute(
         select(Category.code, Category.name_ko, Category.name_en).order_by(Category.position)
     )
-    return [(code, _pick(ctx.t.lang, ko, en)) for code, ko, en in rows.all()]
+    return [(code, in_language(ctx.t.lang, ko, en)) for code, ko, en in rows.all()]
 
 
 async def resolve_category(ctx: Ctx, text: str) -> str | None:

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Select, select
 
 from bots.i18n import LANGUAGES, Translator, normalize_language
+from bots.names import in_language
 from bots.neutral import RichText
 from bots.outbox_render import status_label
 from bots.ports import Route
@@ -28,7 +29,6 @@ from bots.time import local_day
 from core import queries
 from core.clock import utcnow
 from core.db import Sessions
-from core.errors import NotFound
 from core.models import Category, Department, Proposal, StatusEvent
 from core.statuses import Status
 
@@ -86,9 +86,11 @@ class PublicPages:
     def routes(self) -> list[Route]:
         return [("GET", "/p/{id}", self.proposal), ("GET", "/calls", self.calls)]
 
+    def _translator(self, request: web.Request) -> Translator:
+        return Translator(page_language(request, self.config.default_language), timezone=self.config.timezone)
+
     async def proposal(self, request: web.Request) -> web.Response:
-        lang = page_language(request, self.config.default_language)
-        t = Translator(lang, timezone=self.config.timezone)
+        t = self._translator(request)
         raw = request.match_info["id"]
         pid = int(raw) if raw.isdigit() and len(raw) < 12 else 0
         async with self.sessions() as session:
@@ -100,16 +102,12 @@ class PublicPages:
                 return self._render("hidden.html", t, request, status=200, pid=pid,
                                     when=local_day(hidden.created_at, self.config.timezone) if hidden else "",
                                     reason=hidden.reason_text if hidden else "")
-            try:
-                detail = await queries.detail(session, pid)
-            except NotFound:
-                return self._render("missing.html", t, request, status=404, pid=raw)
+            detail = await queries.detail(session, pid)
             discussion = await queries.public_discussion(session, pid)
             category = await session.get(Category, detail.card.category)
             department = await session.get(Department, detail.card.department)
-        ko = lang == "ko"
-        category_name = (category.name_ko if ko else category.name_en) if category else detail.card.category
-        department_name = (department.name_ko if ko else department.name_en) if department else ""
+        category_name = in_language(t.lang, category.name_ko, category.name_en) if category else detail.card.category
+        department_name = in_language(t.lang, department.name_ko, department.name_en) if department else ""
         url = f"{self.config.public_url}/p/{pid}"
         body = detail_text(detail, t, self.config.vote_threshold, category_name, department_name,
                            self.config.public_url, timezone=self.config.timezone, now=utcnow())
@@ -127,8 +125,7 @@ class PublicPages:
 
     async def calls(self, request: web.Request) -> web.Response:
         """Themed calls: open now, coming, closed; each with the proposals made to it."""
-        lang = page_language(request, self.config.default_language)
-        t = Translator(lang, timezone=self.config.timezone)
+        t = self._translator(request)
         async with self.sessions() as session:
             found = await queries.public_calls(session)
             departments = {d.code: d for d in (await session.scalars(select(Department))).all()}
@@ -140,7 +137,7 @@ class PublicPages:
                     else "coming" if call.opens_at > now else "open")
             groups[when].append({
                 "title": call.title, "description": call.description,
-                "department": (dep.name_ko if lang == "ko" else dep.name_en) if dep else call.department_code,
+                "department": in_language(t.lang, dep.name_ko, dep.name_en) if dep else call.department_code,
                 "opens": local_day(call.opens_at, zone), "closes": local_day(call.closes_at, zone),
                 "count": item.count,
                 "proposals": [{"id": pid, "title": title, "status": status_label(status, t)}
