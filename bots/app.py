@@ -17,7 +17,8 @@ from adapters.slack import SlackAdapter
 from adapters.telegram.surface import TelegramSurface
 from adapters.telegram.webhook import TelegramWebhook
 from adapters.web.metrics import Metrics
-from adapters.web.pages import PageConfig, PublicPages
+from adapters.web.pages import PublicPages
+from adapters.web.rendering import PageConfig, PageRenderer
 from adapters.web.server import build_web_app, start_site
 from bots.context import BotConfig
 from bots.conversation import Conversation
@@ -117,9 +118,11 @@ class OasisApp:
         self.scheduler = build_scheduler(jobs_sessions, self.rules, self.dispatcher, inbox_days=s.oasis_inbox_days)
         self._stop = asyncio.Event()
         self.exported = Metrics(self.metrics)  # /metrics: what the server measures and what the app reports
-        self.pages = PublicPages(self.sessions, PageConfig(
+        self.renderer = PageRenderer(PageConfig(
             s.oasis_public_url.rstrip("/"), s.oasis_default_language, self.rules.vote_threshold, s.oasis_timezone,
             bot_username=self._bot_username))
+        # The public web face (PRODUCT.md §8): each page family mounts its own routes.
+        self.pages = [PublicPages(self.sessions, self.renderer)]
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -131,7 +134,7 @@ class OasisApp:
         await self._hold_room()
         routes = [(method, path, self.exported.timed(surface.name, handler))
                   for surface in self.surfaces for method, path, handler in surface.routes()]
-        routes += self.pages.routes()
+        routes += [route for pages in self.pages for route in pages.routes()]
         app = build_web_app(self.health, self.exported, routes)
         self._runner, self.port = await start_site(app, s.oasis_host, self.port or s.oasis_port)
         for surface in self.surfaces:

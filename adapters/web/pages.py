@@ -9,19 +9,13 @@ A hidden proposal's page says when and why it was hidden and shows none of its c
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup, escape
 from sqlalchemy import Select, select
 
-from bots.i18n import LANGUAGES, Translator, normalize_language
+from adapters.web.rendering import PageRenderer, rich_html
 from bots.names import in_language
-from bots.neutral import RichText
 from bots.outbox_render import status_label
 from bots.ports import Route
 from bots.render import detail_text
@@ -32,74 +26,29 @@ from core.db import Sessions
 from core.models import Category, Department, Proposal, StatusEvent
 from core.statuses import Status
 
-TEMPLATES = Path(__file__).with_name("templates")
-LANG_COOKIE = "oasis_lang"
 DESCRIPTION_PREVIEW = 200  # characters of the description in a link preview
-
-
-@dataclass(frozen=True)
-class PageConfig:
-    public_url: str
-    default_language: str
-    vote_threshold: int
-    timezone: str
-    bot_username: Callable[[], str | None]
-    """The Telegram bot's @name once known (getMe), for the deep link; None without a bot."""
-
-
-def rich_html(text: RichText) -> Markup:
-    """A RichText as HTML: each span escaped, styles as elements, links only to http(s) addresses."""
-    parts: list[str] = []
-    for span in text:
-        body = str(escape(span.text)).replace("\n", "<br>\n")
-        if span.style == "bold":
-            body = f"<strong>{body}</strong>"
-        elif span.style == "italic":
-            body = f"<em>{body}</em>"
-        elif span.style == "code":
-            body = f"<code>{body}</code>"
-        elif span.style == "link" and span.url and span.url.startswith(("https://", "http://")):
-            body = f'<a href="{escape(span.url)}">{body}</a>'
-        parts.append(body)
-    return Markup("".join(parts))
-
-
-def page_language(request: web.Request, default: str) -> str:
-    """`?lang=`, then the cookie a previous choice left, then the browser's Accept-Language."""
-    chosen = normalize_language(request.query.get("lang")) or normalize_language(request.cookies.get(LANG_COOKIE))
-    if chosen:
-        return chosen
-    for part in request.headers.get("Accept-Language", "").split(","):
-        if found := normalize_language(part.split(";")[0].strip()):
-            return found
-    return default
 
 
 class PublicPages:
     """`GET /p/{id}` and `GET /calls`, rendered from the database on each request."""
 
-    def __init__(self, sessions: Sessions, config: PageConfig) -> None:
-        self.sessions, self.config = sessions, config
-        self.templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                                     trim_blocks=True, lstrip_blocks=True)
+    def __init__(self, sessions: Sessions, renderer: PageRenderer) -> None:
+        self.sessions, self.renderer, self.config = sessions, renderer, renderer.config
 
     def routes(self) -> list[Route]:
         return [("GET", "/p/{id}", self.proposal), ("GET", "/calls", self.calls)]
 
-    def _translator(self, request: web.Request) -> Translator:
-        return Translator(page_language(request, self.config.default_language), timezone=self.config.timezone)
-
     async def proposal(self, request: web.Request) -> web.Response:
-        t = self._translator(request)
+        t = self.renderer.translator(request)
         raw = request.match_info["id"]
         pid = int(raw) if raw.isdigit() and len(raw) < 12 else 0
         async with self.sessions() as session:
             row = await session.get(Proposal, pid) if pid else None
             if row is None:
-                return self._render("missing.html", t, request, status=404, pid=raw)
+                return self.renderer.render("missing.html", t, request, status=404, pid=raw)
             if row.status == Status.HIDDEN:
                 hidden = await session.scalar(select_hidden(pid))
-                return self._render("hidden.html", t, request, status=200, pid=pid,
+                return self.renderer.render("hidden.html", t, request, status=200, pid=pid,
                                     when=local_day(hidden.created_at, self.config.timezone) if hidden else "",
                                     reason=hidden.reason_text if hidden else "")
             detail = await queries.detail(session, pid)
@@ -114,7 +63,7 @@ class PublicPages:
         preview = detail.description if len(detail.description) <= DESCRIPTION_PREVIEW \
             else detail.description[:DESCRIPTION_PREVIEW - 1] + "…"
         bot = self.config.bot_username()
-        return self._render(
+        return self.renderer.render(
             "proposal.html", t, request, status=200, pid=pid, title=detail.card.title, url=url,
             status_word=status_label(detail.card.status, t), preview=preview, body=rich_html(body),
             telegram_share="https://t.me/share/url?" + urlencode({"url": url, "text": detail.card.title},
@@ -125,7 +74,7 @@ class PublicPages:
 
     async def calls(self, request: web.Request) -> web.Response:
         """Themed calls: open now, coming, closed; each with the proposals made to it."""
-        t = self._translator(request)
+        t = self.renderer.translator(request)
         async with self.sessions() as session:
             found = await queries.public_calls(session)
             departments = {d.code: d for d in (await session.scalars(select(Department))).all()}
@@ -142,21 +91,7 @@ class PublicPages:
                 "count": item.count,
                 "proposals": [{"id": pid, "title": title, "status": status_label(status, t)}
                               for pid, title, status in item.proposals]})
-        return self._render("calls.html", t, request, status=200, groups=groups)
-
-    def _render(self, name: str, t: Translator, request: web.Request, *, status: int,
-                **values: object) -> web.Response:
-        def translated(message: str, **params: object) -> str:
-            return t.tr_plain(message, **params)
-
-        # The templates call it by the extraction keyword, so `make catalogs` finds their messages
-        # (pyproject.toml's babel mapping for templates).
-        html = self.templates.get_template(name).render({"tr_plain": translated}, lang=t.lang,
-                                                        languages=LANGUAGES, path=request.path, **values)
-        response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
-        if (chosen := normalize_language(request.query.get("lang"))) is not None:
-            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
-        return response
+        return self.renderer.render("calls.html", t, request, status=200, groups=groups)
 
 
 def select_hidden(pid: int) -> Select[StatusEvent]:

@@ -13,7 +13,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.web.pages import PageConfig, PublicPages
+from adapters.web.pages import PublicPages
+from adapters.web.rendering import PageConfig, PageRenderer
 from core import calls, moderation, proposals, reviews, room
 from core.clock import utcnow
 from core.db import Sessions
@@ -28,8 +29,8 @@ DESCRIPTION = "Buses every 20 minutes after midnight <b>on the main lines</b>."
 
 @pytest.fixture
 async def client(sessions: Sessions) -> AsyncIterator[TestClient[Any, Any]]:
-    pages = PublicPages(sessions, PageConfig("https://oasis.test", "en", 5, "Asia/Seoul",
-                                               bot_username=lambda: "OasisCityBot"))
+    pages = PublicPages(sessions, PageRenderer(PageConfig("https://oasis.test", "en", 5, "Asia/Seoul",
+                                                          bot_username=lambda: "OasisCityBot")))
     app = web.Application()
     for method, path, handler in pages.routes():
         app.router.add_route(method, path, handler)

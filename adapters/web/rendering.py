@@ -1,0 +1,101 @@
+"""What every public page shares: the templates, the reader's language and turning RichText into HTML.
+
+Each page family (proposal pages, the board, statistics, reports, the web chat) is its own class in its
+own module, holding a `PageRenderer`; the composition root (bots/app.py) mounts their routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from bots.i18n import LANGUAGES, Translator, normalize_language
+from bots.neutral import RichText
+
+TEMPLATES = Path(__file__).with_name("templates")
+LANG_COOKIE = "oasis_lang"
+LANGUAGE_NAMES = {"ko": "한국어", "en": "English", "ja": "日本語", "zh": "中文"}
+
+
+@dataclass(frozen=True)
+class PageConfig:
+    public_url: str
+    default_language: str
+    vote_threshold: int
+    timezone: str
+    bot_username: Callable[[], str | None]
+    """The Telegram bot's @name once known (getMe), for the deep link; None without a bot."""
+
+
+def rich_html(text: RichText) -> Markup:
+    """A RichText as HTML: each span escaped, styles as elements, links only to http(s) addresses."""
+    parts: list[str] = []
+    for span in text:
+        body = str(escape(span.text)).replace("\n", "<br>\n")
+        if span.style == "bold":
+            body = f"<strong>{body}</strong>"
+        elif span.style == "italic":
+            body = f"<em>{body}</em>"
+        elif span.style == "code":
+            body = f"<code>{body}</code>"
+        elif span.style == "link" and span.url and span.url.startswith(("https://", "http://")):
+            body = f'<a href="{escape(span.url)}">{body}</a>'
+        parts.append(body)
+    return Markup("".join(parts))
+
+
+def page_language(request: web.Request, default: str) -> str:
+    """`?lang=`, then the cookie a previous choice left, then the browser's Accept-Language."""
+    chosen = normalize_language(request.query.get("lang")) or normalize_language(request.cookies.get(LANG_COOKIE))
+    if chosen:
+        return chosen
+    for part in request.headers.get("Accept-Language", "").split(","):
+        if found := normalize_language(part.split(";")[0].strip()):
+            return found
+    return default
+
+
+def with_query(request: web.Request, **changes: str | int | None) -> str:
+    """This page's address with some query parameters changed (None removes one): the language switch
+    keeps the board's filters, a page link keeps the search."""
+    query = {k: v for k, v in request.query.items()}
+    for key, value in changes.items():
+        if value is None or value == "":
+            query.pop(key, None)
+        else:
+            query[key] = str(value)
+    return request.path + ("?" + urlencode(query) if query else "")
+
+
+class PageRenderer:
+    """One Jinja2 environment (autoescaping on) for every page, and the reader's translator."""
+
+    def __init__(self, config: PageConfig) -> None:
+        self.config = config
+        self.templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                                     trim_blocks=True, lstrip_blocks=True)
+
+    def translator(self, request: web.Request) -> Translator:
+        return Translator(page_language(request, self.config.default_language), timezone=self.config.timezone)
+
+    def render(self, name: str, t: Translator, request: web.Request, *, status: int = 200,
+               **values: object) -> web.Response:
+        def translated(message: str, **params: object) -> str:
+            return t.tr_plain(message, **params)
+
+        # The templates call it by the extraction keyword, so `make catalogs` finds their messages
+        # (pyproject.toml's babel mapping for templates).
+        html = self.templates.get_template(name).render(
+            {"tr_plain": translated}, lang=t.lang, languages=LANGUAGES, language_names=LANGUAGE_NAMES,
+            path=request.path, query=dict(request.query), lang_href=lambda code: with_query(request, lang=code),
+            **values)
+        response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+        if (chosen := normalize_language(request.query.get("lang"))) is not None:
+            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        return response
