@@ -93,7 +93,7 @@ clean:
 
 # Refresh the catalogs from the code (English message ids; fill in the Korean msgstr afterwards). The
 # extraction settings are in pyproject.toml ([tool.babel.*]), which the catalog test reads too.
+CATALOG_LANGUAGES := ko en ja zh
 catalogs: $(STAMP)
 	BABEL_PYPROJECT_TOML=pyproject.toml $(BIN)/pybabel extract
-	BABEL_PYPROJECT_TOML=pyproject.toml $(BIN)/pybabel update -l ko
-	BABEL_PYPROJECT_TOML=pyproject.toml $(BIN)/pybabel update -l en
+	for lang in $(CATALOG_LANGUAGES); do BABEL_PYPROJECT_TOML=pyproject.toml $(BIN)/pybabel update -l $$lang || exit 1; done

@@ -1,6 +1,7 @@
 """Message catalogs (gettext .po files under bots/locales/, read with Babel) and rich-text formatting.
 
-Message ids are English; `en` has an empty catalog and falls back to them. Placeholders use
+Message ids are English; `en` has an empty catalog and falls back to them; `ko`, `ja` and `zh` (Simplified
+Chinese) are complete catalogs (tests/unit/test_catalogs.py holds them to it). Placeholders use
 `{name}`; a parameter given as a `Span` keeps its style (a bold title, a link), anything else is plain
 text. User text is never formatted here: each adapter escapes spans for its own markup.
 """
@@ -19,7 +20,7 @@ from babel.support import NullTranslations, Translations
 from bots.neutral import RichText, Span
 
 LANGUAGES = ("ko", "en", "ja", "zh")
-CATALOG_LANGUAGES = ("ko", "en")
+CATALOG_LANGUAGES = LANGUAGES
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 COMMAND = re.compile(r"(?<![\w/:.<])/(?=[a-z])")  # "/propose" in a message, not "a/b" or a URL
 
@@ -41,7 +42,12 @@ def catalog(lang: str) -> NullTranslations:
 
 
 def normalize_language(code: str | None) -> str | None:
-    """'en-US' → 'en', 'ko_KR' → 'ko'; None for languages we do not offer."""
+    """'en-US' → 'en', 'ko_KR' → 'ko'; None for languages we do not offer.
+
+    Every Chinese tag ('zh-CN', 'zh-Hans', 'zh-SG', and also 'zh-TW', 'zh-Hant', 'zh-HK') is 'zh', our
+    Simplified Chinese catalog: a reader of Traditional characters reads Simplified far more easily than
+    the English or Korean they would otherwise get, and there is no Traditional catalog to prefer.
+    """
     if not code:
         return None
     base = code.replace("_", "-").split("-")[0].lower()
