@@ -31,6 +31,8 @@ def load_directory(path: str | None = None) -> Directory:
     data = tomllib.loads(raw.decode("utf-8"))
     departments = list(data.get("departments", []))
     categories = list(data.get("categories", []))
+    for entry in (*departments, *categories):
+        remember_other_names(entry)
     codes = {d["code"] for d in departments}
     for dep in departments:
         channel_of(dep)  # refuse a department with two channels now, not at the first card
@@ -38,6 +40,27 @@ def load_directory(path: str | None = None) -> Directory:
         if cat["department"] not in codes:
             raise ValueError(f"category {cat['code']!r} names unknown department {cat['department']!r}")
     return Directory(departments, categories)
+
+
+OTHER_LANGUAGES = ("ja", "zh")
+"""Languages whose names (`name_ja`, `name_zh`) live in the directory file only: the database keeps Korean
+and English, and a display name is not worth a migration."""
+_other_names: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def remember_other_names(entry: dict[str, Any]) -> None:
+    """Keep a file entry's names in the other languages, found later by its Korean and English names."""
+    names = {lang: str(entry[f"name_{lang}"]) for lang in OTHER_LANGUAGES if entry.get(f"name_{lang}")}
+    if names and "name_ko" in entry and "name_en" in entry:
+        _other_names[(str(entry["name_ko"]), str(entry["name_en"]))] = names
+
+
+def other_names(name_ko: str, name_en: str) -> dict[str, str]:
+    """{lang: name} of a department or category for the languages beyond Korean and English, from the files
+    this process read (the shipped one at least); empty where a file gives none (readers get English)."""
+    if not _other_names:
+        load_directory()
+    return _other_names.get((name_ko, name_en), {})
 
 
 CHANNEL_KEY_SUFFIX = "_channel"
@@ -84,9 +107,10 @@ async def get_category(session: AsyncSession, code: str) -> Category:
 
 
 async def department_names(session: AsyncSession, code: str) -> dict[str, str]:
-    """Both names, for messages rendered later in each reader's language."""
+    """Its names (Korean, English, and Japanese and Chinese where the file has them), for messages rendered
+    later in each reader's language."""
     dep = await session.get(Department, code)
-    return {"ko": dep.name_ko, "en": dep.name_en} if dep else {}
+    return {"ko": dep.name_ko, "en": dep.name_en, **other_names(dep.name_ko, dep.name_en)} if dep else {}
 
 
 async def get_department(session: AsyncSession, code: str) -> Department:
