@@ -1,5 +1,5 @@
-"""Every message the code can show has a Korean translation, with the same placeholders, and the extractor
-finds messages and nothing else.
+"""Every message the code can show has a Korean, Japanese and Chinese translation, with the same
+placeholders, commands and proposal numbers, and the extractor finds messages and nothing else.
 
 Extraction runs the real `pybabel extract` with the settings `make catalogs` uses (`[tool.babel.*]` in
 pyproject.toml), so the test and the catalogs cannot drift apart.
@@ -17,8 +17,13 @@ import pytest
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 
+from bots.i18n import CATALOG_LANGUAGES, LANGUAGES, Translator
+
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+COMMAND_WORD = re.compile(r"(?<![\w/:.<])/[a-z][a-z0-9_]*")  # where bots/i18n.py COMMAND finds one, and its name
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+TRANSLATED = ("ko", "ja", "zh")  # every language but English, whose catalog is the message ids themselves
 MessageId = str | tuple[str, ...]
 
 
@@ -71,6 +76,101 @@ def test_every_message_has_a_korean_translation_with_matching_placeholders(
         target = translated if isinstance(translated, str) else translated[0]  # type: ignore[index]
         assert set(PLACEHOLDER.findall(str(target))) <= set(PLACEHOLDER.findall(source)) | {"n"}, msgid
         assert "#{id}" not in source or "#{id}" in str(target), f"#<id> must stay in: {msgid}"
+
+
+def catalog_file(lang: str) -> Path:
+    return ROOT / f"bots/locales/{lang}/LC_MESSAGES/messages.po"
+
+
+def forms(msgid: MessageId, translated: object) -> list[str]:
+    """The translated strings of one entry: one for a message, every plural form for a plural one."""
+    if isinstance(msgid, str):
+        return [str(translated or "")]
+    assert isinstance(translated, tuple | list), msgid
+    return [str(form or "") for form in translated]
+
+
+def problems(msgid: MessageId, translated: object) -> list[str]:
+    """What is wrong with one translation: a missing form, a placeholder, command or `#{id}` that is not
+    exactly the English one's, a line break more or less, or English text left untranslated."""
+    sources = [msgid] if isinstance(msgid, str) else list(msgid)
+    placeholders = {name for source in sources for name in PLACEHOLDER.findall(source)}
+    commands = sorted(COMMAND_WORD.findall(sources[-1]))
+    found = []
+    for target in forms(msgid, translated):
+        if not target:
+            found.append("untranslated")
+            continue
+        if set(PLACEHOLDER.findall(target)) != placeholders:
+            found.append(f"placeholders {sorted(PLACEHOLDER.findall(target))} ≠ {sorted(placeholders)}")
+        if sorted(COMMAND_WORD.findall(target)) != commands:
+            found.append(f"commands {sorted(COMMAND_WORD.findall(target))} ≠ {commands}")
+        if sources[-1].count("#{id}") != target.count("#{id}"):
+            found.append("#{id} must stay as it is")
+        if sources[-1].count("\n") != target.count("\n"):
+            found.append("line breaks differ")
+        words = re.sub(r"[a-z]?<[^>]*>|m\{id\}", "", COMMAND_WORD.sub("", PLACEHOLDER.sub("", sources[-1])))
+        if re.search(r"[A-Za-z]{3,}", words) and not CJK.search(target):
+            found.append("still English")
+    return found
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_every_message_is_translated_keeping_placeholders_commands_and_proposal_numbers(
+    extracted: dict[MessageId, object], lang: str
+) -> None:
+    translated = message_ids(catalog_file(lang), locale=lang)
+    wrong = {str(m): found for m in extracted if (found := problems(m, translated.get(m)))}
+    assert not wrong, f"{len(wrong)} {lang} messages need work: {list(wrong.items())[:10]}"
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_a_catalog_has_one_plural_form_per_its_languages_rule_and_no_fuzzy_guess(lang: str) -> None:
+    with catalog_file(lang).open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    assert catalog.num_plurals == 1 and catalog.plural_expr == "0"  # Korean, Japanese, Chinese: one form
+    plural = [m for m in catalog if m.id and not isinstance(m.id, str)]
+    assert plural and all(len(m.string) == 1 for m in plural), lang
+    assert not [m.id for m in catalog if m.id and m.fuzzy], lang
+
+
+def test_every_offered_language_has_a_catalog_that_make_catalogs_updates() -> None:
+    assert set(CATALOG_LANGUAGES) == set(LANGUAGES)
+    line = next(row for row in (ROOT / "Makefile").read_text().splitlines() if row.startswith("CATALOG_LANGUAGES"))
+    assert set(line.split(":=")[1].split()) == set(LANGUAGES)
+    assert all(catalog_file(lang).is_file() for lang in LANGUAGES)
+
+
+@pytest.mark.parametrize(("lang", "cancelled", "needed"), [
+    ("ko", "취소했어요.", "검토까지 공감 3명이 더 필요해요."),
+    ("ja", "キャンセルしました。", "部署検討まで、あと3人の賛同が必要です。"),
+    ("zh", "已取消。", "还需 3 人支持即可进入审查。"),
+    ("en", "Cancelled.", "3 more supporters are needed for review."),
+])
+def test_the_translator_reads_each_catalog_with_plurals_and_command_prefixes(
+    lang: str, cancelled: str, needed: str
+) -> None:
+    t = Translator(lang)
+    assert t.tr_plain("Cancelled.") == cancelled
+    more = t.tr_plural("{n} more supporter is needed for review.", "{n} more supporters are needed for review.", 3)
+    assert "".join(span.text for span in more) == needed
+    slack = Translator(lang, "/oasis ").tr_plain("/propose — write a new proposal")
+    assert slack.startswith("/oasis propose ")  # the surface's prefix replaces the slash, in every language
+
+
+def test_the_translation_check_finds_what_it_is_for() -> None:
+    assert problems("Cancelled.", "キャンセルしました。") == []
+    assert problems("Cancelled.", "Cancelled.") == ["still English"]
+    assert problems("Cancelled.", "") == ["untranslated"]
+    assert problems("#{id} adopted", "#{id} 採択") == []
+    assert problems("#{id} adopted", "{id} 採択") == ["#{id} must stay as it is"]
+    assert problems("Hello {name}", "你好 {名字}") == ["placeholders ['名字'] ≠ ['name']"]
+    assert problems("Send /help to see.", "ヘルプは/help を送ってください。") == ["commands [] ≠ ['/help']"]
+    assert problems("Send /help to see.", "请发送 /帮助。") == ["commands [] ≠ ['/help']"]
+    assert problems("Send /help to see.", "请发送 /help。") == []
+    assert problems("a\nb line", "甲乙") == ["line breaks differ"]
+    assert problems(("{n} day", "{n} days"), ("{n}日",)) == []
+    assert problems(("{n} day", "{n} days"), ("",)) == ["untranslated"]
 
 
 def test_the_committed_template_is_what_the_code_holds(extracted: dict[MessageId, object]) -> None:
