@@ -21,6 +21,8 @@ from bots.neutral import RichText
 TEMPLATES = Path(__file__).with_name("templates")
 LANG_COOKIE = "oasis_lang"
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English", "ja": "日本語", "zh": "中文"}
+LANGUAGE_TAGS = {"ko": "ko", "en": "en", "ja": "ja", "zh": "zh-Hans"}
+"""BCP 47 tags for `lang` attributes: the Chinese catalog is Simplified, which lets browsers pick its fonts."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class PageRenderer:
         # (pyproject.toml's babel mapping for templates).
         html = self.templates.get_template(name).render(
             {"tr_plain": translated}, lang=t.lang, languages=LANGUAGES, language_names=LANGUAGE_NAMES,
+            language_tags=LANGUAGE_TAGS, html_lang=LANGUAGE_TAGS.get(t.lang, t.lang),
             path=request.path, query=dict(request.query), lang_href=lambda code: with_query(request, lang=code),
             **values)
         response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")

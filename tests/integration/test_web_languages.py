@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from babel.messages.pofile import read_po
 
 from adapters.web.pages import PublicPages
-from adapters.web.rendering import PageConfig, PageRenderer
+from adapters.web.rendering import LANGUAGE_TAGS, PageConfig, PageRenderer
 from core import calls, proposals
 from core.clock import utcnow
 from core.db import Sessions
@@ -97,7 +97,7 @@ async def test_a_proposal_page_in_japanese_and_chinese(
     pid = await f.proposal(sessions, await f.citizen(sessions, "author"), category="transport")
     _, english = await text_of(client, f"/p/{pid}?lang=en")
     html, other = await text_of(client, f"/p/{pid}?lang={lang}")
-    assert f'<html lang="{lang}">' in html
+    assert f'<html lang="{LANGUAGE_TAGS[lang]}">' in html
     assert open_status in other and department in other and category in other
     assert untranslated(english, other) == []
     assert "Transport Policy Division" not in other
@@ -111,7 +111,7 @@ async def test_the_browsers_language_picks_japanese_or_chinese(
 ) -> None:
     pid = await f.proposal(sessions, await f.citizen(sessions, "author"))
     html, _ = await text_of(client, f"/p/{pid}", **{"Accept-Language": accept})
-    assert f'<html lang="{lang}">' in html
+    assert f'<html lang="{LANGUAGE_TAGS[lang]}">' in html
 
 
 @pytest.mark.parametrize(("lang", "open_now", "made"), [
