@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from statistics import median
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, func, select
@@ -211,17 +212,33 @@ class Report:
         return not any(getattr(self.counts, name) for name in COUNTED)
 
 
+VISIBLE = tuple(s.value for s in Status if s != Status.HIDDEN)
+
+
 def _visible() -> ColumnElement[bool]:
-    return Proposal.status != Status.HIDDEN.value
+    """For queries that read proposals: not hidden, written as the statuses it may have, so that a period's
+    proposals are a few ranges of the (status, created_at) index rather than a scan of the table."""
+    return Proposal.status.in_(VISIBLE)
 
 
-async def _moves(session: AsyncSession, target: Status, start: datetime, end: datetime) -> int:
-    """Proposals (not hidden) that moved to `target` in [start, end)."""
-    query = (select(func.count(func.distinct(StatusEvent.proposal_id)))
-             .join(Proposal, Proposal.id == StatusEvent.proposal_id)
-             .where(StatusEvent.to_status == target.value, StatusEvent.created_at >= start,
-                    StatusEvent.created_at < end, _visible()))
-    return int(await session.scalar(query) or 0)
+def _of_visible(proposal_id: Any) -> ColumnElement[bool]:
+    """For queries that read status events or opinions (by their time): of a proposal not hidden. Hidden
+    proposals are few; a join would let the database walk the proposals instead of the period's events."""
+    return proposal_id.not_in(select(Proposal.id).where(Proposal.status == Status.HIDDEN.value))
+
+
+MOVES = (Status.UNDER_REVIEW, Status.PANEL_REVIEW, Status.ADOPTED, Status.REJECTED, Status.IMPLEMENTED)
+
+
+async def _moves(session: AsyncSession, start: datetime, end: datetime) -> dict[str, int]:
+    """{status: proposals (not hidden) that moved to it in [start, end)}, for each of MOVES, in one pass."""
+    rows = (await session.execute(
+        select(StatusEvent.to_status, func.count(func.distinct(StatusEvent.proposal_id)))
+        .where(StatusEvent.created_at >= start, StatusEvent.created_at < end,
+               StatusEvent.to_status.in_([m.value for m in MOVES]), _of_visible(StatusEvent.proposal_id))
+        .group_by(StatusEvent.to_status))).all()
+    found = {str(status): int(n) for status, n in rows}
+    return {m.value: found.get(m.value, 0) for m in MOVES}
 
 
 async def _days_to_opinion(session: AsyncSession, start: datetime, end: datetime) -> tuple[int, float | None]:
@@ -233,9 +250,8 @@ async def _days_to_opinion(session: AsyncSession, start: datetime, end: datetime
                .scalar_subquery())
     rows = (await session.execute(
         select(DepartmentReview.created_at, entered)
-        .join(Proposal, Proposal.id == DepartmentReview.proposal_id)
         .where(DepartmentReview.created_at >= start, DepartmentReview.created_at < end,
-               _visible()))).all()
+               _of_visible(DepartmentReview.proposal_id)))).all()
     days = [(published - began).total_seconds() / 86400 for published, began in rows if began is not None]
     return len(rows), (round(median(days), 1) if days else None)
 
@@ -245,14 +261,15 @@ async def counts(session: AsyncSession, period: Period, timezone: str) -> Counts
     received = int(await session.scalar(select(func.count()).select_from(Proposal).where(
         Proposal.created_at >= start, Proposal.created_at < end, _visible())) or 0)
     opinions, median_days = await _days_to_opinion(session, start, end)
+    moved = await _moves(session, start, end)
     return Counts(
         received=received,
-        entered_review=await _moves(session, Status.UNDER_REVIEW, start, end),
+        entered_review=moved[Status.UNDER_REVIEW.value],
         opinions=opinions,
-        forwarded=await _moves(session, Status.PANEL_REVIEW, start, end),
-        adopted=await _moves(session, Status.ADOPTED, start, end),
-        rejected=await _moves(session, Status.REJECTED, start, end),
-        implemented=await _moves(session, Status.IMPLEMENTED, start, end),
+        forwarded=moved[Status.PANEL_REVIEW.value],
+        adopted=moved[Status.ADOPTED.value],
+        rejected=moved[Status.REJECTED.value],
+        implemented=moved[Status.IMPLEMENTED.value],
         median_days_to_opinion=median_days,
     )
 
@@ -283,9 +300,9 @@ async def _by_category(session: AsyncSession, categories: dict[str, Named], star
 
 async def _rejections(session: AsyncSession, start: datetime, end: datetime) -> tuple[tuple[str, int], ...]:
     codes = (await session.scalars(
-        select(StatusEvent.reason_code).join(Proposal, Proposal.id == StatusEvent.proposal_id)
+        select(StatusEvent.reason_code)
         .where(StatusEvent.to_status == Status.REJECTED.value, StatusEvent.created_at >= start,
-               StatusEvent.created_at < end, _visible()))).all()
+               StatusEvent.created_at < end, _of_visible(StatusEvent.proposal_id)))).all()
     tally = Counter(code if code in {c.value for c in ReasonCode} else ReasonCode.OTHER.value for code in codes)
     return tuple((code.value, tally[code.value]) for code in ReasonCode if tally[code.value])
 
@@ -309,7 +326,7 @@ async def _adopted(session: AsyncSession, departments: dict[str, Named], start: 
                StatusEvent.created_at)
         .join(Proposal, Proposal.id == StatusEvent.proposal_id)
         .where(StatusEvent.to_status == Status.ADOPTED.value, StatusEvent.created_at >= start,
-               StatusEvent.created_at < end, _visible())
+               StatusEvent.created_at < end, Proposal.status != Status.HIDDEN.value)
         .order_by(StatusEvent.created_at, StatusEvent.id).limit(ADOPTED_EXAMPLES))).all()
     return tuple(AdoptedExample(int(pid), str(title), _named(departments, str(dep)), str(reason or ""), at)
                  for pid, title, dep, reason, at in rows)

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import update
 
 from adapters.web.rendering import PageConfig, PageRenderer
-from adapters.web.reports import ReportPages
+from adapters.web.reports import KEEP_MAX, Recent, ReportPages
 from bots.i18n import Translator
 from bots.report_text import markdown
 from core import panels, reports, reviews
@@ -246,3 +246,16 @@ async def test_a_months_page_shows_the_report_escaped(client: TestClient[Any, An
     status, index = await get(client, "/reports")
     assert status == 200 and 'href="/reports/2026-10"' in index and 'href="/reports/2026"' in index
     assert "proposals received: 4" in index
+
+
+def test_a_built_report_is_kept_for_a_few_minutes_and_only_the_last_few() -> None:
+    now = [0.0]
+    recent = Recent(300, clock=lambda: now[0])
+    recent.put("2026-10", "october")
+    now[0] = 299.0
+    assert recent.get("2026-10") == "october"
+    now[0] = 300.0
+    assert recent.get("2026-10") is None
+    for n in range(KEEP_MAX + 1):
+        recent.put(str(n), n)
+    assert recent.get("0") is None and recent.get(str(KEEP_MAX)) == KEEP_MAX
