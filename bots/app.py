@@ -19,11 +19,12 @@ from adapters.telegram.webhook import TelegramWebhook
 from adapters.web.metrics import Metrics
 from adapters.web.pages import PublicPages
 from adapters.web.rendering import PageConfig, PageRenderer
+from adapters.web.reports import ReportPages
 from adapters.web.server import build_web_app, start_site
 from bots.context import BotConfig
 from bots.conversation import Conversation
 from bots.neutral import Inbound, Reply
-from bots.ports import Sender, Surface
+from bots.ports import PageFamily, Sender, Surface
 from bots.redaction import Redactor, secrets_of
 from bots.settings import Settings
 from core import mileage, room
@@ -115,14 +116,18 @@ class OasisApp:
         )
         if self.telegram is not None:
             self.telegram.receipts = self.dispatcher  # the webhook reports the answers it sent itself
-        self.scheduler = build_scheduler(jobs_sessions, self.rules, self.dispatcher, inbox_days=s.oasis_inbox_days)
+        self.scheduler = build_scheduler(jobs_sessions, self.rules, self.dispatcher, inbox_days=s.oasis_inbox_days,
+                                         timezone=s.oasis_timezone)
         self._stop = asyncio.Event()
         self.exported = Metrics(self.metrics)  # /metrics: what the server measures and what the app reports
         self.renderer = PageRenderer(PageConfig(
             s.oasis_public_url.rstrip("/"), s.oasis_default_language, self.rules.vote_threshold, s.oasis_timezone,
             bot_username=self._bot_username))
         # The public web face (PRODUCT.md §8): each page family mounts its own routes.
-        self.pages = [PublicPages(self.sessions, self.renderer)]
+        self.pages: list[PageFamily] = [
+            PublicPages(self.sessions, self.renderer),
+            ReportPages(self.sessions, self.renderer),
+        ]
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:

@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bots import redaction
@@ -50,11 +51,25 @@ def build_parser() -> argparse.ArgumentParser:
     for edge in ("opens", "closes"):
         create.add_argument(f"--{edge}", required=True, type=_moment, metavar="YYYY-MM-DDTHH:MM",
                             help=f"when it {edge} (ISO 8601; without an offset, in OASIS_TIMEZONE)")
-    jobs = sub.add_parser("jobs", help="the timed jobs (review_sweep, deadlines, calls, inbox_pruning, tallies)")
+    jobs = sub.add_parser("jobs", help="the timed jobs (review_sweep, deadlines, calls, reports, inbox_pruning, "
+                                             "tallies)")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
     jobs_sub.add_parser("list", help="each job with its last run (when, outcome) and its next run")
     run_job = jobs_sub.add_parser("run", help="run one job now (skipped if another process is running it)")
-    run_job.add_argument("name", help="review_sweep, deadlines, calls, inbox_pruning or tallies")
+    run_job.add_argument("name", help="review_sweep, deadlines, calls, reports, inbox_pruning or tallies")
+    report = sub.add_parser("report", help="write a monthly or annual report (Citizens' Voice) from live data",
+                            description="Write the report of a month or a year (in OASIS_TIMEZONE), the same one "
+                                        "/reports/<period> shows: what was proposed, how it was handled, trends "
+                                        "against the previous period, examples of adopted proposals. Without "
+                                        "--month or --year: the last complete month.")
+    which = report.add_mutually_exclusive_group()
+    which.add_argument("--month", metavar="YYYY-MM", help="a calendar month, e.g. 2026-10")
+    which.add_argument("--year", metavar="YYYY", help="a calendar year, e.g. 2026")
+    report.add_argument("--format", choices=("markdown", "html"), default="markdown",
+                        help="markdown (default) or html (the web page, its links to OASIS_PUBLIC_URL)")
+    report.add_argument("--output", metavar="FILE", help="write it to FILE (default: standard output)")
+    report.add_argument("--lang", choices=("ko", "en", "ja", "zh"), default=None,
+                        help="the report's language (default: OASIS_DEFAULT_LANGUAGE)")
     demo = sub.add_parser("demo", help="add sample proposals, votes and comments to try things out")
     demo.add_argument("--force", action="store_true", help="add them even if proposals already exist")
     return parser
@@ -125,7 +140,8 @@ async def _jobs(settings: Settings, args: argparse.Namespace) -> str:
         if args.jobs_command == "run":
             if args.name not in JOBS:
                 raise SystemExit(f"no job {args.name!r}; the jobs are: {', '.join(JOBS)}")
-            outcome = await run_job(JobEnv(sessions, rules_from(settings), settings.oasis_inbox_days), args.name)
+            outcome = await run_job(JobEnv(sessions, rules_from(settings), settings.oasis_inbox_days,
+                                           timezone=settings.oasis_timezone), args.name)
             if not outcome.ran:
                 return f"{args.name}: another process is running it now; skipped"
             if outcome.error:
@@ -143,6 +159,41 @@ async def _jobs(settings: Settings, args: argparse.Namespace) -> str:
         return "\n".join(lines)
     finally:
         await engine.dispose()
+
+
+async def _report(settings: Settings, args: argparse.Namespace) -> str:
+    """The report as Markdown or as the HTML page."""
+    from adapters.web.rendering import PageConfig, PageRenderer
+    from adapters.web.reports import document
+    from bots.i18n import Translator
+    from bots.report_text import markdown
+    from core import reports
+    from core.clock import utcnow
+    from core.db import make_engine, make_sessions
+
+    zone, now = settings.oasis_timezone, utcnow()
+    try:
+        period = (reports.Period.parse(args.month or args.year) if args.month or args.year
+                  else reports.last_complete_month(now, zone))
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from error
+    if (args.month and period.month is None) or (args.year and period.month is not None):
+        raise SystemExit(f"error: --month takes YYYY-MM and --year takes YYYY, not {args.month or args.year!r}")
+    if not reports.has_begun(period, now, zone):
+        raise SystemExit(f"error: {period.key} has not begun yet ({zone}): there is no report for it")
+    engine = make_engine(settings.oasis_database_url)
+    try:
+        async with make_sessions(engine)() as session:
+            made = await reports.build(session, period, zone, now)
+    finally:
+        await engine.dispose()
+    t = Translator(args.lang or settings.oasis_default_language, timezone=zone)
+    public_url = settings.oasis_public_url.rstrip("/")
+    if args.format == "html":
+        return document(PageRenderer(PageConfig(public_url, settings.oasis_default_language,
+                                                settings.oasis_vote_threshold, zone, bot_username=lambda: None)),
+                        made, t)
+    return markdown(made, t, public_url)
 
 
 def _split_account(account: str) -> tuple[str, str]:
@@ -243,6 +294,13 @@ def main(argv: list[str] | None = None) -> int:
         print(asyncio.run(_create_call(settings, args)))
     elif args.command == "jobs":
         print(asyncio.run(_jobs(settings, args)))
+    elif args.command == "report":
+        written = asyncio.run(_report(settings, args))
+        if args.output:
+            Path(args.output).write_text(written, encoding="utf-8")
+            print(f"wrote {args.output}", file=sys.stderr)
+        else:
+            sys.stdout.write(written)
     elif args.command == "demo":
         from bots.demo import load_demo
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from bots.i18n import N_, Translator, join
 from bots.neutral import Button, RichText, Span
+from bots.periods import period_label
 from bots.platforms import PLATFORMS
 from bots.time import local_day
 from core.statuses import ReasonCode, Status
@@ -295,6 +296,18 @@ def _room_original_kept(params: Params, t: Translator) -> RichText:
                 "please delete it there yourself.", id=params.get("message_id"), platform=where)
 
 
+def _report_published(params: Params, t: Translator) -> RichText:
+    key = str(params.get("period") or "")
+    msgid = (N_("The monthly report for {period} is out.") if "-" in key
+             else N_("The annual report for {period} is out."))
+    figures = {name: int(str(params.get(name) or 0)) for name in
+               ("received", "entered_review", "adopted", "rejected", "implemented")}
+    return join(t.tr(msgid, period=Span(period_label(key, t), "bold")),
+                t.tr("Proposals received: {received} · entered review: {entered_review} · adopted: {adopted} · "
+                     "rejected: {rejected} · implemented: {implemented}.", **figures),
+                t.tr("/unsubscribe reports to stop these."))
+
+
 def _generic(params: Params, t: Translator) -> RichText:
     if params.get("id") is None:
         return t.tr("There is news for you.")
@@ -319,11 +332,13 @@ RENDERERS: dict[str, Callable[[Params, Translator], RichText]] = {
     "call_closing": _call_closing,
     "call_closed": _call_closed,
     "new_proposal": _new_proposal,
+    "report_published": _report_published,
 }
 
 
 def render(kind: str, params: Params, t: Translator, public_url: str) -> RichText:
-    """The notice for one outbox row, ending with a link to the proposal's public page."""
+    """The notice for one outbox row, ending with a link to the proposal's public page (or to the page the
+    row names by its `path`, such as a report's)."""
     if not isinstance(params, Mapping):
         params = {}
     renderer = RENDERERS.get(kind, _generic)
@@ -333,5 +348,11 @@ def render(kind: str, params: Params, t: Translator, public_url: str) -> RichTex
         log.exception("cannot render %s notice with params %r", kind, params)
         body = _generic(params, t)
     proposal_id = params.get("id")
-    url = proposal_url(public_url, proposal_id) if proposal_id is not None else public_url
+    path = params.get("path")
+    if proposal_id is not None:
+        url = proposal_url(public_url, proposal_id)
+    elif isinstance(path, str) and path.startswith("/") and not path.startswith("//"):
+        url = public_url.rstrip("/") + path
+    else:
+        url = public_url
     return join(body, (Span(url, "link", url=url),))

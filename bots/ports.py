@@ -139,6 +139,12 @@ Route = tuple[str, str, Callable[[Any], Awaitable[Any]]]
 """(method, path, handler) of an HTTP route on the one server (the handler takes the server's request)."""
 
 
+class PageFamily(Protocol):
+    """A family of public web pages (adapters/web/): the routes it serves."""
+
+    def routes(self) -> list[Route]: ...
+
+
 class Surface(Protocol):
     """A place people talk to Oasis (a messenger, the terminal, the web), as the root composes them: a
     list of surfaces, each with its outbox sender, its HTTP routes and its life cycle."""

@@ -291,7 +291,8 @@ class StatusEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"))
     reason_code: Mapped[str | None] = mapped_column(String(20))
     reason_text: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    """Indexed: a report finds its period's steps by time (core/reports.py)."""
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """What else the step recorded: a decision taken without a panel's quorum, and why it could be."""
 
@@ -383,7 +384,8 @@ class DepartmentReview(Base):
     budget_krw: Mapped[int | None] = mapped_column(BigInteger)
     reason_code: Mapped[str | None] = mapped_column(String(20))
     explanation: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    """Indexed: a report finds its period's opinions by time (core/reports.py)."""
 
 
 class InboxEvent(Base):

@@ -12,6 +12,8 @@ NAME` runs one now.
   (core/deadlines.py).
 - `calls`: themed calls opened, closing soon and closed are announced to subscribers; a closed call's
   proposals go to review together (core/calls.py).
+- `reports`: in the first days of a month (OASIS_TIMEZONE), publishes the previous month's report once, and in
+  January the previous year's too, and announces each to `reports` subscribers (core/report_publication.py).
 - `inbox_pruning`: forgets platform event ids older than OASIS_INBOX_DAYS.
 - `tallies`: folds the supporter, follower and proposal count changes the database triggers appended into
   the tallies (core/tallies.py), so reads stay a lookup plus a few changes however many votes there are.
@@ -35,6 +37,7 @@ from core.db import Sessions
 from core.deadlines import check_deadlines
 from core.inbox import prune
 from core.models import JobRun
+from core.report_publication import publish_due
 from core.rules import Rules
 from core.tallies import FOLD_BATCH, fold
 from core.votes import due_for_review, start_review_if_due
@@ -56,6 +59,8 @@ class JobEnv:
     rules: Rules
     inbox_days: int = 30
     clock: Callable[[], datetime] = utcnow
+    timezone: str = "Asia/Seoul"
+    """The city's time zone (OASIS_TIMEZONE): where a month begins, for the `reports` job."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,11 @@ async def _calls(env: JobEnv) -> int:
         return await run_calls(session, env.rules, env.clock())
 
 
+async def _reports(env: JobEnv) -> int:
+    async with env.sessions() as session, session.begin():
+        return await publish_due(session, env.timezone, env.clock())
+
+
 FOLD_ROUNDS = 20
 
 
@@ -137,6 +147,7 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("review_sweep", timedelta(seconds=30), _review_sweep, wakes_outbox=True),
     Job("deadlines", timedelta(minutes=10), _deadlines, wakes_outbox=True),
     Job("calls", timedelta(minutes=1), _calls, wakes_outbox=True),
+    Job("reports", timedelta(hours=1), _reports, wakes_outbox=True),
     Job("inbox_pruning", timedelta(hours=6), _inbox_pruning, first_delay=timedelta(minutes=1)),
     Job("tallies", timedelta(seconds=2), _tallies),
 )}
@@ -200,10 +211,10 @@ async def job_runs(sessions: Sessions) -> dict[str, JobRun]:
 
 
 def build_scheduler(sessions: Sessions, rules: Rules, dispatcher: Wakeable, *,
-                    inbox_days: int = 30) -> AsyncIOScheduler:
+                    inbox_days: int = 30, timezone: str = "Asia/Seoul") -> AsyncIOScheduler:
     """The process's scheduler with every job added; the caller starts it inside the running loop."""
     scheduler = AsyncIOScheduler(timezone=UTC)
-    env = JobEnv(sessions, rules, inbox_days)
+    env = JobEnv(sessions, rules, inbox_days, timezone=timezone)
     for job in JOBS.values():
         async def tick(job: Job = job) -> None:
             outcome = await run_job(env, job.name)

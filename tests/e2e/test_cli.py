@@ -11,7 +11,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -134,10 +136,10 @@ def test_jobs_run_one_now_and_list_shows_last_and_next_runs(tmp_path: Path) -> N
     assert ran.returncode == 0 and ran.stdout.strip() == "deadlines: done (0)", ran.stderr
     unknown = oasis(tmp_path, "jobs", "run", "nonsense")
     assert unknown.returncode != 0
-    assert "the jobs are: review_sweep, deadlines, calls, inbox_pruning, tallies" in unknown.stderr
+    assert "the jobs are: review_sweep, deadlines, calls, reports, inbox_pruning, tallies" in unknown.stderr
     listed = oasis(tmp_path, "jobs", "list").stdout.splitlines()
     rows = {line.split()[0]: line for line in listed[1:]}
-    assert set(rows) == {"review_sweep", "deadlines", "calls", "inbox_pruning", "tallies"}
+    assert set(rows) == {"review_sweep", "deadlines", "calls", "reports", "inbox_pruning", "tallies"}
     assert "ok (0)" in rows["deadlines"] and rows["review_sweep"].split()[2:] == ["-", "-", "-"]
 
 
@@ -154,3 +156,30 @@ def test_call_create_reads_times_without_an_offset_in_the_city_time_zone(tmp_pat
     wrong = oasis(tmp_path, "call", "create", "--department", "environment", "--title", "Backwards",
                   "--opens", "2099-02-01", "--closes", "2099-01-01")
     assert wrong.returncode != 0 and "call_closes_before_it_opens" in wrong.stderr
+
+
+def test_report_writes_markdown_and_html_to_a_file(tmp_path: Path) -> None:
+    assert oasis(tmp_path, "db", "upgrade").returncode == 0
+    assert oasis(tmp_path, "demo").returncode == 0  # five proposals received this month
+    seoul = datetime.now(ZoneInfo("Asia/Seoul"))
+    month, year = f"{seoul.year}-{seoul.month:02d}", str(seoul.year)
+    markdown = oasis(tmp_path, "report", "--month", month, "--output", "report.md")
+    assert markdown.returncode == 0 and markdown.stdout == "", markdown.stderr
+    text = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert text.startswith("# Citizens' Voice: ") and "Proposals received: **5**" in text
+    assert f"<http://127.0.0.1:8080/reports/{month}>" in text
+    html = oasis(tmp_path, "report", "--year", year, "--format", "html", "--output", "report.html", "--lang", "ko",
+                 OASIS_PUBLIC_URL="https://oasis.test")
+    assert html.returncode == 0, html.stderr
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and '<html lang="ko">' in page and f"{year}년" in page
+    assert '<base href="https://oasis.test/">' in page and '<strong class="received">5</strong>' in page
+    last = oasis(tmp_path, "report")  # the last complete month, to standard output
+    assert last.returncode == 0 and last.stdout.startswith("# Citizens' Voice: ")
+    assert "Proposals received: **0**" in last.stdout
+    future = oasis(tmp_path, "report", "--month", f"{seoul.year + 1}-01")
+    assert future.returncode != 0 and "has not begun yet" in future.stderr
+    bad = oasis(tmp_path, "report", "--month", "2026-13")
+    assert bad.returncode != 0 and "no such period" in bad.stderr
+    both = oasis(tmp_path, "report", "--month", month, "--year", year)
+    assert both.returncode != 0 and "not allowed with argument" in both.stderr

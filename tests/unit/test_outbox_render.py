@@ -153,3 +153,17 @@ def test_dates_are_the_readers_city_dates_not_utc_ones() -> None:
     assert "by 2026-12-13" in plain_text(render("deadline_reminder", params, utc, "https://oasis.example"))
     assert local_day(datetime(2026, 12, 13, 20, 0), "Asia/Seoul") == "2026-12-14"
     assert local_day(None, "Asia/Seoul") == "-"
+
+
+def test_a_report_notice_summarises_the_figures_and_links_to_the_report() -> None:
+    params = {"period": "2026-10", "path": "/reports/2026-10", "received": 41, "entered_review": 6, "adopted": 2,
+              "rejected": 3, "implemented": 1}
+    text = render("report_published", params, EN, URL)
+    assert plain_text(text).startswith("The monthly report for October 2026 is out.\nProposals received: 41 · "
+                                       "entered review: 6 · adopted: 2 · rejected: 3 · implemented: 1.")
+    assert text[-1].style == "link" and text[-1].url == f"{URL}/reports/2026-10"
+    korean = plain_text(render("report_published", {**params, "period": "2026", "path": "/reports/2026"},
+                               Translator("ko"), URL))
+    assert "2026년 연보가 나왔어요." in korean and "접수 41건" in korean
+    for odd in ("//elsewhere.example/x", "https://elsewhere.example", None):  # only a path on this site
+        assert render("report_published", {**params, "path": odd}, EN, URL)[-1].url == URL
