@@ -6,7 +6,7 @@ own module, holding a `PageRenderer`; the composition root (bots/app.py) mounts 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -86,18 +86,23 @@ class PageRenderer:
     def translator(self, request: web.Request) -> Translator:
         return Translator(page_language(request, self.config.default_language), timezone=self.config.timezone)
 
-    def render(self, name: str, t: Translator, request: web.Request, *, status: int = 200,
-               **values: object) -> web.Response:
+    def html(self, name: str, t: Translator, path: str, values: Mapping[str, object], *,
+             query: dict[str, str] | None = None, lang_href: Callable[[str], str] | None = None) -> str:
+        """A template rendered for a reader at `path`: a page's body, or a file (`oasis report`)."""
         def translated(message: str, **params: object) -> str:
             return t.tr_plain(message, **params)
 
         # The templates call it by the extraction keyword, so `make catalogs` finds their messages
         # (pyproject.toml's babel mapping for templates).
-        html = self.templates.get_template(name).render(
+        return self.templates.get_template(name).render(
             {"tr_plain": translated}, lang=t.lang, languages=LANGUAGES, language_names=LANGUAGE_NAMES,
-            language_tags=LANGUAGE_TAGS, html_lang=LANGUAGE_TAGS.get(t.lang, t.lang),
-            path=request.path, query=dict(request.query), lang_href=lambda code: with_query(request, lang=code),
-            **values)
+            language_tags=LANGUAGE_TAGS, html_lang=LANGUAGE_TAGS.get(t.lang, t.lang), path=path,
+            query=query or {}, lang_href=lang_href or (lambda code: f"{path}?lang={code}"), **values)
+
+    def render(self, name: str, t: Translator, request: web.Request, *, status: int = 200,
+               **values: object) -> web.Response:
+        html = self.html(name, t, request.path, values, query=dict(request.query),
+                         lang_href=lambda code: with_query(request, lang=code))
         response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
         if (chosen := normalize_language(request.query.get("lang"))) is not None:
             response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)

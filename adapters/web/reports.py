@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from adapters.web.rendering import LANGUAGE_NAMES, PageRenderer
-from bots.i18n import LANGUAGES, Translator
+from adapters.web.rendering import PageRenderer
+from bots.i18n import Translator
 from bots.periods import period_label
 from bots.ports import Route
 from bots.report_text import figure, view
@@ -107,10 +107,4 @@ def document(renderer: PageRenderer, report: reports.Report, t: Translator) -> s
     public_url = renderer.config.public_url.rstrip("/")
     path = f"/reports/{report.period.key}"
 
-    def translated(message: str, **params: object) -> str:
-        return t.tr_plain(message, **params)
-
-    return renderer.templates.get_template("report.html").render(
-        {"tr_plain": translated}, lang=t.lang, languages=LANGUAGES, language_names=LANGUAGE_NAMES, path=path,
-        query={}, lang_href=lambda code: f"{path}?lang={code}", base_href=public_url + "/",
-        **page_values(report, t, public_url))
+    return renderer.html("report.html", t, path, {"base_href": public_url + "/", **page_values(report, t, public_url)})
