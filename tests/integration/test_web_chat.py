@@ -19,6 +19,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
+from adapters.web.pages import PublicPages
 from adapters.web.rendering import PageConfig, PageRenderer
 from adapters.webchat.session import COOKIE
 from adapters.webchat.surface import WebChat, parse_message
@@ -60,9 +61,10 @@ def web_chat(sessions: Sessions, conversation: Conversation, *, secret_key: str 
 
 
 async def serve(chat: WebChat) -> TestClient[Any, Any]:
+    """The chat's routes, and the proposal pages (where a web person's comment is read by everyone)."""
     await chat.prepare()
     app = web.Application()
-    for method, path, handler in chat.routes():
+    for method, path, handler in chat.routes() + PublicPages(chat.db, chat.renderer).routes():
         app.router.add_route(method, path, handler)
     return TestClient(TestServer(app))
 
@@ -205,6 +207,25 @@ async def test_a_form_opens_from_a_button_and_a_refused_field_comes_back(world: 
                                 "fields": {"recommendation": "reject", "explanation": ""}})
     assert answers and answers[0]["type"] == "refuse" and answers[0]["errors"]
     await staff.close()
+
+
+async def test_a_comment_with_markup_is_escaped_in_the_chat_and_on_the_proposals_page(world: World) -> None:
+    pid = await f.proposal(world.sessions, await f.citizen(world.sessions, "author"), title=TITLE)
+    visitor = Visitor(world)
+    await visitor.open()
+    comment = '<script>alert("c")</script> <b>more</b> buses'
+    page = await (await world.client.post("/chat", data={"text": f"/comment {pid} {comment}",
+                                                           "csrf": visitor.csrf})).text()
+    assert f"Your comment on #{pid} was added" in page
+    assert "&lt;script&gt;alert(&#34;c&#34;)&lt;/script&gt;" in page and '<script>alert("c")' not in page
+    await visitor.connect()
+    answers = await visitor.say(f"show {pid}")
+    assert "&lt;script&gt;alert(&#34;t&#34;)&lt;/script&gt; Night buses" in answers[0]["html"]
+    assert "<script>alert" not in answers[0]["html"]
+    await visitor.close()
+    public = await (await world.client.get(f"/p/{pid}")).text()
+    assert "&lt;script&gt;alert(&#34;c&#34;)&lt;/script&gt; &lt;b&gt;more&lt;/b&gt; buses" in public
+    assert '<script>alert("c")' not in public and "web-" in public and session_of(world) not in public
 
 
 async def test_the_websocket_opens_only_from_this_site_with_the_sessions_token(world: World) -> None:
