@@ -94,6 +94,7 @@ class WebChat:
         self._secret_key = secret_key
         self._cookies: Sessions | None = None
         self._sockets: set[web.WebSocketResponse] = set()
+        self._closer: asyncio.Task[None] | None = None
         self.refused = 0
 
     @property
@@ -117,7 +118,13 @@ class WebChat:
         return [("GET", "/chat", self.page), ("POST", "/chat", self.post), ("GET", "/chat/ws", self.socket)]
 
     async def start(self, stop: asyncio.Event) -> None:
-        return None
+        """Open pages are told to go once a stop is asked for: the server's shutdown waits for its open
+        connections, and a page's WebSocket would hold it for its whole timeout."""
+        self._closer = asyncio.create_task(self._close_on(stop))
+
+    async def _close_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        await self.stop()
 
     async def stop(self) -> None:
         for ws in list(self._sockets):

@@ -5,6 +5,7 @@ limits, and everything a person typed escaped."""
 
 from __future__ import annotations
 
+import asyncio
 import html as htmllib
 import json
 import re
@@ -23,16 +24,20 @@ from adapters.web.pages import PublicPages
 from adapters.web.rendering import PageConfig, PageRenderer
 from adapters.webchat.session import COOKIE
 from adapters.webchat.surface import WebChat, parse_message
+from bots.app import OasisApp
 from bots.context import BotConfig
 from bots.conversation import Conversation
 from bots.neutral import ButtonPress, Command, Inbound, Message, Reply, Toast, Where, Who, plain_text
+from bots.settings import Settings
 from core import calls
 from core.citizens import grant_role
 from core.clock import utcnow
 from core.db import Sessions
+from core.migrate import upgrade
 from core.models import AppSecret, Identity, Proposal, Vote, WebMessage
 from core.rules import Rules
 from scheduler.dispatch import OutboxDispatcher
+from tests.dbutil import sqlite_url
 from tests.integration import factories as f
 
 URL = "http://oasis.test"
@@ -396,3 +401,29 @@ def test_a_message_that_is_not_json_or_not_ours_is_ignored() -> None:
     assert parse_message(json.dumps([1])) == (None, False)
     assert parse_message(json.dumps({"type": "text", "text": "  "})) == (None, False)
     assert parse_message(json.dumps({"type": "text", "text": "/new"}))[0] == Command("new", "")
+
+
+async def test_oasis_run_serves_the_chat_and_stops_at_once_with_a_page_open(tmp_path: Any) -> None:
+    db_url = sqlite_url(tmp_path)
+    await upgrade(db_url)
+    settings = Settings(_env_file=None, oasis_database_url=db_url, oasis_port=0,  # type: ignore[call-arg]
+                        oasis_public_url="http://127.0.0.1", oasis_default_language="en")
+    app = OasisApp(settings)
+    await app.start()
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:  # an IP address
+            base = f"http://127.0.0.1:{app.port}"
+            page = await (await client.get(f"{base}/chat")).text()
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+            ws = await client.ws_connect(f"{base}/chat/ws?csrf={csrf}", headers={"Origin": base})
+            await ws.send_json({"type": "text", "text": "help"})
+            assert (await ws.receive_json(timeout=10))["type"] == "entry"
+            started = asyncio.get_running_loop().time()
+            await app.stop()
+            assert asyncio.get_running_loop().time() - started < 5  # the page did not hold the shutdown
+            kinds = []
+            while not kinds or kinds[-1] == aiohttp.WSMsgType.TEXT:
+                kinds.append((await ws.receive(timeout=5)).type)
+            assert kinds[-1] in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)  # the page was told
+    finally:
+        await app.stop()
