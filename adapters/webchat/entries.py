@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from adapters.web.rendering import PageRenderer, rich_html
 from bots.i18n import Translator
-from bots.neutral import Button, Form, Message, RichText, Span, signed_text
+from bots.neutral import Button, Form, Message, Reply, RichText, Span, Toast, signed_text
 
 Entry = dict[str, Any]
 TEMPLATE = "chat_entry.html"
@@ -41,8 +41,25 @@ def message_entry(entry_id: str, text: RichText, buttons: tuple[tuple[Button, ..
 
 
 def notice_entry(message_id: int, body: dict[str, Any]) -> Entry:
-    """A notice from the outbox, kept as web message `message_id`."""
-    return message_entry(f"n{message_id}", text_of(body), buttons_of(body), "notice")
+    """A kept web message (core/web_messages.py): a notice from the outbox, or a turn of the conversation
+    (`kind`: what the person typed, Oasis's answer, a short toast)."""
+    kind = body.get("kind", "notice")
+    entry_id = f"n{message_id}"
+    if kind in ("mine", "toast"):
+        return {"id": entry_id, "kind": kind, "html": rich_html(text_of(body)), "buttons": []}
+    return message_entry(entry_id, text_of(body), buttons_of(body), "bot" if kind == "bot" else "notice")
+
+
+def said_bodies(typed: str | None, replies: list[Reply]) -> list[dict[str, Any]]:
+    """A turn of the conversation as kept in the log: the typed text, the answers (forms are not kept: a
+    form is answered at once or not at all)."""
+    bodies = [{"kind": "mine", "text": [[typed, "plain", None]]}] if typed else []
+    for reply in replies:
+        if isinstance(reply, Message):
+            bodies.append({**body_of(reply), "kind": "bot"})
+        elif isinstance(reply, Toast) and reply.text:
+            bodies.append({"kind": "toast", "text": [[reply.text, "plain", None]]})
+    return bodies
 
 
 def reply_entry(message: Message) -> Entry:

@@ -23,15 +23,16 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.web.rendering import PageRenderer
 from adapters.webchat.entries import (
     Entry,
     entry_html,
     form_entry,
-    mine_entry,
     notice_entry,
     reply_entry,
+    said_bodies,
     toast_entry,
 )
 from adapters.webchat.limits import Allowance
@@ -148,14 +149,14 @@ class WebChat:
                 return self._render(request, t, None, [], status=429, wait=int(wait) + 1)
             session_id = self.cookies.new_id()
         t = self.renderer.translator(request, await self._chosen_language(session_id))
-        entries = await self._unread(session_id)
-        response = self._render(request, t, session_id, entries)
+        response = self._render(request, t, session_id, await self._history(session_id))
         if fresh:
             self.cookies.set_cookie(response, session_id)
         return response
 
     async def post(self, request: web.Request) -> web.Response:
-        """A message, a button or a form without JavaScript; answered with the page and what was said."""
+        """A message, a button or a form without JavaScript; answered with the page, the conversation so
+        far ending with this turn."""
         session_id = self.cookies.of(request)
         data = await request.post()
         if session_id is None or not self.cookies.token_ok(session_id, str(data.get("csrf", ""))):
@@ -164,26 +165,25 @@ class WebChat:
             return self._render(request, t, None, [], status=403, expired=True)
         t = self.renderer.translator(request, await self._chosen_language(session_id))
         fields = {k: str(v) for k, v in data.items()}
-        said: list[Entry] = []
+        typed: str | None = None
         if "press" in fields:
             action, _, value = fields["press"].partition(":")
             payload: Payload = ButtonPress(action, value, fields.get("message_id") or None)
         elif "form" in fields:
             payload = FormSubmit(fields["form"], {k[2:]: v for k, v in fields.items() if k.startswith("f.")},
                                  fields.get("state", ""))
+        elif (typed := fields.get("text", "")).strip():
+            payload = text_payload(typed)
         else:
-            text = fields.get("text", "")
-            if not text.strip():
-                return self._render(request, t, session_id, await self._unread(session_id))
-            said.append(mine_entry(text))
-            payload = text_payload(text)
-        answers = await self._converse(request, session_id, t, payload, forms=False)
-        for answer in answers:
-            if answer.get("errors"):  # a refused form: its messages, as text
-                said.extend(toast_entry(text) for _, text in answer["errors"])
-            else:
-                said.append(answer)
-        return self._render(request, t, session_id, await self._unread(session_id) + said)
+            return self._render(request, t, session_id, await self._history(session_id))
+        replies = await self._converse(request, session_id, t, payload, typed=typed, forms=False)
+        beside: list[Entry] = []  # what the log does not keep: a refused form's messages, this page's notes
+        for reply in replies:
+            if isinstance(reply, RefuseForm):
+                beside.extend(toast_entry(text) for _, text in reply.errors)
+            elif isinstance(reply, Toast) and not reply.chat_id:
+                beside.append(toast_entry(reply.text))
+        return self._render(request, t, session_id, await self._history(session_id) + beside)
 
     def _render(self, request: web.Request, t: Translator, session_id: str | None, entries: list[Entry], *,
                 status: int = 200, **values: Any) -> web.Response:
@@ -231,8 +231,10 @@ class WebChat:
                 payload, forms = parse_message(msg.data)
                 if payload is None:
                     continue
-                for entry in await self._converse(request, session_id, t, payload, forms=forms):
-                    await push(entry)
+                typed = msg_text(payload)
+                for reply in await self._converse(request, session_id, t, payload, typed=typed, forms=forms):
+                    if (entry := to_entry(reply)) is not None:
+                        await push(entry)
                 await ws.send_json({"type": "done"})  # everything this message caused was sent
         finally:
             self.live.remove(session_id, key)
@@ -242,22 +244,29 @@ class WebChat:
     # --- the conversation ---
 
     async def _converse(self, request: web.Request, session_id: str, t: Translator, payload: Payload, *,
-                        forms: bool) -> list[Entry]:
-        """Hand one event to the conversation (within the limits) and return what to show."""
+                        typed: str | None, forms: bool) -> list[Reply]:
+        """Hand one event to the conversation (within the limits); the turn is kept in the person's log.
+        What only this page is told (over a limit, the database away) comes as replies to no chat ("")."""
         wait = max(self.per_session.take(f"s:{session_id}"), self.per_address.take(f"a:{address(request)}"))
         if wait:
             self.refused += 1
-            return [toast_entry(t.tr_plain("You are sending faster than Oasis accepts from one visitor. Please "
-                                           "wait {n} seconds and try again.", n=int(wait) + 1))]
+            return [Toast("", t.tr_plain("You are sending faster than Oasis accepts from one visitor. Please "
+                                         "wait {n} seconds and try again.", n=int(wait) + 1))]
         who = Who(PLATFORM, session_id, self.display_name(session_id), t.lang)
         inbound = Inbound(PLATFORM, f"{session_id}:{secrets.token_hex(8)}", who, Where(session_id, direct=True),
                           payload, forms=forms)
         try:
             replies = await self.handler(inbound) or []
+            async with self.db() as session, session.begin():
+                await web_messages.keep_said(session, session_id, said_bodies(typed, replies))
         except StorageUnavailable:
-            return [toast_entry(t.tr_plain("Oasis cannot reach its database just now. Please try again in a "
-                                           "moment."))]
-        return [entry for reply in replies if (entry := to_entry(reply)) is not None]
+            return [Toast("", t.tr_plain("Oasis cannot reach its database just now. Please try again in a "
+                                         "moment."))]
+        except Exception as error:  # the answers were given; only the log misses them
+            if not isinstance(error, OSError | SQLAlchemyError):
+                raise
+            log.warning("web chat: a turn of %s not kept in its log: %r", self.display_name(session_id), error)
+        return replies
 
     def display_name(self, session_id: str) -> str:
         """How a web visitor appears to others until they link a messenger: "web-" and a short code."""
@@ -268,6 +277,14 @@ class WebChat:
         async with self.db() as session:
             return await session.scalar(select(Citizen.language).join(Identity, Identity.citizen_id == Citizen.id)
                                         .where(Identity.platform == PLATFORM, Identity.user_id == session_id))
+
+    async def _history(self, session_id: str) -> list[Entry]:
+        """The conversation so far (its newest part), notices that came meanwhile included, now read."""
+        async with self.db() as session, session.begin():
+            rows = await web_messages.recent(session, session_id)
+            if rows:
+                await web_messages.mark_read(session, session_id, rows[-1].id)
+            return [notice_entry(row.id, row.body) for row in rows]
 
     async def _unread(self, session_id: str) -> list[Entry]:
         """Notices that came while no page was open, now marked read (this page shows them)."""
@@ -297,6 +314,15 @@ def to_entry(reply: Reply) -> Entry | None:
             return form_entry(reply.form)
         case RefuseForm():
             return {"errors": [list(pair) for pair in reply.errors]}
+
+
+def msg_text(payload: Payload) -> str | None:
+    """What the person typed, as they typed it (for the log)."""
+    if isinstance(payload, Text):
+        return payload.text
+    if isinstance(payload, Command):
+        return f"/{payload.name} {payload.args}".rstrip()
+    return None
 
 
 def parse_message(raw: str) -> tuple[Payload | None, bool]:

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from adapters.web.pages import PublicPages
 from adapters.web.rendering import PageConfig, PageRenderer
@@ -37,6 +37,7 @@ from core.migrate import upgrade
 from core.models import AppSecret, Identity, Proposal, Vote, WebMessage
 from core.rules import Rules
 from scheduler.dispatch import OutboxDispatcher
+from scheduler.jobs import prune_inbox
 from tests.dbutil import sqlite_url
 from tests.integration import factories as f
 
@@ -362,9 +363,36 @@ async def test_a_notice_reaches_the_open_page_live_and_a_closed_ones_person_on_t
     await visitor.close()
     await world.conversation(telegram("7171", ButtonPress("proposal.vote", str(second)), "tg-4"))
     assert await world.dispatcher.run_once() >= 1
+    async with world.sessions() as s:
+        assert await s.scalar(select(func.count()).where(WebMessage.read_at.is_(None))) == 1
     page = await visitor.open()  # the next visit shows what came meanwhile
     assert f"#{second}" in page and "Shade &lt;b&gt;trees&lt;/b&gt;" in page and "News" in page
-    assert f"#{second} Shade" not in await visitor.open()  # shown once, then read
+    async with world.sessions() as s:
+        assert await s.scalar(select(func.count()).where(WebMessage.read_at.is_(None))) == 0  # shown: read
+    await visitor.connect()
+    answers = await visitor.say("help")  # the page opened after the visit is not sent the notice again
+    assert answers and not any("entry notice" in a["html"] for a in answers)
+    await visitor.close()
+
+
+async def test_a_reload_shows_the_conversation_so_far_and_old_messages_are_pruned(world: World) -> None:
+    visitor = Visitor(world)
+    await visitor.open()
+    await visitor.connect()
+    await visitor.say("propose")
+    await visitor.say(TITLE)
+    await visitor.close()
+    page = await visitor.open()
+    log = page[page.index('id="log"'):page.index('id="state"')]
+    assert log.index("propose") < log.index("First, its title") < log.index("&lt;script&gt;alert") \
+        < log.index("Now describe")
+    assert "<script>alert" not in log
+    async with world.sessions() as s, s.begin():
+        await s.execute(update(WebMessage).where(WebMessage.id == select(func.min(WebMessage.id)).scalar_subquery())
+                        .values(created_at=utcnow() - timedelta(days=31)))
+    assert await prune_inbox(world.sessions, keep_days=30) == 1
+    async with world.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(WebMessage)) == 3
 
 
 async def test_limits_per_session_and_per_address_and_new_sessions_per_address(sessions: Sessions) -> None:
