@@ -22,12 +22,13 @@ from sqlalchemy import func, select, update
 
 from adapters.web.pages import PublicPages
 from adapters.web.rendering import PageConfig, PageRenderer
+from adapters.webchat.live import LivePages, WebSender
 from adapters.webchat.session import COOKIE
 from adapters.webchat.surface import WebChat, parse_message
 from bots.app import OasisApp
 from bots.context import BotConfig
 from bots.conversation import Conversation
-from bots.neutral import ButtonPress, Command, Inbound, Message, Reply, Toast, Where, Who, plain_text
+from bots.neutral import ButtonPress, Command, Inbound, Message, Reply, Span, Toast, Where, Who, plain_text
 from bots.settings import Settings
 from core import calls
 from core.citizens import grant_role
@@ -455,3 +456,21 @@ async def test_oasis_run_serves_the_chat_and_stops_at_once_with_a_page_open(tmp_
             assert kinds[-1] in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)  # the page was told
     finally:
         await app.stop()
+
+
+async def test_an_open_page_finds_a_notice_another_instance_stored(sessions: Sessions) -> None:
+    conversation = Conversation(sessions, BotConfig(Rules(), URL, "en"))
+    chat = web_chat(sessions, conversation, poll_seconds=0.2)
+    other = WebSender(sessions, LivePages())  # another instance's sender: no page of this visitor is open there
+    async with await serve(chat) as client:
+        world = World(client, chat, conversation, OutboxDispatcher(sessions, {}, default_language="en",
+                                                                   public_url=URL), sessions)
+        visitor = Visitor(world)
+        await visitor.open()
+        await visitor.connect()
+        await visitor.say("help")
+        await other.send(Message(session_of(world), (Span("Proposal "), Span("#7", "bold"), Span(" moved on."))))
+        found = await visitor.ws.receive_json(timeout=10)  # type: ignore[union-attr]
+        assert found["type"] == "entry" and "entry notice" in found["html"] and "<strong>#7</strong>" in found["html"]
+        await visitor.close()
+        await world.dispatcher.close()
