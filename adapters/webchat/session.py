@@ -27,7 +27,7 @@ def _mac(key: bytes, purpose: str, value: str) -> str:
 
 
 @dataclass(frozen=True)
-class Sessions:
+class SessionCookies:
     """Signs and checks session cookies and the per-session token of forms."""
 
     key: bytes

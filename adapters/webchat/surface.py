@@ -37,7 +37,7 @@ from adapters.webchat.entries import (
 )
 from adapters.webchat.limits import Allowance
 from adapters.webchat.live import PLATFORM, LivePages, WebSender
-from adapters.webchat.session import SECRET_NAME, Sessions, same_origin
+from adapters.webchat.session import SECRET_NAME, SessionCookies, same_origin
 from bots.i18n import Translator
 from bots.neutral import (
     ButtonPress,
@@ -57,7 +57,7 @@ from bots.neutral import (
 from bots.ports import InboundHandler, Route, StorageUnavailable
 from core import web_messages
 from core.app_secrets import kept_secret
-from core.db import Sessions as DbSessions
+from core.db import Sessions
 from core.models import Citizen, Identity
 
 log = logging.getLogger(__name__)
@@ -79,9 +79,9 @@ def text_payload(text: str) -> Payload:
 class WebChat:
     name = PLATFORM
     room_chat: str | None = None
-    keeps_replies = False  # a page that closed before its answer came asks again; nothing to keep
+    keeps_replies = False  # answers go back over the WebSocket and into the log (web_messages), not the outbox
 
-    def __init__(self, db: DbSessions, handler: InboundHandler, renderer: PageRenderer, *,
+    def __init__(self, db: Sessions, handler: InboundHandler, renderer: PageRenderer, *,
                  secret_key: str | None, public_url: str, session_limit: tuple[tuple[int, float], ...],
                  address_limit: tuple[tuple[int, float], ...],
                  new_sessions_limit: tuple[tuple[int, float], ...], poll_seconds: float = POLL_SECONDS) -> None:
@@ -93,13 +93,13 @@ class WebChat:
         self.new_sessions = Allowance(new_sessions_limit)
         self.poll_seconds = poll_seconds
         self._secret_key = secret_key
-        self._cookies: Sessions | None = None
+        self._cookies: SessionCookies | None = None
         self._sockets: set[web.WebSocketResponse] = set()
         self._closer: asyncio.Task[None] | None = None
         self.refused = 0
 
     @property
-    def cookies(self) -> Sessions:
+    def cookies(self) -> SessionCookies:
         if self._cookies is None:
             raise RuntimeError("WebChat.prepare() was not run")
         return self._cookies
@@ -110,7 +110,7 @@ class WebChat:
         if not key:
             async with self.db() as session, session.begin():
                 key = await kept_secret(session, SECRET_NAME)
-        self._cookies = Sessions(key.encode(), secure=self.public_url.startswith("https://"))
+        self._cookies = SessionCookies(key.encode(), secure=self.public_url.startswith("https://"))
 
     async def room_problem(self) -> str | None:
         return None
