@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from core.citizens import grant_role
 from tests.browser.conftest import Site, screenshot
+from tests.integration import factories as f
 
 TITLE = "<img src=x onerror=alert(1)> Night buses"
 
@@ -65,3 +67,28 @@ async def test_the_web_chat_on_a_phone_by_keyboard(site: Site, page: Any) -> Non
     await screenshot(page, "chat-phone")
     await page.goto(f"{site.url}/p/{pid}")
     assert "Shade at bus stops" in await page.get_by_role("heading", level=1).inner_text()
+
+
+async def test_an_official_writes_an_opinion_in_the_html_form_a_button_opens(site: Site, page: Any) -> None:
+    await page.goto(f"{site.url}/chat")
+    cookie = next(c for c in await page.context.cookies() if c["name"] == "oasis_web")
+    async with site.sessions() as s, s.begin():
+        await grant_role(s, "web", cookie["value"].split(".")[0], "official", "transport")
+    pid = await f.under_review(site.sessions, await f.citizen(site.sessions, "author"), title="Night buses")
+    log = page.get_by_role("log")
+    await say(page, "queue")
+    await log.get_by_role("button", name="✍ Write opinion").first.click()  # a notice may offer one too
+    form = log.get_by_role("form", name=f"Opinion on #{pid}")
+    await form.wait_for()
+    first = await form.get_by_label("Recommendation").get_attribute("id")
+    assert await page.evaluate("document.activeElement.id") == first  # the form's first field has the focus
+    await form.get_by_label("Recommendation").select_option("reject")
+    await form.get_by_role("button", name="Publish").click()
+    reason = form.get_by_label("Reason (if rejected)")
+    await page.wait_for_function("document.activeElement && document.activeElement.getAttribute('aria-invalid')")
+    assert await reason.get_attribute("aria-invalid") == "true"  # refused beside the field, focused
+    await reason.select_option(index=1)
+    await form.get_by_label("Explanation").fill("The <b>budget</b> for this year is spent.")
+    await form.get_by_role("button", name="Publish").click()
+    await log.get_by_text(f"Published: #{pid} was rejected").wait_for()
+    await screenshot(page, "chat-form")
