@@ -1,6 +1,6 @@
 """Composition root: settings → database → conversation → surfaces → outbox dispatcher → HTTP server.
 
-A surface (bots.ports.Surface: Telegram, Slack; next the web chat and the web board) brings its sender,
+A surface (bots.ports.Surface: Telegram, Slack, the web chat) brings its sender,
 its routes and its life cycle; adding one is a line in the list below."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from adapters.web.pages import PublicPages
 from adapters.web.rendering import PageConfig, PageRenderer
 from adapters.web.reports import ReportPages
 from adapters.web.server import build_web_app, start_site
+from adapters.webchat.surface import WebChat
 from bots.context import BotConfig
 from bots.conversation import Conversation
 from bots.neutral import Inbound, Reply
@@ -97,7 +98,16 @@ class OasisApp:
                                       direct_chats=StoredDirectChats(self.jobs_engine))
         elif s.slack_bot_token or s.slack_signing_secret:
             log.warning("Slack is off: set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable it")
-        self.surfaces: list[Surface] = [x for x in (self.telegram, self.slack) if x is not None]
+        # The renderer of every public page; the web chat's page uses it too.
+        self.renderer = PageRenderer(PageConfig(
+            s.oasis_public_url.rstrip("/"), s.oasis_default_language, self.rules.vote_threshold, s.oasis_timezone,
+            bot_username=self._bot_username))
+        self.webchat = WebChat(self.sessions, self.handle, self.renderer, secret_key=s.oasis_secret_key,
+                               public_url=s.oasis_public_url.rstrip("/"),
+                               session_limit=parse_flood(s.oasis_web_session_limit),
+                               address_limit=parse_flood(s.oasis_web_address_limit),
+                               new_sessions_limit=parse_flood(s.oasis_web_new_sessions))
+        self.surfaces: list[Surface] = [x for x in (self.telegram, self.slack, self.webchat) if x is not None]
         self.senders: dict[str, Sender] = {x.name: x.sender for x in self.surfaces if x.sender is not None}
         self.conversation = Conversation(
             self.sessions, BotConfig(self.rules, s.oasis_public_url.rstrip("/"), s.oasis_default_language,
@@ -120,9 +130,6 @@ class OasisApp:
                                          timezone=s.oasis_timezone)
         self._stop = asyncio.Event()
         self.exported = Metrics(self.metrics)  # /metrics: what the server measures and what the app reports
-        self.renderer = PageRenderer(PageConfig(
-            s.oasis_public_url.rstrip("/"), s.oasis_default_language, self.rules.vote_threshold, s.oasis_timezone,
-            bot_username=self._bot_username))
         # The public web face (PRODUCT.md §8): each page family mounts its own routes.
         self.pages: list[PageFamily] = [
             PublicPages(self.sessions, self.renderer),

@@ -23,7 +23,8 @@ DESCRIPTION = "Oasis: citizens propose, vote and follow city policy from their m
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oasis", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start the HTTP server, the bots that are configured and the outbox dispatcher")
+    sub.add_parser("run", help="start the HTTP server (public pages, the web chat at /chat), the bots that are "
+                                       "configured and the outbox dispatcher")
     chat = sub.add_parser("chat", help="talk to Oasis in this terminal as a local user (no bot token needed)")
     chat.add_argument("--as", dest="name", default=os.environ.get("USER", "guest"),
                       help="your local user name (default: $USER)")

@@ -25,6 +25,7 @@ from bots.errors import error_text
 from bots.i18n import Translator, normalize_language
 from bots.names import department_name
 from bots.neutral import ButtonPress, Command, Deleted, Edited, FormSubmit, Inbound, Reply, Text, plain_text
+from bots.platforms import UNVOUCHED
 from bots.ports import StorageUnavailable
 from bots.replies import durable, persist
 from bots.router import Router
@@ -186,7 +187,7 @@ class Conversation:
     async def _open(self, session: AsyncSession, inbound: Inbound) -> Ctx | None:
         if not await claim_event(session, inbound.platform, inbound.event_id):
             return None
-        return self._context(session, inbound, await enter(session, account_of(inbound)))
+        return self._context(session, inbound, await enter(session, account_of(inbound), unvouched=UNVOUCHED))
 
     async def _open_many(self, session: AsyncSession, inbounds: list[Inbound]) -> list[Ctx | None]:
         """Claim and identify a batch in a few multi-row statements; duplicates come back as None."""
@@ -197,7 +198,7 @@ class Conversation:
             if key in fresh:
                 fresh.discard(key)  # a second copy in the same batch is a duplicate too
                 first.append(inbound)
-        actors = iter(await enter_many(session, [account_of(i) for i in first]))
+        actors = iter(await enter_many(session, [account_of(i) for i in first], unvouched=UNVOUCHED))
         chosen = {id(i) for i in first}
         return [self._context(session, i, next(actors)) if id(i) in chosen else None for i in inbounds]
 

@@ -54,6 +54,8 @@ MESSAGES: dict[str, str] = {
     "department_only_for_officials": N_("Only officials have a department."),
     "need_id": N_("Please give a proposal number, for example 12 or #12."),
     "link_locked": N_("Too many wrong codes. Please wait {minutes} minutes and try again."),
+    "vote_needs_linked_account": N_("Support counts only from people with a messenger account. Send /link here "
+                                    "for a code, then send /link with that code to Oasis on Telegram or Slack."),
     "link_same_account": N_("This code is your own: send it from your other messenger."),
     "notify_no_account": N_("You have no linked {platform} account. Link it first with /link."),
     "decision_empty": N_("Please give the reasons for the decision: citizens read exactly this."),

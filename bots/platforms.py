@@ -20,6 +20,9 @@ class Platform:
     a private chat id equals the user id; Slack: the sender opens the DM from the user id)."""
     place_link: Callable[[str, str | None], str | None] | None = None
     """A link to a dialogue-room thread there, from the room's chat id and the thread's place."""
+    vouches: bool = True
+    """An account there is a person (a messenger's); a web chat session is only a browser's cookie, so its
+    Support counts once the person linked a messenger account (core/votes.py)."""
 
 
 def telegram_topic_link(chat_id: str, topic: str | None) -> str | None:
@@ -33,7 +36,8 @@ PLATFORMS: dict[str, Platform] = {p.name: p for p in (
     Platform("telegram", "Telegram", user_id_is_chat=True, place_link=telegram_topic_link),
     Platform("slack", "Slack", user_id_is_chat=True),
     Platform("console", "terminal"),
-    Platform("web", "web chat"),
+    Platform("web", "web chat", vouches=False),
 )}
 
 MESSAGED_BY_USER_ID = frozenset(p.name for p in PLATFORMS.values() if p.user_id_is_chat)
+UNVOUCHED = frozenset(p.name for p in PLATFORMS.values() if not p.vouches)

@@ -40,7 +40,7 @@ def secrets_of(settings: Settings) -> list[str | None]:
     """Every configured value that must stay private."""
     return [settings.telegram_bot_token, settings.telegram_webhook_secret, settings.slack_bot_token,
             settings.slack_admin_user_token,
-            settings.slack_signing_secret, database_password(settings.oasis_database_url)]
+            settings.slack_signing_secret, settings.oasis_secret_key, database_password(settings.oasis_database_url)]
 
 
 def database_password(url: str) -> str | None:

@@ -44,7 +44,14 @@ class Settings(BaseSettings):
     oasis_reports_to_hide: int = Field(default=3, ge=1)
     oasis_room_flood: str = "5/30s,20/600s"
 
-    @field_validator("oasis_room_flood")
+    oasis_secret_key: str | None = None
+    """Signs web chat sessions; unset, one is generated on first run and kept in the database."""
+    oasis_web_session_limit: str = "20/60s,300/1h"
+    oasis_web_address_limit: str = "60/60s,1000/1h"
+    oasis_web_new_sessions: str = "20/1h"
+
+    @field_validator("oasis_room_flood", "oasis_web_session_limit", "oasis_web_address_limit",
+                     "oasis_web_new_sessions")
     @classmethod
     def _flood_limits(cls, value: str) -> str:
         parse_flood(value)  # refuse a malformed value at start-up, with what is wrong

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,9 @@ class Actor:
     citizen_id: int
     roles: frozenset[tuple[str, str | None]]
     language: str | None = None
+    vouched: bool = True
+    """A messenger account vouches for this person (one of their accounts is on a platform where an account
+    is a person, not a browser's cookie): only then does their Support count (core/votes.py)."""
 
     def has(self, role: Role, department: str | None = None) -> bool:
         if department is None:
@@ -105,15 +108,19 @@ class Account:
     direct_chat_id: str | None = None
 
 
-async def enter(session: AsyncSession, account: Account) -> Actor:
-    return (await enter_many(session, [account]))[0]
+async def enter(session: AsyncSession, account: Account, *, unvouched: Collection[str] = ()) -> Actor:
+    return (await enter_many(session, [account], unvouched=unvouched))[0]
 
 
-async def enter_many(session: AsyncSession, accounts: Sequence[Account]) -> list[Actor]:
+async def enter_many(session: AsyncSession, accounts: Sequence[Account], *,
+                     unvouched: Collection[str] = ()) -> list[Actor]:
     """The actors behind a batch of inbound events, in a few statements whatever the batch size.
 
     Known accounts cost one read per platform (plus roles, only for those who have any) and a write only
     when something changed or they were last seen a while ago; new ones, two multi-row inserts.
+    `unvouched`: platforms whose accounts alone do not make a person (the web chat's cookie sessions); their
+    people are `vouched` only once linked to an account elsewhere, which costs one more read when any
+    account of the batch is on one of them.
     """
     now = utcnow()
     known: dict[tuple[str, str], Any] = {}
@@ -155,7 +162,22 @@ async def enter_many(session: AsyncSession, accounts: Sequence[Account]) -> list
         await _refresh(session, row, account, now)
         actors[key] = (await load_actor(session, row.citizen_id) if row.has_roles
                        else Actor(citizen_id=row.citizen_id, roles=frozenset(), language=row.language))
+    if unvouched and any(p.platform in unvouched for p in accounts):
+        await _vouch(session, actors, {(p.platform, p.user_id) for p in accounts if p.platform in unvouched},
+                     unvouched)
     return [actors[(p.platform, p.user_id)] for p in accounts]
+
+
+async def _vouch(session: AsyncSession, actors: dict[tuple[str, str], Actor], keys: set[tuple[str, str]],
+                 unvouched: Collection[str]) -> None:
+    """Mark the actors of these unvouched accounts as vouched only if their citizen has another account on a
+    platform that vouches (a linked messenger)."""
+    citizens = {actors[key].citizen_id for key in keys}
+    vouched = set((await session.scalars(select(Identity.citizen_id).where(
+        Identity.citizen_id.in_(citizens), Identity.platform.not_in(list(unvouched))))).all())
+    for key in keys:
+        if actors[key].citizen_id not in vouched:
+            actors[key] = replace(actors[key], vouched=False)
 
 
 async def _new_citizens(session: AsyncSession, names: list[str], now: datetime) -> list[int]:

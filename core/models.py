@@ -492,3 +492,26 @@ class DialogState(Base):
     step: Mapped[str] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AppSecret(Base):
+    """A secret Oasis made for itself on first run (the key that signs web sessions), so that a restart,
+    or another instance on the same database, keeps using it. A key set in the environment wins."""
+
+    __tablename__ = "app_secrets"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class WebMessage(Base):
+    """A message for a web chat person (`chat_id`: their session's id): notices the outbox sent while their
+    page was closed wait here, and are shown on their next visit (`read_at` set once shown)."""
+
+    __tablename__ = "web_messages"
+    __table_args__ = (Index("ix_web_messages_chat_id", "chat_id", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    chat_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)

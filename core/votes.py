@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import mileage, tallies
 from core.citizens import Actor
 from core.clock import utcnow
-from core.errors import InvalidState, NotFound, OasisError
+from core.errors import Forbidden, InvalidState, NotFound, OasisError
 from core.events import EnteredReview, Supported, publish
 from core.models import Call, Follow, Proposal, ProposalTally, TallyChange, Vote
 from core.proposals import get_proposal, proposal_status, record_transition
@@ -63,7 +63,9 @@ async def vote_many(
 
     A fixed handful of statements however many votes: statuses with their counts, one multi-row insert
     of votes and one of follows. Each request gets its result, or the error that refuses it, as if the
-    requests had been applied one by one in their order (tests/integration/test_group_commit.py). The
+    requests had been applied one by one in their order (tests/integration/test_group_commit.py). Support
+    from a person no messenger account vouches for (`Actor.vouched`: a web chat visitor not linked yet) is
+    refused: a cookie is not a person, and the threshold counts people. The
     count is what this transaction saw plus its own votes up to that one: a concurrent transaction's votes
     may be missing from the reply (never from the table), which is why votes near the threshold are
     settled afterwards.
@@ -83,6 +85,8 @@ async def vote_many(
         status = statuses.get(pid)
         if status is None or status == Status.HIDDEN:
             results[index] = NotFound("proposal_not_found", id=pid)
+        elif not actor.vouched:  # a browser's cookie is not a person: Support counts from a messenger account
+            results[index] = Forbidden("vote_needs_linked_account")
         elif status != Status.OPEN:
             results[index] = InvalidState("vote_not_open", id=pid, status=status)
         else:

@@ -14,7 +14,7 @@ NAME` runs one now.
   proposals go to review together (core/calls.py).
 - `reports`: in the first days of a month (OASIS_TIMEZONE), publishes the previous month's report once, and in
   January the previous year's too, and announces each to `reports` subscribers (core/report_publication.py).
-- `inbox_pruning`: forgets platform event ids older than OASIS_INBOX_DAYS.
+- `inbox_pruning`: forgets platform event ids, and web chat messages, older than OASIS_INBOX_DAYS.
 - `tallies`: folds the supporter, follower and proposal count changes the database triggers appended into
   the tallies (core/tallies.py), so reads stay a lookup plus a few changes however many votes there are.
 """
@@ -31,6 +31,7 @@ from typing import Protocol
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select, text
 
+from core import web_messages
 from core.calls import run_calls
 from core.clock import utcnow
 from core.db import Sessions
@@ -91,13 +92,16 @@ async def sweep_reviews(sessions: Sessions, rules: Rules) -> int:
 
 
 async def prune_inbox(sessions: Sessions, keep_days: int, now: datetime | None = None) -> int:
-    """Forget platform events older than `keep_days` (OASIS_INBOX_DAYS); returns how many went."""
+    """Forget platform events and web chat messages older than `keep_days` (OASIS_INBOX_DAYS); returns how
+    many rows went."""
     cutoff = (now or utcnow()) - timedelta(days=keep_days)
     async with sessions() as session, session.begin():
         pruned = await prune(session, cutoff)
-    if pruned:
-        log.info("inbox: forgot %d events received before %s", pruned, cutoff.date())
-    return pruned
+        messages = await web_messages.prune(session, cutoff)
+    if pruned or messages:
+        log.info("inbox: forgot %d events and %d web chat messages from before %s", pruned, messages,
+                 cutoff.date())
+    return pruned + messages
 
 
 async def _review_sweep(env: JobEnv) -> int:

@@ -52,9 +52,11 @@ def rich_html(text: RichText) -> Markup:
     return Markup("".join(parts))
 
 
-def page_language(request: web.Request, default: str) -> str:
-    """`?lang=`, then the cookie a previous choice left, then the browser's Accept-Language."""
-    chosen = normalize_language(request.query.get("lang")) or normalize_language(request.cookies.get(LANG_COOKIE))
+def page_language(request: web.Request, default: str, person: str | None = None) -> str:
+    """`?lang=`, then the reader's own `/lang` choice when the page knows who they are (`person`: the web
+    chat's person), then the cookie a previous choice left, then the browser's Accept-Language."""
+    chosen = (normalize_language(request.query.get("lang")) or normalize_language(person)
+              or normalize_language(request.cookies.get(LANG_COOKIE)))
     if chosen:
         return chosen
     for part in request.headers.get("Accept-Language", "").split(","):
@@ -83,8 +85,10 @@ class PageRenderer:
         self.templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                                      trim_blocks=True, lstrip_blocks=True)
 
-    def translator(self, request: web.Request) -> Translator:
-        return Translator(page_language(request, self.config.default_language), timezone=self.config.timezone)
+    def translator(self, request: web.Request, person: str | None = None) -> Translator:
+        """`person`: the reader's `/lang` choice, for a page that knows who reads it (the web chat)."""
+        return Translator(page_language(request, self.config.default_language, person),
+                          timezone=self.config.timezone)
 
     def html(self, name: str, t: Translator, path: str, values: Mapping[str, object], *,
              query: dict[str, str] | None = None, lang_href: Callable[[str], str] | None = None) -> str:

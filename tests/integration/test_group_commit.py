@@ -113,17 +113,21 @@ async def test_claim_events_reports_only_new_ones(sessions: Sessions) -> None:
 async def _storm_world(sessions: Sessions) -> tuple[list[Inbound], Rules]:
     """Proposals in every state a press can meet, and presses covering every rule of a vote: new people,
     one person twice, one person from two linked accounts, a follower, the author, a themed call's proposal,
-    one under review, one that does not exist, a broken id; the last press crosses the threshold."""
-    rules = Rules(vote_threshold=11)
+    one under review, one that does not exist, a broken id, a web chat visitor no messenger vouches for
+    (refused), one linked to a Telegram account (counted); the last press crosses the threshold."""
+    rules = Rules(vote_threshold=12)
     author = await f.citizen(sessions, "author")
     await f.official(sessions, "transport")
     open_pid = await f.proposal(sessions, author)
     closed_pid = await f.under_review(sessions, author)
     follower = await f.citizen(sessions, "follower")
     twin_tg, twin_slack = await f.citizen(sessions, "twin"), await f.citizen(sessions, "twin", platform="slack")
+    visitor = await f.citizen(sessions, "visitor", platform="web")
+    vouched_tg, vouched_web = await f.citizen(sessions, "vouched"), await f.citizen(sessions, "vouched", platform="web")
     async with sessions() as s, s.begin():
         await proposals.follow(s, follower.actor, open_pid)
         await merge_citizens(s, keep=twin_tg.id, gone=twin_slack.id)
+        await merge_citizens(s, keep=vouched_web.id, gone=vouched_tg.id)  # the web person keeps their citizen
         call = await calls.create(s, None, department="transport", title="Cooler bus stops", description="Shade.",
                                   opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=9))
         call_pid = (await proposals.submit(s, author.actor, title="Trees at stops", description="Shade for all.",
@@ -145,8 +149,9 @@ async def _storm_world(sessions: Sessions) -> tuple[list[Inbound], Rules]:
                 at(18, Who("telegram", "8202", "Lost", "en"), 999),
                 at(19, Who("telegram", "8203", "Typo", "en"), "#x"),
                 at(20, Who("telegram", "8204", "Kim", "ko"), call_pid),
-                at(21, Who("telegram", "8205", "Lee", "en"), open_pid)]
-    presses.append(at(22, Who("telegram", "8206", "Park", "en"), open_pid))  # a batch of its own: 16 + 1
+                at(21, Who("telegram", "8205", "Lee", "en"), open_pid),
+                at(23, person(visitor), open_pid), at(24, person(vouched_web), open_pid)]
+    presses.append(at(22, Who("telegram", "8206", "Park", "en"), open_pid))  # a batch of its own: 16 + 2 + 1
     return presses, rules
 
 
@@ -197,3 +202,7 @@ async def test_batched_presses_apply_exactly_the_rules_of_presses_one_by_one(db_
     assert "You already support" in said[6] and said[10] != said[9]  # the linked twin; the same person again
     assert "themed call" in said[11] and "only possible while a proposal is open" in said[12]
     assert "There is no proposal #999" in said[13] and "sent #" in said[-1]
+    assert "Support counts only from people with a messenger account" in said[17]  # the unlinked visitor
+    assert "You support #" in said[18]  # the visitor linked to Telegram
+    voters = {name for _, name in rows_alone["votes"]}  # type: ignore[attr-defined]
+    assert "vouched" in voters and "visitor" not in voters

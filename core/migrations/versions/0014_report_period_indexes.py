@@ -4,7 +4,7 @@ A month's report counts the steps taken and the opinions published in that month
 these it reads the month's rows instead of every row since the beginning. No table is rebuilt.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-11-30 02:00:00
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0014'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
