@@ -20,6 +20,7 @@ from adapters.web.metrics import Metrics
 from adapters.web.pages import PublicPages
 from adapters.web.rendering import PageConfig, PageRenderer
 from adapters.web.server import build_web_app, start_site
+from adapters.web.stats import StatisticsPages
 from bots.context import BotConfig
 from bots.conversation import Conversation
 from bots.neutral import Inbound, Reply
@@ -122,7 +123,8 @@ class OasisApp:
             s.oasis_public_url.rstrip("/"), s.oasis_default_language, self.rules.vote_threshold, s.oasis_timezone,
             bot_username=self._bot_username))
         # The public web face (PRODUCT.md §8): each page family mounts its own routes.
-        self.pages = [PublicPages(self.sessions, self.renderer)]
+        self.pages: list[PublicPages | StatisticsPages] = [
+            PublicPages(self.sessions, self.renderer), StatisticsPages(self.sessions, self.renderer)]
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
