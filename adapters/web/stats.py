@@ -69,7 +69,7 @@ class StatisticsPages:
         return self.renderer.render(
             "stats.html", t, request, status=200, columns=columns,
             charts=charts, by_category=[_group_row(g, lang) for g in figures.by_category],
-            by_department=[_group_row(g, lang) for g in figures.by_department if g.measure.received],
+            by_department=[_group_row(g, lang) for g in figures.by_department],
             computed=_as_of(figures), timezone=figures.timezone)
 
     async def departments(self, request: web.Request) -> web.Response:
