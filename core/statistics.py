@@ -192,8 +192,12 @@ async def by_department(session: AsyncSession) -> list[Group]:
 
 
 async def _department_names(session: AsyncSession) -> list[tuple[str, str, str]]:
+    """The departments in the order of the categories they answer for (the directory's order), then the
+    others by code."""
+    first_position = (select(func.min(Category.position)).where(Category.department_code == Department.code)
+                      .scalar_subquery())
     rows = await session.execute(select(Department.code, Department.name_ko, Department.name_en)
-                                 .order_by(Department.code))
+                                 .order_by(first_position.is_(None), first_position, Department.code))
     return [(str(code), str(ko), str(en)) for code, ko, en in rows.all()]
 
 

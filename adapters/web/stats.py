@@ -18,7 +18,7 @@ from aiohttp import web
 from babel.numbers import format_decimal
 from markupsafe import Markup
 
-from adapters.web.charts import GREEN, Bar, bar_chart
+from adapters.web.charts import BLUE, GREEN, Bar, bar_chart
 from adapters.web.rendering import PageRenderer
 from bots.i18n import Translator
 from bots.names import in_language
@@ -132,17 +132,20 @@ def _as_of(figures: Statistics) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
-def _year_charts(figures: Statistics, t: Translator) -> list[Markup]:
+def _year_charts(figures: Statistics, t: Translator) -> list[dict[str, str | Markup]]:
+    """(caption, SVG) of the three charts by year; the caption is the chart's own title, shown."""
     lang, years = t.lang, figures.by_year.years
-    return [
-        bar_chart(chart_id="chart-received", title=t.tr_plain("Proposals received per year"),
-                  summary=t.tr_plain("Bar chart of the proposals received each year."),
-                  bars=[Bar(str(y), m.received, count(m.received, lang)) for y, m in years]),
-        bar_chart(chart_id="chart-adopted", title=t.tr_plain("Proposals adopted per year"),
-                  summary=t.tr_plain("Bar chart of the proposals received each year that were adopted."),
-                  bars=[Bar(str(y), m.adopted, count(m.adopted, lang)) for y, m in years], colour=GREEN),
-        bar_chart(chart_id="chart-rate", title=t.tr_plain("Adoption rate per year (%)"),
-                  summary=t.tr_plain("Bar chart of the adoption rate of each year's proposals, in percent."),
-                  bars=[Bar(str(y), (m.rate or 0.0) * 100, rate_percent(m, lang)) for y, m in years]),
+    specs = [
+        ("chart-received", t.tr_plain("Proposals received per year"),
+         t.tr_plain("Bar chart of the proposals received each year."),
+         [Bar(str(y), m.received, count(m.received, lang)) for y, m in years], BLUE),
+        ("chart-adopted", t.tr_plain("Proposals adopted per year"),
+         t.tr_plain("Bar chart of the proposals received each year that were adopted."),
+         [Bar(str(y), m.adopted, count(m.adopted, lang)) for y, m in years], GREEN),
+        ("chart-rate", t.tr_plain("Adoption rate per year (%)"),
+         t.tr_plain("Bar chart of the adoption rate of each year's proposals, in percent."),
+         [Bar(str(y), (m.rate or 0.0) * 100, rate_percent(m, lang)) for y, m in years], BLUE),
     ]
+    return [{"caption": title, "svg": bar_chart(chart_id=key, title=title, summary=summary, bars=bars, colour=colour)}
+            for key, title, summary, bars, colour in specs]
 
