@@ -28,7 +28,7 @@ from bots.ports import Sender, Surface
 from bots.redaction import Redactor, secrets_of
 from bots.settings import Settings
 from core import mileage, room
-from core.db import INTERACTIVE, LONG, is_sqlite, make_engine, make_sessions, ping
+from core.db import INTERACTIVE, LONG, is_sqlite, make_engine, make_reader, make_sessions, ping
 from core.instances import Instance
 from core.mileage import Mileage
 from core.outbox import INSTANCE
@@ -123,8 +123,10 @@ class OasisApp:
             s.oasis_public_url.rstrip("/"), s.oasis_default_language, self.rules.vote_threshold, s.oasis_timezone,
             bot_username=self._bot_username))
         # The public web face (PRODUCT.md §8): each page family mounts its own routes.
+        # The statistics read a while every half minute: on their own engine, never holding the conversation's.
+        self.reader = make_reader(s.oasis_database_url)
         self.pages: list[PublicPages | StatisticsPages] = [
-            PublicPages(self.sessions, self.renderer), StatisticsPages(self.sessions, self.renderer)]
+            PublicPages(self.sessions, self.renderer), StatisticsPages(make_sessions(self.reader), self.renderer)]
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -209,6 +211,7 @@ class OasisApp:
             await surface.stop()
         await self.instance.stop()
         await self.engine.dispose()
+        await self.reader.dispose()
         if self.jobs_engine is not self.engine:
             await self.jobs_engine.dispose()
 

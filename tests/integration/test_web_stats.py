@@ -19,7 +19,7 @@ from sqlalchemy import update
 from adapters.web.rendering import PageConfig, PageRenderer
 from adapters.web.stats import StatisticsPages
 from core import reviews, statistics, tallies
-from core.db import Sessions
+from core.db import Sessions, make_reader, make_sessions
 from core.models import Category, Department
 from core.proposals import get_proposal, record_transition
 from core.rules import Rules
@@ -320,3 +320,19 @@ async def test_the_cache_serves_its_figures_and_refreshes_in_the_background(
     assert cache._refresh is not None
     await cache._refresh  # ...while one refresh runs
     assert (await cache.get()).by_year.total.received == 1
+
+
+async def test_the_statistics_read_beside_a_writer(db_url: str, sessions: Sessions, clock: SetClock) -> None:
+    """The reader engine computes while a transaction holds the write lock (SQLite's main engine takes it
+    at BEGIN), and sees the data as it was before that transaction."""
+    await received_at(sessions, clock, datetime(2024, 3, 1))
+    reader = make_reader(db_url)
+    try:
+        async with sessions() as writer, writer.begin():
+            await writer.execute(update(Department).where(Department.code == "transport").values(name_en="Renamed"))
+            async with make_sessions(reader)() as s:
+                figures = await statistics.compute(s, timezone="Asia/Seoul", now=NOW)
+        assert figures.by_year.total == statistics.Measure(1, 0)
+        assert {g.code: g.name_en for g in figures.by_department}["transport"] == "Transport Policy Division"
+    finally:
+        await reader.dispose()
