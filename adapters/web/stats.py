@@ -18,7 +18,7 @@ from aiohttp import web
 from babel.numbers import format_decimal
 from markupsafe import Markup
 
-from adapters.web.charts import BLUE, GREEN, Bar, bar_chart
+from adapters.web.charts import BLUE, GREEN, Bar, bar_chart, row_chart
 from adapters.web.rendering import PageRenderer
 from bots.i18n import Translator
 from bots.names import in_language
@@ -66,8 +66,11 @@ class StatisticsPages:
         columns = [_cells(t.tr_plain("Total"), figures.by_year.total, lang)] + [
             _cells(str(year), measure, lang) for year, measure in years]
         charts = _year_charts(figures, t) if years else []
+        received = figures.by_year.total.received
         return self.renderer.render(
             "stats.html", t, request, status=200, columns=columns,
+            group_charts={"by-category": _category_chart(figures, t), "by-department": _department_chart(figures, t)}
+            if received else {},
             charts=charts, by_category=[_group_row(g, lang) for g in figures.by_category],
             by_department=[_group_row(g, lang) for g in figures.by_department],
             computed=_as_of(figures), timezone=figures.timezone)
@@ -149,3 +152,20 @@ def _year_charts(figures: Statistics, t: Translator) -> list[dict[str, str | Mar
     return [{"caption": title, "svg": bar_chart(chart_id=key, title=title, summary=summary, bars=bars, colour=colour)}
             for key, title, summary, bars, colour in specs]
 
+
+
+def _category_chart(figures: Statistics, t: Translator) -> dict[str, str | Markup]:
+    title = t.tr_plain("Proposals received per category")
+    bars = [Bar(in_language(t.lang, g.name_ko, g.name_en), g.measure.received, count(g.measure.received, t.lang))
+            for g in figures.by_category]
+    summary = t.tr_plain("Bar chart of the proposals received in each category.")
+    return {"caption": title, "svg": row_chart(chart_id="chart-categories", title=title, summary=summary, bars=bars)}
+
+
+def _department_chart(figures: Statistics, t: Translator) -> dict[str, str | Markup]:
+    title = t.tr_plain("Adoption rate per department (%)")
+    bars = [Bar(in_language(t.lang, g.name_ko, g.name_en), (g.measure.rate or 0.0) * 100,
+                rate_percent(g.measure, t.lang)) for g in figures.by_department]
+    return {"caption": title, "svg": row_chart(
+        chart_id="chart-departments", title=title, bars=bars, colour=GREEN,
+        summary=t.tr_plain("Bar chart of the adoption rate of each department's proposals, in percent."))}

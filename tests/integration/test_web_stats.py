@@ -233,14 +233,14 @@ async def test_the_charts_are_well_formed_svg_with_a_text_alternative(
     await build_history(sessions, clock)
     html = await get_html(client, "/stats")
     charts = svgs(html)
-    assert len(charts) == 3
+    assert len(charts) == 5  # three by year, one by category, one by department
     for chart in charts:
         assert chart.get("role") == "img"
         title, desc = chart.find(f"{SVG}title"), chart.find(f"{SVG}desc")
         assert title is not None and title.text and desc is not None and desc.text
         assert chart.get("aria-labelledby") == title.get("id")
         assert chart.get("aria-describedby") == desc.get("id")
-    received, adopted, rate = charts
+    received, adopted, rate, categories, departments = charts
     assert received.find(f"{SVG}title").text == "Proposals received per year"  # type: ignore[union-attr]
     assert "2024: 4; 2025: 0; 2026: 3." in (received.find(f"{SVG}desc").text or "")  # type: ignore[union-attr]
     assert len(received.findall(f"{SVG}rect")) == 2  # an empty year draws no bar
@@ -248,6 +248,13 @@ async def test_the_charts_are_well_formed_svg_with_a_text_alternative(
     assert "2024: 25.00; 2025: –; 2026: 33.33." in (rate.find(f"{SVG}desc").text or "")  # type: ignore[union-attr]
     heights = [float(r.get("height", "0")) for r in rate.findall(f"{SVG}rect")]
     assert heights[0] < heights[1]  # 25 % drawn lower than 33 %
+    assert categories.findtext(f"{SVG}title") == "Proposals received per category"
+    assert "Transport: 5; Environment: 2; Welfare: 0;" in (categories.findtext(f"{SVG}desc") or "")
+    widths = [float(r.get("width", "0")) for r in categories.findall(f"{SVG}rect")]
+    assert len(widths) == 2 and widths[0] == pytest.approx(widths[1] * 5 / 2)
+    assert departments.findtext(f"{SVG}title") == "Adoption rate per department (%)"
+    assert "Transport Policy Division: 40.00; Climate and Environment Division: 0.00; Welfare Policy Division: –;" \
+        in (departments.findtext(f"{SVG}desc") or "")
 
 
 async def test_an_empty_database(client: TestClient[Any, Any]) -> None:

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from adapters.web.charts import Bar, bar_chart
+from adapters.web.charts import Bar, bar_chart, row_chart
 from core.statistics import ADOPTED, Measure, _local_year, _year_start_utc
 from core.statuses import ALLOWED, Status
 
@@ -50,3 +50,14 @@ def test_a_chart_is_well_formed_and_says_what_it_shows() -> None:
     assert len(heights) == 2 and heights[0] * 2 == heights[1]
     empty = ET.fromstring(str(bar_chart(chart_id="e", title="Nothing", summary="No bars.", bars=[])))
     assert empty.findall(f"{SVG}rect") == [] and empty.findtext(f"{SVG}desc") == "No bars."
+
+
+def test_a_row_chart_names_each_row_and_scales_its_bars() -> None:
+    chart = ET.fromstring(str(row_chart(chart_id="r", title="Per <department>", summary="Rows.", bars=[
+        Bar("Transport & <b>Roads</b>", 3, "3"), Bar("Welfare", 0, "0"), Bar("Safety", 6, "6")])))
+    assert chart.get("role") == "img" and chart.findtext(f"{SVG}title") == "Per <department>"
+    assert chart.findtext(f"{SVG}desc") == "Rows. Transport & <b>Roads</b>: 3; Welfare: 0; Safety: 6."
+    texts = [t.text for t in chart.findall(f"{SVG}text")]
+    assert texts[:2] == ["Transport & <b>Roads</b>", "3"]
+    widths = [float(r.get("width", "0")) for r in chart.findall(f"{SVG}rect")]
+    assert len(widths) == 2 and widths[0] * 2 == widths[1]
