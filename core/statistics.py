@@ -10,17 +10,19 @@ Definitions (PRODUCT.md §8, `/stats` and `/departments`):
   status is what is counted, which needs no join with the status events (tests/unit/test_statistics.py
   checks the equivalence against ALLOWED, so a new transition out of `adopted` would fail it).
 - adoption rate: adopted / received; None when nothing was received (shown as "–").
-- days to opinion: from the proposal's (first) entry into `under_review` to its (first) department
-  opinion (`DepartmentReview.created_at`); the median per department over every opinion it published on a
-  proposal not hidden since; proposals without an opinion yet are left out.
+- days to opinion: from the proposal's entry into `under_review` (its status event) to the department's
+  opinion (`DepartmentReview.created_at`, published with it); the median per answering department over
+  every opinion on a proposal not hidden since; proposals without an opinion yet are left out.
 - overdue now: under review past its review deadline at `now`.
 
 Cost: by category and by department come from the folded counts (core/tallies.py `proposal_counts`, plus
 the changes not folded yet), a few dozen rows whatever the size. By year scans the proposals' (status,
-created_at) index once; the medians read one row per opinion. At 100,000 proposals that is tens of
-milliseconds per computation (README, "Statistics as open data"), too much for every page view and for
-SQLite's one connection, so the web pages read a `StatisticsCache`: computed at most every CACHE_SECONDS,
-a reader after that gets the previous figures at once while one refresh runs in the background.
+created_at) index once; the medians are taken by the database over the opinions joined with their status
+events. At 100,000 proposals a computation takes 0.2–0.5 s (README, "Statistics as open data"), far too
+much for every page view, so the web pages read a `StatisticsCache`: computed at most every CACHE_SECONDS,
+a reader after that gets the previous figures at once while one refresh runs in the background, on an
+engine of its own (core.db.make_reader) so that it never holds the conversation's connection or SQLite's
+write lock.
 """
 
 from __future__ import annotations
