@@ -21,6 +21,7 @@ from adapters.web.pages import PublicPages
 from adapters.web.rendering import PageConfig, PageRenderer
 from adapters.web.reports import ReportPages
 from adapters.web.server import build_web_app, start_site
+from adapters.web.stats import StatisticsPages
 from adapters.webchat.surface import WebChat
 from bots.context import BotConfig
 from bots.conversation import Conversation
@@ -29,7 +30,7 @@ from bots.ports import PageFamily, Sender, Surface
 from bots.redaction import Redactor, secrets_of
 from bots.settings import Settings
 from core import mileage, room
-from core.db import INTERACTIVE, LONG, is_sqlite, make_engine, make_sessions, ping
+from core.db import INTERACTIVE, LONG, is_sqlite, make_engine, make_reader, make_sessions, ping
 from core.instances import Instance
 from core.mileage import Mileage
 from core.outbox import INSTANCE
@@ -131,9 +132,14 @@ class OasisApp:
         self._stop = asyncio.Event()
         self.exported = Metrics(self.metrics)  # /metrics: what the server measures and what the app reports
         # The public web face (PRODUCT.md §8): each page family mounts its own routes.
+        # Statistics and reports read for a while (up to a second, cached): on their own engine, never
+        # holding the conversation's connection.
+        self.reader = make_reader(s.oasis_database_url)
+        reading = make_sessions(self.reader)
         self.pages: list[PageFamily] = [
             PublicPages(self.sessions, self.renderer),
-            ReportPages(self.sessions, self.renderer),
+            ReportPages(reading, self.renderer),
+            StatisticsPages(reading, self.renderer),
         ]
         self._runner: web.AppRunner | None = None
 
@@ -219,6 +225,7 @@ class OasisApp:
             await surface.stop()
         await self.instance.stop()
         await self.engine.dispose()
+        await self.reader.dispose()
         if self.jobs_engine is not self.engine:
             await self.jobs_engine.dispose()
 

@@ -94,6 +94,33 @@ def make_engine(url: str, limits: Limits = LONG, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, connect_args=connect_args, **kwargs)
 
 
+def make_reader(url: str, limits: Limits = LONG) -> AsyncEngine:
+    """An engine for reads that take a while and write nothing (the statistics: core/statistics.py).
+
+    On SQLite its own connection, in deferred read transactions with `query_only` on: WAL lets it read one
+    snapshot beside the writer, where the main engine's BEGIN IMMEDIATE would hold the one write lock (and
+    its one pooled connection) for the whole read. On PostgreSQL a small pool of its own, with `limits`.
+    """
+    if not is_sqlite(url):
+        return make_engine(url, limits, pool_size=2, max_overflow=2)
+    engine = create_async_engine(url, connect_args={"timeout": limits.lock}, pool_size=1, max_overflow=0,
+                                 pool_timeout=limits.pool)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA query_only=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(limits.lock * 1000)}")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")  # deferred: a read transaction, one snapshot for all its statements
+
+    return engine
+
+
 def make_sessions(engine: AsyncEngine, after_outbox_commit: Callable[[], None] | None = None, *,
                   info: dict[str, Any] | None = None) -> Sessions:
     """Sessions for one engine; `after_outbox_commit` runs after each commit that queued notifications.
