@@ -16,14 +16,16 @@ from aiohttp import web
 from adapters.slack import SlackAdapter
 from adapters.telegram.surface import TelegramSurface
 from adapters.telegram.webhook import TelegramWebhook
+from adapters.web.board import BoardPages
 from adapters.web.metrics import Metrics
+from adapters.web.open_data import OpenData
 from adapters.web.pages import PublicPages
 from adapters.web.rendering import PageConfig, PageRenderer
 from adapters.web.server import build_web_app, start_site
 from bots.context import BotConfig
 from bots.conversation import Conversation
 from bots.neutral import Inbound, Reply
-from bots.ports import Sender, Surface
+from bots.ports import Pages, Sender, Surface
 from bots.redaction import Redactor, secrets_of
 from bots.settings import Settings
 from core import mileage, room
@@ -122,7 +124,8 @@ class OasisApp:
             s.oasis_public_url.rstrip("/"), s.oasis_default_language, self.rules.vote_threshold, s.oasis_timezone,
             bot_username=self._bot_username))
         # The public web face (PRODUCT.md §8): each page family mounts its own routes.
-        self.pages = [PublicPages(self.sessions, self.renderer)]
+        self.pages: list[Pages] = [PublicPages(self.sessions, self.renderer), BoardPages(self.sessions, self.renderer),
+                      OpenData(self.sessions, self.renderer.config)]
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:

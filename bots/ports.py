@@ -139,6 +139,12 @@ Route = tuple[str, str, Callable[[Any], Awaitable[Any]]]
 """(method, path, handler) of an HTTP route on the one server (the handler takes the server's request)."""
 
 
+class Pages(Protocol):
+    """A family of web pages (adapters/web): its routes, mounted by the composition root."""
+
+    def routes(self) -> list[Route]: ...
+
+
 class Surface(Protocol):
     """A place people talk to Oasis (a messenger, the terminal, the web), as the root composes them: a
     list of surfaces, each with its outbox sender, its HTTP routes and its life cycle."""

@@ -96,7 +96,8 @@ class Category(Base):
 
 class Proposal(Base):
     __tablename__ = "proposals"
-    __table_args__ = (Index("ix_proposals_status_created", "status", "created_at"),)
+    __table_args__ = (Index("ix_proposals_status_created", "status", "created_at"),
+                      Index("ix_proposals_status_changed_at", "status_changed_at"))
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="free")
@@ -146,6 +147,19 @@ class TallyChange(Base):
     proposal_id: Mapped[int] = mapped_column(Id)
     votes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     followers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class SearchTerm(Base):
+    """One term of a proposal's title and description (core/search.py): Hangul bigrams and lower-case
+    words, so that a search works alike on SQLite and PostgreSQL, 버스 and 공원 included."""
+
+    __tablename__ = "search_terms"
+    __table_args__ = (Index("ix_search_terms_term", "term", "proposal_id"), {"sqlite_with_rowid": False})
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True,
+                                             autoincrement=False)
+    term: Mapped[str] = mapped_column(String(40).with_variant(String(40, collation="C"), "postgresql"),
+                                      primary_key=True)
+    """Compared byte by byte on both databases: a prefix is a range of the index."""
 
 
 class ProposalCount(Base):
