@@ -29,7 +29,6 @@ from core.models import (
     Proposal,
     ProposalCount,
     ProposalCountChange,
-    ProposalTally,
     StatusEvent,
 )
 from core.search import matching_ids, query_terms
@@ -137,8 +136,8 @@ async def board(session: AsyncSession, f: BoardFilter) -> BoardPage:
     if exact and f.offset >= total:
         return BoardPage([], total, exact, False)
     limit = f.per_page + 1  # one more tells whether there is a next page
-    if f.sort == "supported" and not words and f.call is None:
-        ranked = await tallies.top(session, where, f.offset, limit)
+    if f.sort == "supported":
+        ranked = await tallies.top(session, where, f.offset, limit, few=bool(words) or f.call is not None)
         ids = [pid for pid, _ in ranked]
     else:
         ids = list((await session.scalars(_ordered(f, where).offset(f.offset).limit(limit))).all())
@@ -147,9 +146,6 @@ async def board(session: AsyncSession, f: BoardFilter) -> BoardPage:
 
 
 def _ordered(f: BoardFilter, where: list[ColumnElement[bool]]) -> Select[Any]:
-    if f.sort == "supported":  # a search or a call: few matches, ranked by the folded tallies (exact shown)
-        return (select(Proposal.id).join(ProposalTally, ProposalTally.proposal_id == Proposal.id).where(*where)
-                .order_by(ProposalTally.votes.desc(), Proposal.id.desc()))
     if f.sort == "decided":
         return select(Proposal.id).where(*where).order_by(Proposal.status_changed_at.desc(), Proposal.id.desc())
     return select(Proposal.id).where(*where).order_by(Proposal.id.desc())
