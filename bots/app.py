@@ -16,7 +16,7 @@ from aiohttp import web
 from adapters.slack import SlackAdapter
 from adapters.telegram.surface import TelegramSurface
 from adapters.telegram.webhook import TelegramWebhook
-from adapters.web.board import BoardPages
+from adapters.web.board import BoardPages, Names
 from adapters.web.metrics import Metrics
 from adapters.web.open_data import OpenData
 from adapters.web.pages import PublicPages
@@ -124,8 +124,10 @@ class OasisApp:
             s.oasis_public_url.rstrip("/"), s.oasis_default_language, self.rules.vote_threshold, s.oasis_timezone,
             bot_username=self._bot_username))
         # The public web face (PRODUCT.md §8): each page family mounts its own routes.
-        self.pages: list[Pages] = [PublicPages(self.sessions, self.renderer), BoardPages(self.sessions, self.renderer),
-                      OpenData(self.sessions, self.renderer.config)]
+        names = Names(self.sessions)  # the board and the open data share one cache of the directory's names
+        self.pages: list[Pages] = [PublicPages(self.sessions, self.renderer),
+                                   BoardPages(self.sessions, self.renderer, names),
+                                   OpenData(self.sessions, self.renderer.config, names)]
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:

@@ -7,6 +7,7 @@ The read itself is core/board.py, which the open data API (adapters/web/open_dat
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 from aiohttp import web
@@ -24,6 +25,7 @@ PAGE_SIZE = 20
 PAGE_MAX = 10_000
 """Pages beyond this are refused as empty: a deep offset walks every row before it (the CSV has them all)."""
 QUERY_MAX = 200
+NAMES_SECONDS = 10.0
 
 
 def board_filter(query: Mapping[str, str], *, per_page: int = PAGE_SIZE, per_page_max: int = PAGE_SIZE) -> \
@@ -47,11 +49,28 @@ def board_filter(query: Mapping[str, str], *, per_page: int = PAGE_SIZE, per_pag
         per_page=number("per_page", per_page, 1, per_page_max))
 
 
+class Names:
+    """The directory's names (categories, departments, themed calls), read again after NAMES_SECONDS:
+    they change a few times a year, and every request of the board and the API needs them."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self.sessions = sessions
+        self.held: tuple[float, board.Directory] | None = None
+
+    async def __call__(self) -> board.Directory:
+        now = time.monotonic()
+        if self.held is None or now - self.held[0] > NAMES_SECONDS:
+            async with self.sessions() as session:
+                self.held = (now, await board.directory(session))
+        return self.held[1]
+
+
 class BoardPages:
     """`GET /`: the board."""
 
-    def __init__(self, sessions: Sessions, renderer: PageRenderer) -> None:
+    def __init__(self, sessions: Sessions, renderer: PageRenderer, names: Names | None = None) -> None:
         self.sessions, self.renderer, self.config = sessions, renderer, renderer.config
+        self.names = names or Names(sessions)
 
     def routes(self) -> list[Route]:
         return [("GET", "/", self.board)]
@@ -59,9 +78,9 @@ class BoardPages:
     async def board(self, request: web.Request) -> web.Response:
         t = self.renderer.translator(request)
         chosen = board_filter(request.query)
+        names = await self.names()
         async with self.sessions() as session:
             found = await board.board(session, chosen)
-            names = await board.directory(session)
         lang, zone = t.lang, self.config.timezone
         items = [{
             "id": item.id, "title": item.title, "status": status_label(item.status, t),

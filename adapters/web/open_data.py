@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.web.board import board_filter
+from adapters.web.board import Names, board_filter
 from adapters.web.rendering import PageConfig, with_query
 from bots.ports import Route
 from core import board
@@ -56,18 +56,19 @@ def _names(names: dict[str, tuple[str, str]], code: str) -> tuple[str, str]:
 class OpenData:
     """`GET /api/proposals.json` and `GET /api/proposals.csv`."""
 
-    def __init__(self, sessions: Sessions, config: PageConfig) -> None:
+    def __init__(self, sessions: Sessions, config: PageConfig, names: Names | None = None) -> None:
         self.sessions, self.config = sessions, config
+        self.names = names or Names(sessions)
 
     def routes(self) -> list[Route]:
         return [("GET", "/api/proposals.json", self.proposals_json), ("GET", "/api/proposals.csv", self.proposals_csv)]
 
     async def proposals_json(self, request: web.Request) -> web.Response:
         chosen = board_filter(request.query, per_page=PER_PAGE, per_page_max=PER_PAGE_MAX)
+        names = await self.names()
         async with self.sessions() as session:
             found = await board.board(session, chosen)
             ids = [item.id for item in found.items]
-            names = await board.directory(session)
             histories = await board.histories(session, ids)
             opinions = await board.opinions(session, ids)
         document = {
@@ -110,8 +111,7 @@ class OpenData:
             "Access-Control-Allow-Origin": "*"})
         response.enable_chunked_encoding()
         await response.prepare(request)
-        async with self.sessions() as session:
-            names = await board.directory(session)
+        names = await self.names()
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         buffer.write("\ufeff")  # so spreadsheet programs read the Korean as UTF-8

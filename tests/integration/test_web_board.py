@@ -20,7 +20,7 @@ from adapters.web.board import BoardPages
 from adapters.web.open_data import SCHEMA, OpenData
 from adapters.web.pages import PublicPages
 from adapters.web.rendering import PageConfig, PageRenderer
-from core import calls, proposals
+from core import calls, proposals, reviews
 from core.clock import utcnow
 from core.db import Sessions
 from core.proposals import get_proposal, record_transition
@@ -153,8 +153,6 @@ async def test_the_json_carries_history_and_opinion_and_no_personal_data(
     author = await f.citizen(sessions, "Author Name")
     official = await f.official(sessions, "transport", "Official Name")
     pid = await f.under_review(sessions, author)
-    from core import reviews
-
     async with sessions() as s, s.begin():
         await reviews.review(s, official.actor, pid, reviews.Opinion(
             "reject", necessity="Rare", reason_code="budget", explanation="No money."))
@@ -173,7 +171,7 @@ async def test_the_json_carries_history_and_opinion_and_no_personal_data(
     assert entry["opinion"]["necessity"] == "Rare" and entry["opinion"]["explanation"] == "No money."
     assert "Author Name" not in body and "Official Name" not in body
     for person in (author, official):
-        assert person.user_id not in body and f'"citizen_id"' not in body
+        assert person.user_id not in body and '"citizen_id"' not in body
     _, by_call = await get(client, f"/api/proposals.json?call={call.id}")
     assert [p["id"] for p in json.loads(by_call)["proposals"]] == [in_call]
     assert json.loads(by_call)["proposals"][0]["call"] == {"id": call.id, "title": "Cooler stops"}
