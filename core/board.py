@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import Boolean, ColumnElement, Select, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import tallies
 from core.models import (
+    DECIDED_SQL,
     Call,
     Category,
     Department,
@@ -31,12 +32,12 @@ from core.models import (
     ProposalCountChange,
     StatusEvent,
 )
-from core.search import contains_all, query_terms
+from core.search import matching_ids, query_terms
 from core.statuses import Status
 
 PUBLIC_STATUSES = tuple(s.value for s in Status if s != Status.HIDDEN)
 DECIDED_STATUSES = (Status.ADOPTED.value, Status.REJECTED.value, Status.IMPLEMENTING.value,
-                    Status.IMPLEMENTED.value)
+                    Status.IMPLEMENTED.value)  # as DECIDED_SQL says
 """`decided` sorts these by when they last changed status: every step out of a decision leads to another of
 them (adopted → implementing → implemented), so that is when the latest decision step was taken."""
 SORTS = ("newest", "supported", "decided")
@@ -91,13 +92,16 @@ def _statuses(f: BoardFilter) -> tuple[str, ...]:
     return tuple(s for s in statuses if s in DECIDED_STATUSES) if f.sort == "decided" else statuses
 
 
-def _where(f: BoardFilter, statuses: Sequence[str], words: Sequence[str]) -> list[ColumnElement[bool]]:
+def _where(f: BoardFilter, statuses: Sequence[str], words: Sequence[str], *,
+           postgres: bool = False) -> list[ColumnElement[bool]]:
     # `status || ''`: keeps SQLite (without statistics) from reading every proposal of those statuses through
     # the status index and sorting them; it walks the order's index instead (as core.queries.list_cards).
-    # The search's lists first: SQLite tests the conditions in this order, and a list is cheaper to probe
+    # The search's list first: SQLite tests the conditions in this order, and a list is cheaper to probe
     # than a proposal's row is to read.
-    where: list[ColumnElement[bool]] = contains_all(Proposal.id, words) if words else []
+    where: list[ColumnElement[bool]] = [Proposal.id.in_(matching_ids(words))] if words else []
     where.append(Proposal.status.concat("").in_(statuses))
+    if f.sort == "decided" and postgres:  # the partial index's own condition, so that PostgreSQL uses it
+        where.append(literal_column(DECIDED_SQL, Boolean()))
     if f.category:
         where.append(Proposal.category_code == f.category)
     if f.department:
@@ -127,17 +131,25 @@ async def board(session: AsyncSession, f: BoardFilter) -> BoardPage:
     words = query_terms(f.q) if f.q.strip() else []
     if not statuses or (f.q.strip() and not words):
         return BoardPage([], 0, True, False)
-    where = _where(f, statuses, words)
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    where = _where(f, statuses, words, postgres=postgres)
+    limit = f.per_page + 1  # one more tells whether there is a next page
     if words or f.call is not None:
-        bounded = select(Proposal.id).where(*where).limit(COUNT_LIMIT + 1).subquery()
-        total = int(await session.scalar(select(func.count()).select_from(bounded)) or 0)
-        exact = total <= COUNT_LIMIT
-        total = min(total, COUNT_LIMIT)
+        # The matches, up to COUNT_LIMIT + 1, with what they sort by: the count, and when that is all of
+        # them, the page too, from one read.
+        found = (await session.execute(select(Proposal.id, Proposal.status_changed_at).where(*where)
+                                       .limit(COUNT_LIMIT + 1))).all()
+        total, exact = min(len(found), COUNT_LIMIT), len(found) <= COUNT_LIMIT
+        if exact and f.sort != "supported":
+            key = (lambda row: (row[1], row[0])) if f.sort == "decided" else (lambda row: row[0])
+            ids = [int(row[0]) for row in sorted(found, key=key, reverse=True)[f.offset:f.offset + limit]]
+            return BoardPage(await _items(session, ids[:f.per_page]), total, exact, len(ids) > f.per_page)
+        if exact:  # most supported among these few
+            where = [Proposal.id.in_([int(row[0]) for row in found])]
     else:
         total, exact = await _counted(session, f, statuses), True
     if exact and f.offset >= total:
         return BoardPage([], total, exact, False)
-    limit = f.per_page + 1  # one more tells whether there is a next page
     if f.sort == "supported":
         ranked = await tallies.top(session, where, f.offset, limit, few=bool(words) or f.call is not None)
         ids = [pid for pid, _ in ranked]

@@ -4,6 +4,7 @@ proposal; and the terms written for a new proposal and by the migration's backfi
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from core import board, search
@@ -61,3 +62,26 @@ async def test_new_proposals_get_their_terms_and_reindexing_replaces_them(sessio
     async with sessions() as s, s.begin():
         await search.index_proposal(s, pid, "도서관", "")
     assert await found(sessions, "공원") == [] and await found(sessions, "도서관") == [pid]
+
+
+async def test_a_search_with_more_matches_than_it_counts_says_so_and_still_pages_in_order(
+    sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    author = await f.citizen(sessions, "author")
+    made = [await f.proposal(sessions, author, title=f"버스 정류장 {n}", description="그늘막") for n in range(7)]
+    official = await f.official(sessions, "transport")
+    async with sessions() as s, s.begin():
+        for pid in (made[4], made[1]):  # decided in this order: made[1] last
+            p = await get_proposal(s, pid)
+            await record_transition(s, p, Status.UNDER_REVIEW, actor_id=None)
+            await record_transition(s, p, Status.REJECTED, actor_id=official.id, reason_code="budget")
+    for limit in (100, 3):  # all matches counted (sorted from one read), then more than the count
+        monkeypatch.setattr(board, "COUNT_LIMIT", limit)
+        async with sessions() as s:
+            first = await board.board(s, board.BoardFilter(q="버스", per_page=2))
+            third = await board.board(s, board.BoardFilter(q="버스", per_page=2, page=3))
+            decided = await board.board(s, board.BoardFilter(q="버스", sort="decided"))
+        assert [i.id for i in first.items] == made[::-1][:2] and first.has_next
+        assert [i.id for i in third.items] == made[::-1][4:6] and third.has_next
+        assert (first.total, first.total_exact) == ((7, True) if limit == 100 else (3, False))
+        assert [i.id for i in decided.items] == [made[1], made[4]]

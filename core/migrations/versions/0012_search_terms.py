@@ -6,8 +6,8 @@ Create Date: 2026-11-30 13:00:00
 
 `search_terms` (core/search.py) holds the terms of every proposal's title and description; an index on
 (term, proposal_id) answers a search on SQLite and PostgreSQL alike, two-syllable Korean words included.
-Existing proposals are indexed here, in batches. Also an index on `proposals.status_changed_at` for the
-board's "recently decided" order. Neither rebuilds the proposals table (its triggers stay, see 0011).
+Existing proposals are indexed here, in batches. Also an index of the proposals by `status_changed_at`
+for the board's "recently decided" order (on PostgreSQL of the decided ones only). Neither rebuilds the proposals table (its triggers stay, see 0011).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ depends_on = None
 
 ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 BATCH = 2000
+DECIDED_SQL = "status IN ('adopted', 'rejected', 'implementing', 'implemented')"
 
 
 def upgrade() -> None:
@@ -37,7 +38,8 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_index('ix_search_terms_term', 'search_terms', ['term', 'proposal_id'], unique=False)
-    op.create_index('ix_proposals_status_changed_at', 'proposals', ['status_changed_at'], unique=False)
+    op.create_index('ix_proposals_decided', 'proposals', ['status_changed_at'], unique=False,
+                    postgresql_where=sa.text(DECIDED_SQL))
     _backfill()
 
 
@@ -61,6 +63,6 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index('ix_proposals_status_changed_at', table_name='proposals')
+    op.drop_index('ix_proposals_decided', table_name='proposals')
     op.drop_index('ix_search_terms_term', table_name='search_terms')
     op.drop_table('search_terms')
