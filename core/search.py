@@ -50,9 +50,17 @@ def terms(text: str) -> list[str]:
 
 
 def query_terms(query: str) -> list[str]:
-    """The terms a search for `query` must all match: the text's terms, less any that begins another (the
-    longer one implies it), at most QUERY_TERMS_MAX."""
-    wanted = terms(query)
+    """The terms a search for `query` must all match, at most QUERY_TERMS_MAX: a CJK run's bigrams that
+    cover it without overlap (심야버스 → 심야, 버스: a text holding both holds 야버 almost always, and
+    each term costs a read of its list), less any term that begins another (the longer one implies it)."""
+    wanted: dict[str, None] = {}
+    for run in _RUN.findall(query):
+        cut = terms(run)
+        if _IS_CJK.match(run) and len(run) > 2:
+            cut = [run[i:i + 2] for i in range(0, len(run) - 1, 2)]
+            if len(run) % 2:
+                cut.append(run[-2:])
+        wanted.update(dict.fromkeys(cut))
     kept = [term for term in wanted if not any(other != term and other.startswith(term) for other in wanted)]
     return kept[:QUERY_TERMS_MAX]
 
