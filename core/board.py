@@ -95,11 +95,11 @@ def _statuses(f: BoardFilter) -> tuple[str, ...]:
 
 def _where(f: BoardFilter, statuses: Sequence[str], words: Sequence[str], *,
            postgres: bool = False) -> list[ColumnElement[bool]]:
-    # `status || ''`: keeps SQLite (without statistics) from reading every proposal of those statuses through
-    # the status index and sorting them; it walks the order's index instead (as core.queries.list_cards).
     # The search's list first: SQLite tests the conditions in this order, and a list is cheaper to probe
     # than a proposal's row is to read.
     where: list[ColumnElement[bool]] = [Proposal.id.in_(matching_ids(words))] if words else []
+    # `status || ''`: keeps SQLite (without statistics) from reading every proposal of those statuses through
+    # the status index and sorting them; it walks the order's index instead (as core.queries.list_cards).
     # PostgreSQL, which keeps statistics, estimates a plain condition better (and walks the order anyway).
     where.append((Proposal.status if postgres else Proposal.status.concat("")).in_(statuses))
     if f.sort == "decided" and postgres:  # the partial index's own condition, so that PostgreSQL uses it
