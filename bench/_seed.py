@@ -14,6 +14,7 @@ What it holds (the defaults; every figure scales with `Sizes`):
   call, so that people can still support them), decided proposals with a heavy tail, open ones below the
   threshold (5); voters drawn more often from an active fifth of the citizens;
 - follows: every voter and every author follows, as the vote and submit paths do;
+- the search terms of every proposal's title and description (core/search.py);
 - the public history of each proposal (status events with actors, reasons and times) and a department
   opinion for each one reviewed, with days to opinion spread over 2–30.
 Not seeded: mileage entries, comments and the dialogue room, the inbox and outbox.
@@ -52,6 +53,7 @@ from core import tallies
 from core.clock import utcnow
 from core.db import is_sqlite, make_engine, make_sessions
 from core.models import Category
+from core.search import term_pairs
 from tests.dbutil import fresh_database
 
 log = logging.getLogger("seed")
@@ -359,6 +361,16 @@ class _Plan:
         self.seeded.tail_open = [pid for pid, status, _c, _a, _d, call_id in self.meta
                                  if status == "open" and call_id is None and counts[pid - 1] <= THRESHOLD - 3][:5000]
 
+    def search_terms(self, chunk: int = 200_000) -> Iterator[list[tuple[int, str]]]:
+        """(proposal id, term) rows of every proposal's title and description (core/search.py), in chunks."""
+        rows: list[tuple[int, str]] = []
+        for pair in term_pairs((int(r[0]), str(r[3]), str(r[4])) for r in self.proposal_rows):
+            rows.append(pair)
+            if len(rows) >= chunk:
+                yield rows
+                rows = []
+        yield rows
+
     def votes_and_follows(self, chunk: int = 100_000) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
         """(votes, follows) rows in chunks: every voter follows, and so does every author."""
         rng, n = self.rng, self.sizes.citizens
@@ -441,6 +453,8 @@ def _load_sqlite(path: str, plan: _Plan) -> dict[str, int]:
         for table in ("citizens", "identities", "role_grants", "calls", "proposals", "status_events",
                       "department_reviews"):
             insert(table, *plan.tables[table])
+        for terms in plan.search_terms():
+            insert("search_terms", ["proposal_id", "term"], terms)
         for votes, follows in plan.votes_and_follows():
             insert("votes", ["proposal_id", "citizen_id", "created_at"], votes)
             insert("follows", ["proposal_id", "citizen_id", "created_at"], follows)
@@ -471,6 +485,8 @@ async def _load_postgres(url: str, plan: _Plan) -> dict[str, int]:
             for table in ("citizens", "identities", "role_grants", "calls", "proposals", "status_events",
                           "department_reviews"):
                 await copy(table, *plan.tables[table])
+            for terms in plan.search_terms():
+                await copy("search_terms", ["proposal_id", "term"], terms)
             for votes, follows in plan.votes_and_follows():
                 await copy("votes", ["proposal_id", "citizen_id", "created_at"], votes)
                 await copy("follows", ["proposal_id", "citizen_id", "created_at"], follows)

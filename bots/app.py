@@ -16,7 +16,9 @@ from aiohttp import web
 from adapters.slack import SlackAdapter
 from adapters.telegram.surface import TelegramSurface
 from adapters.telegram.webhook import TelegramWebhook
+from adapters.web.board import BoardPages, Names
 from adapters.web.metrics import Metrics
+from adapters.web.open_data import OpenData
 from adapters.web.pages import PublicPages
 from adapters.web.rendering import PageConfig, PageRenderer
 from adapters.web.reports import ReportPages
@@ -136,8 +138,11 @@ class OasisApp:
         # holding the conversation's connection.
         self.reader = make_reader(s.oasis_database_url)
         reading = make_sessions(self.reader)
+        names = Names(self.sessions)  # the board and the open data share one cache of the directory's names
         self.pages: list[PageFamily] = [
             PublicPages(self.sessions, self.renderer),
+            BoardPages(self.sessions, self.renderer, names),
+            OpenData(self.sessions, self.renderer.config, names),
             ReportPages(reading, self.renderer),
             StatisticsPages(reading, self.renderer),
         ]

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -28,6 +29,9 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+DECIDED_SQL = "status IN ('adopted', 'rejected', 'implementing', 'implemented')"
+"""The proposals with a decision (core/board.py's `decided` order walks their partial index)."""
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -96,7 +100,10 @@ class Category(Base):
 
 class Proposal(Base):
     __tablename__ = "proposals"
-    __table_args__ = (Index("ix_proposals_status_created", "status", "created_at"),)
+    __table_args__ = (Index("ix_proposals_status_created", "status", "created_at"),
+                      # PostgreSQL: the decided ones only; SQLite: all (it would take the status index for
+                      # a query that named the statuses as the partial index's condition needs: core/board.py).
+                      Index("ix_proposals_decided", "status_changed_at", postgresql_where=text(DECIDED_SQL)))
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="free")
@@ -146,6 +153,19 @@ class TallyChange(Base):
     proposal_id: Mapped[int] = mapped_column(Id)
     votes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     followers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class SearchTerm(Base):
+    """One term of a proposal's title and description (core/search.py): Hangul bigrams and lower-case
+    words, so that a search works alike on SQLite and PostgreSQL, 버스 and 공원 included."""
+
+    __tablename__ = "search_terms"
+    __table_args__ = (Index("ix_search_terms_term", "term", "proposal_id"), {"sqlite_with_rowid": False})
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True,
+                                             autoincrement=False)
+    term: Mapped[str] = mapped_column(String(40).with_variant(String(40, collation="C"), "postgresql"),
+                                      primary_key=True)
+    """Compared byte by byte on both databases: a prefix is a range of the index."""
 
 
 class ProposalCount(Base):

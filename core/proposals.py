@@ -12,6 +12,7 @@ from core.errors import Forbidden, InvalidState, NotFound
 from core.events import ProposalSubmitted, StatusChanged, publish
 from core.models import Follow, Proposal, StatusEvent
 from core.rules import DESCRIPTION_MAX, TITLE_MAX, checked_text
+from core.search import index_proposal
 from core.statuses import Status, can_move
 from core.upsert import insert_ignore
 
@@ -79,6 +80,7 @@ async def submit(
                             details={"routed_by": words} if words else None))
     session.add(Follow(proposal_id=proposal.id, citizen_id=actor.citizen_id, created_at=now))
     await session.flush()
+    await index_proposal(session, proposal.id, clean_title, clean_description)
     await publish(session, ProposalSubmitted(proposal.id, actor.citizen_id))
     return proposal
 

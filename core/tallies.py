@@ -70,10 +70,11 @@ async def proposal_total(session: AsyncSession, statuses: Sequence[str], categor
 
 
 async def top(session: AsyncSession, where: Sequence[ColumnElement[bool]], offset: int,
-              limit: int) -> list[tuple[int, int]]:
+              limit: int, *, few: bool = False) -> list[tuple[int, int]]:
     """(proposal id, exact supporters) of the `offset`..`offset + limit` most supported proposals
     matching `where` (conditions on Proposal, best not served by an index of their own: see
-    queries.list_cards), most supported first, ties newest first.
+    queries.list_cards), most supported first, ties newest first. `few`: `where` itself picks few
+    proposals (a search), so the ranking starts from them rather than from the tally index.
 
     The true first k = offset + limit are among the first k + p by folded tally plus the p proposals with
     unfolded changes: every other proposal has its exact count and is outranked by at least k proposals
@@ -87,11 +88,14 @@ async def top(session: AsyncSession, where: Sequence[ColumnElement[bool]], offse
     pending: list[int] = []
     if changed and not overdue:  # else a fold is overdue: the folded order, with exact counts
         pending = list((await session.scalars(select(Proposal.id).where(Proposal.id.in_(changed), *where))).all())
-    # EXISTS, not a join: both databases then walk the tally index in order and look each proposal up.
-    matches = select(Proposal.id).where(Proposal.id == ProposalTally.proposal_id, *where).exists()
+    if few:  # a join: the planner starts from the few matches and sorts them
+        chosen = (select(ProposalTally.proposal_id, ProposalTally.votes)
+                  .join(Proposal, Proposal.id == ProposalTally.proposal_id).where(*where))
+    else:  # EXISTS, not a join: both databases then walk the tally index in order and look each proposal up.
+        matches = select(Proposal.id).where(Proposal.id == ProposalTally.proposal_id, *where).exists()
+        chosen = select(ProposalTally.proposal_id, ProposalTally.votes).where(matches)
     ranked = (await session.execute(
-        select(ProposalTally.proposal_id, ProposalTally.votes).where(matches)
-        .order_by(ProposalTally.votes.desc(), ProposalTally.proposal_id.desc()).limit(k + len(pending)))).all()
+        chosen.order_by(ProposalTally.votes.desc(), ProposalTally.proposal_id.desc()).limit(k + len(pending)))).all()
     counts = {int(pid): int(votes) for pid, votes in ranked}
     if pending:
         found = await session.execute(select(Proposal.id, exact_votes(Proposal.id)).where(Proposal.id.in_(pending)))

@@ -74,3 +74,21 @@ async def test_the_migrations_build_exactly_the_schema_the_models_describe(sessi
     finally:
         await engine.dispose()
     assert differences == []
+
+
+async def test_proposals_stored_before_the_search_terms_are_indexed_by_the_migration(db_url: str) -> None:
+    await empty_database(db_url)
+    await upgrade(db_url, revision="0011")
+    await run(db_url, "INSERT INTO departments (code, name_ko, name_en) VALUES ('transport', '교통', 'Transport')")
+    await run(db_url, "INSERT INTO categories (code, name_ko, name_en, department_code, position) VALUES "
+              "('transport', '교통', 'Transport', 'transport', 0)")
+    await run(db_url, "INSERT INTO citizens (id, display_name, created_at) VALUES (1, 'A', :t)", t=NOW)
+    for pid, title in ((1, "심야버스 노선"), (2, "Night Buses")):
+        await run(db_url, "INSERT INTO proposals (id, author_id, kind, title, description, category_code, "
+                  "department_code, status, created_at, status_changed_at) VALUES "
+                  "(:id, 1, 'free', :title, '공원', 'transport', 'transport', 'open', :t, :t)",
+                  id=pid, title=title, t=NOW)
+    await upgrade(db_url)
+    rows = await run(db_url, "SELECT proposal_id, term FROM search_terms ORDER BY proposal_id, term")
+    assert [tuple(r) for r in rows] == [(1, "공원"), (1, "노선"), (1, "버스"), (1, "심야"), (1, "야버"),
+                                        (2, "buses"), (2, "night"), (2, "공원")]
