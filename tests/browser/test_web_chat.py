@@ -1,5 +1,5 @@
 """The web chat in a real browser: a guided /propose held by typing and pressing buttons, to its Submit,
-and the new proposal then on its public page; the same on a phone, by keyboard only, without sideways
+and the new proposal then on the board and its public page; the same on a phone, by keyboard only, without sideways
 scrolling."""
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ async def test_a_proposal_made_in_the_web_chat_is_on_its_page(site: Site, page: 
     pid = await propose(page, site, TITLE)
     assert await page.get_by_role("log").get_by_text(TITLE).count() >= 1  # shown as text, never run
     await screenshot(page, "chat")
-    await page.goto(f"{site.url}/p/{pid}")
+    await page.goto(f"{site.url}/")  # the board lists it at once, first among the newest
+    await page.get_by_role("link", name=TITLE).first.click()
+    await page.wait_for_url(f"{site.url}/p/{pid}")
     heading = page.get_by_role("heading", level=1)
     assert await heading.inner_text() == f"#{pid} {TITLE}"
     assert dialogs == []
