@@ -51,7 +51,7 @@ lint: lock-check $(STAMP)
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 # The hostile-input suite with 10,000 generated requests per handler (`make test` runs a short profile).
 fuzz: $(STAMP)

@@ -6,9 +6,11 @@ once per test process), so the tests exercise the schema that production runs, n
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +32,37 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def postgres_url_or_skip() -> str:
-    """The PostgreSQL URL for tests, or skip the test when none is configured."""
+    """The PostgreSQL URL for tests, or skip the test when none is configured.
+
+    Under pytest-xdist each worker process gets a database of its own beside the configured one
+    (`oasis_test_gw1` for worker gw1), created on first use: the tests empty their database freely."""
     url = os.environ.get(POSTGRES_ENV)
     if not url:
         pytest.skip(f"{POSTGRES_ENV} is not set: PostgreSQL tests skipped")
-    return url
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parsed = make_url(url)
+    own = parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+    if own not in _CREATED:
+        # Called from inside running tests (an event loop is running): create it from a thread of its own.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, _create_database(url, f"{parsed.database}_{worker}")).result()
+        _CREATED.add(own)
+    return own
+
+
+_CREATED: set[str] = set()
+
+
+async def _create_database(url: str, name: str) -> None:
+    engine = make_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            if not await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
 
 
 def remove_sqlite_files(url: str) -> None:
