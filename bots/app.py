@@ -110,6 +110,7 @@ class OasisApp:
                                session_limit=parse_flood(s.oasis_web_session_limit),
                                address_limit=parse_flood(s.oasis_web_address_limit),
                                new_sessions_limit=parse_flood(s.oasis_web_new_sessions))
+        self.renderer.chosen_language = self.webchat.reader_language  # every page speaks a web person's /lang
         self.surfaces: list[Surface] = [x for x in (self.telegram, self.slack, self.webchat) if x is not None]
         self.senders: dict[str, Sender] = {x.name: x.sender for x in self.surfaces if x.sender is not None}
         self.conversation = Conversation(

@@ -76,7 +76,7 @@ class BoardPages:
         return [("GET", "/", self.board)]
 
     async def board(self, request: web.Request) -> web.Response:
-        t = self.renderer.translator(request)
+        t = await self.renderer.reader(request)
         chosen = board_filter(request.query)
         names = await self.names()
         async with self.sessions() as session:

@@ -39,7 +39,7 @@ class PublicPages:
         return [("GET", "/p/{id}", self.proposal), ("GET", "/calls", self.calls)]
 
     async def proposal(self, request: web.Request) -> web.Response:
-        t = self.renderer.translator(request)
+        t = await self.renderer.reader(request)
         raw = request.match_info["id"]
         pid = int(raw) if raw.isdigit() and len(raw) < 12 else 0
         async with self.sessions() as session:
@@ -74,7 +74,7 @@ class PublicPages:
 
     async def calls(self, request: web.Request) -> web.Response:
         """Themed calls: open now, coming, closed; each with the proposals made to it."""
-        t = self.renderer.translator(request)
+        t = await self.renderer.reader(request)
         async with self.sessions() as session:
             found = await queries.public_calls(session)
             departments = {d.code: d for d in (await session.scalars(select(Department))).all()}

@@ -6,7 +6,7 @@ own module, holding a `PageRenderer`; the composition root (bots/app.py) mounts 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -84,6 +84,17 @@ class PageRenderer:
         self.config = config
         self.templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                                      trim_blocks=True, lstrip_blocks=True)
+        self.chosen_language: Callable[[web.Request], Awaitable[str | None]] | None = None
+        """Who reads, when a page can tell (the web chat's signed session cookie), and their `/lang` choice:
+        set by the composition root when the web chat runs."""
+
+    async def reader(self, request: web.Request) -> Translator:
+        """The reader's translator on any page: `?lang=`, then their own `/lang` choice if they are a web
+        chat person (linked to a messenger or not), then the cookie, then Accept-Language."""
+        person = None
+        if self.chosen_language is not None and not normalize_language(request.query.get("lang")):
+            person = await self.chosen_language(request)
+        return self.translator(request, person)
 
     def translator(self, request: web.Request, person: str | None = None) -> Translator:
         """`person`: the reader's `/lang` choice, for a page that knows who reads it (the web chat)."""

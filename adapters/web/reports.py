@@ -62,7 +62,7 @@ class ReportPages:
         return [("GET", "/reports", self.index), ("GET", "/reports/{period}", self.report)]
 
     async def index(self, request: web.Request) -> web.Response:
-        t = self.renderer.translator(request)
+        t = await self.renderer.reader(request)
         found = self.recent.get("index")
         if not isinstance(found, reports.Available):
             async with self.sessions() as session:
@@ -76,7 +76,7 @@ class ReportPages:
         return self.renderer.render("reports.html", t, request, status=200, months=months, years=years)
 
     async def report(self, request: web.Request) -> web.Response:
-        t = self.renderer.translator(request)
+        t = await self.renderer.reader(request)
         raw = request.match_info["period"]
         now = utcnow()
         try:

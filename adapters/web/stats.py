@@ -58,7 +58,7 @@ class StatisticsPages:
                 ("GET", "/api/stats.json", self.json)]
 
     async def stats(self, request: web.Request) -> web.Response:
-        t = self.renderer.translator(request)
+        t = await self.renderer.reader(request)
         figures = await self.cache.get()
         lang = t.lang
         years = figures.by_year.years
@@ -76,7 +76,7 @@ class StatisticsPages:
             computed=_as_of(figures), timezone=figures.timezone)
 
     async def departments(self, request: web.Request) -> web.Response:
-        t = self.renderer.translator(request)
+        t = await self.renderer.reader(request)
         figures = await self.cache.get()
         lang = t.lang
         rows = [{"name": in_language(lang, d.name_ko, d.name_en), "received": count(d.measure.received, lang),

@@ -272,6 +272,12 @@ class WebChat:
         """How a web visitor appears to others until they link a messenger: "web-" and a short code."""
         return f"web-{self.cookies.short_code(session_id)}"
 
+    async def reader_language(self, request: web.Request) -> str | None:
+        """The /lang choice of the web chat person reading any page, if the request carries their session
+        (the public pages then speak it too: PageRenderer.reader)."""
+        session_id = self.cookies.of(request)
+        return await self._chosen_language(session_id) if session_id is not None else None
+
     async def _chosen_language(self, session_id: str) -> str | None:
         """The person's own /lang choice, if they made one (their page then speaks it)."""
         async with self.db() as session:

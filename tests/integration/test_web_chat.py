@@ -63,8 +63,10 @@ class World:
 def web_chat(sessions: Sessions, conversation: Conversation, *, secret_key: str | None = None,
              public_url: str = URL, **limits: Any) -> WebChat:
     renderer = PageRenderer(PageConfig(public_url, "en", 1, "Asia/Seoul", bot_username=lambda: None))
-    return WebChat(sessions, conversation, renderer, secret_key=secret_key, public_url=public_url,
+    chat = WebChat(sessions, conversation, renderer, secret_key=secret_key, public_url=public_url,
                    **{**LIMITS, **limits})
+    renderer.chosen_language = chat.reader_language  # as the composition root wires it (bots/app.py)
+    return chat
 
 
 async def serve(chat: WebChat) -> TestClient[Any, Any]:
@@ -193,6 +195,17 @@ async def test_slash_commands_buttons_and_forms_come_as_html(world: World) -> No
     assert "한국어" in texts(answers) or "언어" in texts(answers)
     assert '<html lang="ko">' in await visitor.open()  # the person's /lang choice is the page's language
     assert '<html lang="en">' in await visitor.open("/chat?lang=en")  # ?lang= still comes first
+    pid = await f.proposal(world.chat.db, await f.citizen(world.chat.db, "author"))
+
+    async def public_page(query: str = "") -> str:
+        response = await world.client.get(f"/p/{pid}{query}")
+        assert response.status == 200
+        return await response.text()
+
+    assert '<html lang="ko">' in await public_page()  # and of every public page they read
+    assert '<html lang="en">' in await public_page("?lang=en")
+    world.client.session.cookie_jar.clear()  # someone else, with an English browser
+    assert '<html lang="en">' in await public_page()
     await visitor.close()
 
 
