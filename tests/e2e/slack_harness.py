@@ -16,7 +16,7 @@ from bots.settings import Settings
 from core.citizens import grant_role
 from core.db import make_engine, make_sessions
 from core.migrate import upgrade
-from core.models import RoomPlace
+from core.models import RoomCopy, RoomPlace
 from tests.doubles import slack_requests as rq
 from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.slack_requests import SIGNING_SECRET, SlackPoster, SlackRequest
@@ -117,6 +117,18 @@ async def place_recorded(db_url: str, platform: str, chat_id: str, place_ref: st
     while not await scalar(db_url, query):
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"Oasis did not record {platform} place {place_ref} in {chat_id} within {wait}s")
+        await asyncio.sleep(0.02)
+
+
+async def copy_recorded(db_url: str, platform: str, message_ref: str, wait: float = 15) -> None:
+    """Waits until Oasis has recorded the copy it posted as `message_ref` (`room_copies`). The platform
+    shows the copy a moment before: a shortcut on it sooner points at a message Oasis does not know yet."""
+    deadline = asyncio.get_running_loop().time() + wait
+    query = select(func.count()).select_from(RoomCopy).where(
+        RoomCopy.platform == platform, RoomCopy.platform_message_id == message_ref)
+    while not await scalar(db_url, query):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"Oasis did not record its {platform} copy {message_ref} within {wait}s")
         await asyncio.sleep(0.02)
 
 
