@@ -23,7 +23,16 @@ from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.slack_wire import message_text
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.doubles.telegram_updates import BOT_USER, html_to_plain, message_update
-from tests.e2e.slack_harness import AUTHOR, World, message, place_recorded, propose_via_modal, running, scalar
+from tests.e2e.slack_harness import (
+    AUTHOR,
+    World,
+    copy_recorded,
+    message,
+    place_recorded,
+    propose_via_modal,
+    running,
+    scalar,
+)
 
 ROOM_CHAT, ROOM_CHANNEL = -1001234567890, "CROOM"
 JISOO, MINHO, MODERATOR = 100, 200, 900  # Telegram people
@@ -92,10 +101,13 @@ async def telegram_copy(tg: TelegramApiDouble, topic: int, needle: str) -> dict[
 
 async def slack_says_in_thread(w: World, slack: SlackApiDouble, tg: TelegramApiDouble, root: str,
                                topic: int) -> dict[str, Any]:
-    """Mina writes SLACK_SAYS in the Slack thread; returns its copy in the Telegram topic."""
+    """Mina writes SLACK_SAYS in the Slack thread; returns its copy in the Telegram topic, once Oasis has
+    recorded it (a reply to the copy sooner could not be traced back to Mina's message)."""
     said = rq.message_channel(MINA, SLACK_SAYS, ROOM_CHANNEL, ts="1700000000.000100", thread_ts=root)
     assert (await w.post(said))[0] == 200
-    return await telegram_copy(tg, topic, "nurses finish")
+    copy = await telegram_copy(tg, topic, "nurses finish")
+    await copy_recorded(w.app.settings.oasis_database_url, "telegram", str(copy["message_id"]))
+    return copy
 
 
 async def room_message_id(db_url: str, body: str) -> int:
