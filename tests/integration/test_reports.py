@@ -239,6 +239,8 @@ async def test_a_months_page_shows_the_report_escaped(client: TestClient[Any, An
     assert '<strong class="received">4</strong>' in html
     assert "Trends against September 2026" in html and "Secret" not in html and "author" not in html
     assert 'href="/reports/2026-09"' in html and 'href="/reports/2026"' in html
+    assert '<a href="/reports" aria-current="page">' in html  # the site's navigation says where one is
+    assert '<a href="/" aria-current="page">' not in html
     status, korean = await get(client, "/reports/2026-10?lang=ko")
     assert status == 200 and "시민의 목소리: 2026년 10월" in korean and "채택된 제안 사례" in korean
     status, year = await get(client, "/reports/2026?lang=en")  # the cookie says ko now
