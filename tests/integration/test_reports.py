@@ -12,11 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 
-from adapters.web.rendering import PageConfig, PageRenderer
 from adapters.web.reports import KEEP_MAX, Recent, ReportPages
 from bots.i18n import Translator
 from bots.report_text import markdown
@@ -28,6 +26,7 @@ from core.reports import Period
 from core.rules import Rules
 from core.statuses import Status
 from tests.integration import factories as f
+from tests.integration.web_client import fetch, renderer, serving
 
 ZONE = "Asia/Seoul"
 NOW = datetime(2026, 11, 15, 3, 0)  # naive UTC, as stored: mid-November in Seoul
@@ -196,42 +195,34 @@ async def test_the_markdown_report_escapes_titles_and_speaks_the_readers_languag
 
 @pytest.fixture
 async def client(sessions: Sessions) -> AsyncIterator[TestClient[Any, Any]]:
-    pages = ReportPages(sessions, PageRenderer(PageConfig("https://oasis.test", "en", 5, ZONE,
-                                                          bot_username=lambda: None)))
-    app = web.Application()
-    for method, path, handler in pages.routes():
-        app.router.add_route(method, path, handler)
-    async with TestClient(TestServer(app)) as test_client:
+    async with serving(ReportPages(sessions, renderer(timezone=ZONE))) as test_client:
         yield test_client
 
 
-async def get(client: TestClient[Any, Any], path: str) -> tuple[int, str]:
-    response = await client.get(path)
-    return response.status, await response.text()
 
 
 async def test_the_pages_on_an_empty_database(client: TestClient[Any, Any]) -> None:
-    status, index = await get(client, "/reports")
+    status, index = await fetch(client, "/reports")
     assert status == 200 and "No reports yet" in index
-    status, html = await get(client, "/reports/2025-03")
+    status, html = await fetch(client, "/reports/2025-03")
     assert status == 200 and "Citizens&#39; Voice: March 2025" in html and "None in this period." in html
-    status, html = await get(client, "/reports/2025")
+    status, html = await fetch(client, "/reports/2025")
     assert status == 200 and "Year 2025" in html
 
 
 async def test_a_bad_or_future_period_is_a_clear_404_in_the_readers_language(client: TestClient[Any, Any]) -> None:
     for path in ("/reports/2026-13", "/reports/abc", "/reports/2999-01", "/reports/2999", "/reports/1999",
                  "/reports/%3Cb%3E"):
-        status, html = await get(client, path)
+        status, html = await fetch(client, path)
         assert status == 404 and "There is no report for" in html, path
         assert "<b>" not in html
-    status, korean = await get(client, "/reports/2999-01?lang=ko")
+    status, korean = await fetch(client, "/reports/2999-01?lang=ko")
     assert status == 404 and '<html lang="ko">' in korean and "보고서는 없습니다" in korean
 
 
 async def test_a_months_page_shows_the_report_escaped(client: TestClient[Any, Any], sessions: Sessions) -> None:
     made = await city(sessions)
-    status, html = await get(client, "/reports/2026-10")
+    status, html = await fetch(client, "/reports/2026-10")
     assert status == 200 and '<html lang="en">' in html
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Night buses &amp; more" in html
@@ -241,11 +232,11 @@ async def test_a_months_page_shows_the_report_escaped(client: TestClient[Any, An
     assert 'href="/reports/2026-09"' in html and 'href="/reports/2026"' in html
     assert '<a href="/reports" aria-current="page">' in html  # the site's navigation says where one is
     assert '<a href="/" aria-current="page">' not in html
-    status, korean = await get(client, "/reports/2026-10?lang=ko")
+    status, korean = await fetch(client, "/reports/2026-10?lang=ko")
     assert status == 200 and "시민의 목소리: 2026년 10월" in korean and "채택된 제안 사례" in korean
-    status, year = await get(client, "/reports/2026?lang=en")  # the cookie says ko now
+    status, year = await fetch(client, "/reports/2026?lang=en")  # the cookie says ko now
     assert status == 200 and "Annual report" in year and "Trends against Year 2025" in year
-    status, index = await get(client, "/reports")
+    status, index = await fetch(client, "/reports")
     assert status == 200 and 'href="/reports/2026-10"' in index and 'href="/reports/2026"' in index
     assert "proposals received: 4" in index
 

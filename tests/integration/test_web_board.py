@@ -13,13 +13,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from adapters.web.board import BoardPages
 from adapters.web.open_data import SCHEMA, OpenData
 from adapters.web.pages import PublicPages
-from adapters.web.rendering import PageConfig, PageRenderer
 from core import calls, proposals, reviews
 from core.clock import utcnow
 from core.db import Sessions
@@ -27,24 +25,19 @@ from core.proposals import get_proposal, record_transition
 from core.rules import Rules
 from core.statuses import Status
 from tests.integration import factories as f
+from tests.integration.web_client import fetch, renderer, serving
 
 RULES = Rules(vote_threshold=5)
 
 
 @pytest.fixture
 async def client(sessions: Sessions) -> AsyncIterator[TestClient[Any, Any]]:
-    renderer = PageRenderer(PageConfig("https://oasis.test", "en", 5, "Asia/Seoul", bot_username=lambda: None))
-    app = web.Application()
-    for pages in (PublicPages(sessions, renderer), BoardPages(sessions, renderer), OpenData(sessions, renderer.config)):
-        for method, path, handler in pages.routes():
-            app.router.add_route(method, path, handler)
-    async with TestClient(TestServer(app)) as test_client:
+    pages = renderer()
+    async with serving(PublicPages(sessions, pages), BoardPages(sessions, pages),
+                       OpenData(sessions, pages.config)) as test_client:
         yield test_client
 
 
-async def get(client: TestClient[Any, Any], path: str) -> tuple[int, str]:
-    response = await client.get(path)
-    return response.status, await response.text()
 
 
 def listed(html: str) -> list[int]:
@@ -59,12 +52,12 @@ async def hide(sessions: Sessions, pid: int) -> None:
 
 
 async def test_the_empty_database(client: TestClient[Any, Any]) -> None:
-    status, html = await get(client, "/")
+    status, html = await fetch(client, "/")
     assert status == 200 and "No proposals yet" in html and "display name" in html
     assert '<label for="q">' in html and '<label for="status">' in html and '<label for="category">' in html
-    _, filtered = await get(client, "/?q=%EB%B2%84%EC%8A%A4&status=open")
+    _, filtered = await fetch(client, "/?q=%EB%B2%84%EC%8A%A4&status=open")
     assert "No proposals match these filters." in filtered
-    status, body = await get(client, "/api/proposals.json")
+    status, body = await fetch(client, "/api/proposals.json")
     document = json.loads(body)
     assert status == 200 and document["schema"] == SCHEMA and document["proposals"] == []
     assert document["total"] == 0 and document["next"] is None
@@ -83,22 +76,22 @@ async def test_the_board_lists_escaped_titles_with_names_and_counts_and_never_a_
     await f.vote(sessions, await f.citizen(sessions, "v"), shown, RULES)
     await hide(sessions, secret)
     for path in ("/", "/?q=버스", "/?sort=supported", "/?status=open", "/?sort=decided&status=hidden"):
-        status, html = await get(client, path)
+        status, html = await fetch(client, path)
         assert status == 200, path
         assert "Secret" not in html and f"/p/{secret}" not in html, path
         assert "<script>alert" not in html and author.user_id not in html, path
-    _, html = await get(client, "/")
+    _, html = await fetch(client, "/")
     assert listed(html) == [shown]
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; 심야버스 &amp; more" in html
     assert "Supporters: 1" in html and "Transport" in html and "open" in html
     assert re.search(r'<time datetime="\d{4}-\d\d-\d\d">received \d{4}-\d\d-\d\d</time>', html)
-    _, body = await get(client, "/api/proposals.json?q=버스")
+    _, body = await fetch(client, "/api/proposals.json?q=버스")
     assert [p["id"] for p in json.loads(body)["proposals"]] == [shown]
     response = await client.get("/api/proposals.csv")
     text = (await response.read()).decode("utf-8-sig")
     assert "Secret" not in text and "Nobody" not in text
     assert [row["id"] for row in csv.DictReader(io.StringIO(text))] == [str(shown)]
-    _, korean = await get(client, "/?lang=ko")
+    _, korean = await fetch(client, "/?lang=ko")
     assert '<html lang="ko">' in korean and "교통" in korean and "Secret" not in korean
 
 
@@ -110,24 +103,24 @@ async def test_filters_sorts_and_pages_keep_each_other(client: TestClient[Any, A
     for n in range(3):
         await f.vote(sessions, await f.citizen(sessions, f"v{n}"), made[5], RULES)
     await f.vote(sessions, await f.citizen(sessions, "w"), made[7], RULES)
-    _, first = await get(client, "/?q=bus")
+    _, first = await fetch(client, "/?q=bus")
     assert listed(first) == list(reversed(made))[:20]
     assert "Proposals 1–20 of 23" in first
     nxt = re.search(r'<a href="([^"]+)" rel="next">', first)
     assert nxt is not None and "q=bus" in nxt.group(1) and "page=2" in nxt.group(1)
-    _, second = await get(client, nxt.group(1).replace("&amp;", "&"))
+    _, second = await fetch(client, nxt.group(1).replace("&amp;", "&"))
     assert listed(second) == list(reversed(made))[20:] and 'rel="prev"' in second and 'rel="next"' not in second
     prev = re.search(r'<a href="([^"]+)" rel="prev">', second)
     assert prev is not None and "page" not in prev.group(1) and "q=bus" in prev.group(1)
-    _, by_category = await get(client, "/?category=environment")
+    _, by_category = await fetch(client, "/?category=environment")
     assert listed(by_category) == [park] and 'value="environment" selected' in by_category
-    _, by_department = await get(client, f"/?department={(await f.get(sessions, park)).department_code}")
+    _, by_department = await fetch(client, f"/?department={(await f.get(sessions, park)).department_code}")
     assert park in listed(by_department)
-    _, supported = await get(client, "/?sort=supported")
+    _, supported = await fetch(client, "/?sort=supported")
     assert listed(supported)[:2] == [made[5], made[7]]
-    _, searched_supported = await get(client, "/?sort=supported&q=bus")
+    _, searched_supported = await fetch(client, "/?sort=supported&q=bus")
     assert listed(searched_supported)[:2] == [made[5], made[7]]
-    _, none = await get(client, "/?status=adopted")
+    _, none = await fetch(client, "/?status=adopted")
     assert listed(none) == [] and "No proposals match" in none
     # Decided: the latest decision first.
     official = await f.official(sessions, "transport")
@@ -136,14 +129,14 @@ async def test_filters_sorts_and_pages_keep_each_other(client: TestClient[Any, A
             p = await get_proposal(s, pid)
             await record_transition(s, p, Status.UNDER_REVIEW, actor_id=None)
             await record_transition(s, p, Status.REJECTED, actor_id=official.id, reason_code="budget")
-    _, decided = await get(client, "/?sort=decided")
+    _, decided = await fetch(client, "/?sort=decided")
     assert listed(decided) == [made[2], made[1]]
-    _, json_page = await get(client, "/api/proposals.json?q=bus&per_page=10&page=2&sort=newest")
+    _, json_page = await fetch(client, "/api/proposals.json?q=bus&per_page=10&page=2&sort=newest")
     document = json.loads(json_page)
     assert [p["id"] for p in document["proposals"]] == list(reversed(made))[10:20]
     assert document["total"] == 23 and document["total_exact"] is True and document["per_page"] == 10
     assert document["next"].startswith("https://oasis.test/api/proposals.json?") and "page=3" in document["next"]
-    _, capped = await get(client, "/api/proposals.json?per_page=1000")
+    _, capped = await fetch(client, "/api/proposals.json?per_page=1000")
     assert json.loads(capped)["per_page"] == 100
 
 
@@ -162,7 +155,7 @@ async def test_the_json_carries_history_and_opinion_and_no_personal_data(
                                   opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=9))
         in_call = (await proposals.submit(s, author.actor, title="Shade", description="Trees.",
                                           category="transport", call_id=call.id)).id
-    _, body = await get(client, "/api/proposals.json")
+    _, body = await fetch(client, "/api/proposals.json")
     document = json.loads(body)
     entry = next(p for p in document["proposals"] if p["id"] == pid)
     assert entry["status"] == "rejected" and entry["category"]["name_ko"] == "교통"
@@ -172,10 +165,10 @@ async def test_the_json_carries_history_and_opinion_and_no_personal_data(
     assert "Author Name" not in body and "Official Name" not in body
     for person in (author, official):
         assert person.user_id not in body and '"citizen_id"' not in body
-    _, by_call = await get(client, f"/api/proposals.json?call={call.id}")
+    _, by_call = await fetch(client, f"/api/proposals.json?call={call.id}")
     assert [p["id"] for p in json.loads(by_call)["proposals"]] == [in_call]
     assert json.loads(by_call)["proposals"][0]["call"] == {"id": call.id, "title": "Cooler stops"}
-    _, board = await get(client, f"/?call={call.id}")
+    _, board = await fetch(client, f"/?call={call.id}")
     assert listed(board) == [in_call]
 
 

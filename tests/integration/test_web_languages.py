@@ -11,28 +11,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from babel.messages.pofile import read_po
 
 from adapters.web.pages import PublicPages
-from adapters.web.rendering import LANGUAGE_TAGS, PageConfig, PageRenderer
+from adapters.web.rendering import LANGUAGE_TAGS
 from core import calls, proposals
 from core.clock import utcnow
 from core.db import Sessions
 from tests.integration import factories as f
+from tests.integration.web_client import renderer, serving
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "bots/locales/messages.pot"
 
 
 @pytest.fixture
 async def client(sessions: Sessions) -> AsyncIterator[TestClient[Any, Any]]:
-    pages = PublicPages(sessions, PageRenderer(PageConfig("https://oasis.test", "en", 5, "Asia/Seoul",
-                                                          bot_username=lambda: "OasisCityBot")))
-    app = web.Application()
-    for method, path, handler in pages.routes():
-        app.router.add_route(method, path, handler)
-    async with TestClient(TestServer(app)) as test_client:
+    async with serving(PublicPages(sessions, renderer(bot_username=lambda: "OasisCityBot"))) as test_client:
         yield test_client
 
 

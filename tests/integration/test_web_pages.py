@@ -10,11 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from adapters.web.pages import PublicPages
-from adapters.web.rendering import PageConfig, PageRenderer
 from core import calls, moderation, proposals, reviews, room
 from core.clock import utcnow
 from core.db import Sessions
@@ -22,6 +20,7 @@ from core.proposals import get_proposal, record_transition
 from core.rules import Rules
 from core.statuses import Status
 from tests.integration import factories as f
+from tests.integration.web_client import renderer, serving
 
 TITLE = '<script>alert("x")</script> Night buses & more'
 DESCRIPTION = "Buses every 20 minutes after midnight <b>on the main lines</b>."
@@ -29,12 +28,7 @@ DESCRIPTION = "Buses every 20 minutes after midnight <b>on the main lines</b>."
 
 @pytest.fixture
 async def client(sessions: Sessions) -> AsyncIterator[TestClient[Any, Any]]:
-    pages = PublicPages(sessions, PageRenderer(PageConfig("https://oasis.test", "en", 5, "Asia/Seoul",
-                                                          bot_username=lambda: "OasisCityBot")))
-    app = web.Application()
-    for method, path, handler in pages.routes():
-        app.router.add_route(method, path, handler)
-    async with TestClient(TestServer(app)) as test_client:
+    async with serving(PublicPages(sessions, renderer(bot_username=lambda: "OasisCityBot"))) as test_client:
         yield test_client
 
 

@@ -12,8 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 
 from adapters.web.rendering import PageConfig, PageRenderer
@@ -25,6 +24,7 @@ from core.proposals import get_proposal, record_transition
 from core.rules import Rules
 from core.statuses import Status
 from tests.integration import factories as f
+from tests.integration.web_client import serving
 
 NOW = datetime(2026, 6, 1, 3, 0)  # when "overdue now" is measured
 SVG = "{http://www.w3.org/2000/svg}"
@@ -58,10 +58,7 @@ def make_pages(sessions: Sessions) -> StatisticsPages:
 
 @pytest.fixture
 async def client(sessions: Sessions) -> AsyncIterator[TestClient[Any, Any]]:
-    app = web.Application()
-    for method, path, handler in make_pages(sessions).routes():
-        app.router.add_route(method, path, handler)
-    async with TestClient(TestServer(app)) as test_client:
+    async with serving(make_pages(sessions)) as test_client:
         yield test_client
 
 
