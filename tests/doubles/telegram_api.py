@@ -149,6 +149,20 @@ class TelegramApiDouble:
         """Parameters of every sendMessage to this chat that Telegram accepted, oldest first."""
         return [m["params"] for m in self._messages.values() if str(m["chat"]["id"]) == str(chat_id)]
 
+    async def wait_delivered(self, chat_id: int | str, predicate: Callable[[str], bool],
+                             timeout: float = 5.0) -> dict[str, Any]:  # noqa: ASYNC109 - as wait_for
+        """The first message Telegram accepted for this chat whose text satisfies `predicate`, waiting for it
+        if needed (`wait_for` sees attempts too, refused ones included)."""
+
+        def found() -> dict[str, Any] | None:
+            return next((p for p in self.sent_to(chat_id) if predicate(str(p["text"]))), None)
+
+        if not await self._until(lambda: found() is not None, timeout):
+            raise TimeoutError(f"nothing delivered to {chat_id} within {timeout}s; calls: {self.methods()}")
+        message = found()
+        assert message is not None
+        return message
+
     async def wait_for(
         self,
         predicate: Callable[[str, dict[str, Any]], bool],
