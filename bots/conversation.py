@@ -45,12 +45,15 @@ class Conversation:
     """Implements bots.ports.InboundHandler for every adapter."""
 
     def __init__(self, sessions: Sessions, config: BotConfig, routes: Router | None = None, *,
-                 lanes: int = 1, max_batch: int = 64) -> None:
+                 lanes: int = 1, max_batch: int = 64, any_size: bool = False) -> None:
         self.sessions = sessions
         self.config = config
         self.routes = routes or root_router()
         self.lanes = lanes
         self.max_batch = max_batch
+        self.any_size = any_size
+        """Batches of any size, not only powers of two: for a database that prepares no statements on a
+        server (SQLite), where a new size costs nothing but a line in the connection's statement cache."""
         self._waiting: deque[tuple[Inbound, asyncio.Future[list[Reply] | None]]] = deque()
         self._busy_lanes = 0
         self._lane_tasks: set[asyncio.Task[None]] = set()
@@ -80,7 +83,9 @@ class Conversation:
     async def _lane(self) -> None:
         try:
             while self._waiting:
-                batch = [self._waiting.popleft() for _ in range(batch_size(len(self._waiting), self.max_batch))]
+                await _let_arrivals_in()
+                size = batch_size(len(self._waiting), self.max_batch, any_size=self.any_size)
+                batch = [self._waiting.popleft() for _ in range(size)]
                 # Whoever gave up waiting (a webhook past its deadline answered 5xx) gets the event again
                 # from the platform: applying it now would take effect with nobody told.
                 batch = [(inbound, future) for inbound, future in batch if not future.done()]
@@ -302,11 +307,28 @@ class Conversation:
         ))
 
 
-def batch_size(waiting: int, most: int) -> int:
-    """How many waiting events the next batch takes: a power of two, at most `most`. A multi-row statement's
-    text depends on its row count, and the database driver prepares each new text anew (asyncpg keeps 100):
-    with a handful of sizes a storm reuses its statements. The rest go in the next batch, at once."""
-    return 1 << (min(waiting, most).bit_length() - 1) if waiting > 0 else 0
+def batch_size(waiting: int, most: int, *, any_size: bool = False) -> int:
+    """How many waiting events the next batch takes: at most `most`, and unless `any_size` a power of two. A
+    multi-row statement's text depends on its row count, and PostgreSQL's driver prepares each new text anew
+    (asyncpg keeps 100): with a handful of sizes a storm reuses its statements. The rest go in the next
+    batch, at once."""
+    if waiting <= 0:
+        return 0
+    return min(waiting, most) if any_size else 1 << (min(waiting, most).bit_length() - 1)
+
+
+ARRIVAL_TURNS = 4
+"""Event loop turns from a request's bytes arriving to its event waiting here: the read, the handler's
+task, the conversation's task, and one to spare."""
+
+
+async def _let_arrivals_in() -> None:
+    """Let the event loop turn a few times before a batch is taken, so that the requests already read join
+    it. A database driver that waits on the network gives the loop these turns during every statement;
+    SQLite run inline (core/sqlite_inline.py) gives none, and without them each batch would hold only what
+    was queued when the last one ended."""
+    for _ in range(ARRIVAL_TURNS):
+        await asyncio.sleep(0)
 
 
 async def _rolled_back(session: AsyncSession) -> bool:

@@ -11,6 +11,8 @@ from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
+from core.sqlite_inline import inline_creator
+
 WROTE_OUTBOX = "oasis.wrote_outbox"  # session.info flag: this transaction queued something to send
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -61,8 +63,9 @@ def make_engine(url: str, limits: Limits = LONG, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
         kwargs.setdefault("pool_timeout", limits.pool)
-        engine = create_async_engine(url, connect_args={"timeout": limits.lock}, **kwargs)
-        busy_ms = int(limits.lock * 1000)
+        # Statements run on the event loop's thread (core/sqlite_inline.py); a locked database is waited
+        # for there, up to limits.lock, with SQLite's own busy handler off.
+        engine = create_async_engine(url, async_creator=inline_creator(url, limits.lock), **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -72,7 +75,6 @@ def make_engine(url: str, limits: Limits = LONG, **kwargs: Any) -> AsyncEngine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute(f"PRAGMA busy_timeout={busy_ms}")
             cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")

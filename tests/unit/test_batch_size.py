@@ -19,3 +19,7 @@ def test_a_storm_uses_few_sizes() -> None:
             sizes.add(taken)
             left -= taken
     assert sizes == {1, 2, 4, 8, 16, 32, 64}
+
+
+def test_on_sqlite_a_batch_takes_everything_waiting_up_to_the_most() -> None:
+    assert [batch_size(n, 64, any_size=True) for n in (0, 1, 3, 50, 64, 65, 1000)] == [0, 1, 3, 50, 64, 64, 64]
