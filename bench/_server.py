@@ -1,5 +1,6 @@
 """The server side of the vote storm, run in its own process: the Bot API double plus either the real
-Oasis server or a bare python-telegram-bot bot, both on the same aiohttp stack (adapters.web.server).
+Oasis server, on the event loop `oasis run` uses (bots/event_loop.py), or a bare python-telegram-bot bot
+on asyncio's own loop, as PTB's documentation runs it.
 
 The parent talks to it over a multiprocessing pipe: the child sends ("ready", webhook_url); then each
 "collect" is answered with what the double saw since the last one (answerCallbackQuery receive times,
@@ -23,6 +24,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from adapters.telegram.webhook import WEBHOOK_PATH
+from bots import event_loop
 from bots.app import OasisApp
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.e2e.harness import SECRET, TOKEN, settings_for
@@ -134,7 +136,10 @@ def serve(kind: str, db_url: str, conn: Connection, profile_path: str | None = N
     if profiler is not None:
         profiler.enable()
     try:
-        asyncio.run(_serve(kind, db_url, conn))
+        if kind == "bare":  # as PTB's documentation runs it: asyncio's own loop
+            asyncio.run(_serve(kind, db_url, conn))
+        else:  # as `oasis run` runs Oasis
+            event_loop.run(_serve(kind, db_url, conn))
     finally:
         if profiler is not None and profile_path:
             profiler.disable()

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench._load import Press, offered_load, summarize
 from bench._server import serve
+from bots import event_loop
 from core.citizens import ensure_identity, load_actor
 from core.models import Identity, Vote
 from core.proposals import submit
@@ -54,11 +55,13 @@ CHECK_EVERY = 10  # every 10th acknowledged vote is looked up in the database ri
 SERIES = ("bare_ptb", "oasis_sqlite", "oasis_postgres")
 
 METHOD = (
-    "Open loop: one load-generator process (aiohttp, one ClientSession, unlimited connector) posts Telegram "
-    "callback_query updates (data 'vote:<id>', a new user and update id each) to the webhook at t0 + i/rate, "
+    "Open loop: one load-generator process (aiohttp on uvloop, one ClientSession, unlimited connector) posts "
+    "Telegram callback_query updates (data 'proposal.vote:<id>', a new user and update id each) to the webhook at "
+    "t0 + i/rate, "
     "never waiting for earlier answers. A second process runs the server and the Telegram Bot API double "
     "(tests/doubles) on one event loop: for Oasis the real OasisApp (vote threshold 10^9 so the proposal "
-    "stays open); for the bare bot a PTB Application built with the builder's defaults, one "
+    "stays open) on the loop `oasis run` uses (uvloop); for the bare bot a PTB Application built with the "
+    "builder's defaults, one "
     "CallbackQueryHandler that answers the query, and PTB's own webhook server (updater.start_webhook with a "
     "secret token), as PTB's documentation shows. Latency ends when the answer is made: the double's receive "
     "time of answerCallbackQuery for the update's callback id, or, for a webhook reply (the method in the "
@@ -157,10 +160,10 @@ async def prepare(url: str) -> int:
 async def run_series(name: str, kind: str, db_url: str, args: argparse.Namespace,
                      profile: str | None) -> dict[str, Any]:
     storage: Storage | None = None
-    data = "vote:1"
+    data = "proposal.vote:1"  # what today's Support button carries (bots/render.py)
     if kind == "oasis":
         pid = await prepare(db_url)
-        storage, data = Storage(db_url, pid), f"vote:{pid}"
+        storage, data = Storage(db_url, pid), f"proposal.vote:{pid}"
     steps: list[dict[str, Any]] = []
     user, update_id = 10_000_000, 1
     connector = aiohttp.TCPConnector(limit=0)
@@ -283,4 +286,4 @@ async def main() -> dict[str, Any]:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
-    print(json.dumps(asyncio.run(main()), indent=2))
+    print(json.dumps(event_loop.run(main()), indent=2))  # uvloop: a lighter generator, for every series

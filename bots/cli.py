@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bots import redaction
+from bots import event_loop, redaction
 from bots.settings import Settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -285,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command in ("grant", "revoke"):
         print(asyncio.run(_grant(settings, args, args.command == "grant")))
     elif args.command == "run":
-        asyncio.run(_run(settings))
+        event_loop.run(_run(settings))
     elif args.command == "chat":
         logging.getLogger().setLevel(logging.ERROR)  # keep the terminal for the conversation
         asyncio.run(_chat(settings, args.name, args.lang))
