@@ -1,5 +1,5 @@
 """The server side of the vote storm, run in its own process: the Bot API double plus either the real
-Oasis server, on the event loop `oasis run` uses (bots/event_loop.py), or a bare python-telegram-bot bot
+Oasis server, run as `oasis run` runs it (bots/runtime.py), or a bare python-telegram-bot bot
 on asyncio's own loop, as PTB's documentation runs it.
 
 The parent talks to it over a multiprocessing pipe: the child sends ("ready", webhook_url); then each
@@ -24,7 +24,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from adapters.telegram.webhook import WEBHOOK_PATH
-from bots import event_loop
+from bots import runtime
 from bots.app import OasisApp
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.e2e.harness import SECRET, TOKEN, settings_for
@@ -104,6 +104,7 @@ async def _serve(kind: str, db_url: str, conn: Connection) -> None:
     else:
         app = OasisApp(settings_for(db_url, api, oasis_vote_threshold=NEVER))
         await app.start()
+        runtime.started()  # as `oasis run` does
         port = app.port
         sql = SqlCounter()
         event.listen(app.engine.sync_engine, "before_cursor_execute", sql)
@@ -139,7 +140,7 @@ def serve(kind: str, db_url: str, conn: Connection, profile_path: str | None = N
         if kind == "bare":  # as PTB's documentation runs it: asyncio's own loop
             asyncio.run(_serve(kind, db_url, conn))
         else:  # as `oasis run` runs Oasis
-            event_loop.run(_serve(kind, db_url, conn))
+            runtime.run(_serve(kind, db_url, conn))
     finally:
         if profiler is not None and profile_path:
             profiler.disable()

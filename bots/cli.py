@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bots import event_loop, redaction
+from bots import redaction, runtime
 from bots.settings import Settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -236,6 +236,7 @@ async def _run(settings: Settings) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, app.request_stop)
     await app.start()
+    runtime.started()
     print(f"Oasis is serving on http://{settings.oasis_host}:{app.port} (health: /healthz)", flush=True)
     if not settings.telegram_bot_token:
         print("No TELEGRAM_BOT_TOKEN is set, so no bot is connected. To connect a Telegram bot, put its token "
@@ -285,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command in ("grant", "revoke"):
         print(asyncio.run(_grant(settings, args, args.command == "grant")))
     elif args.command == "run":
-        event_loop.run(_run(settings))
+        runtime.run(_run(settings))
     elif args.command == "chat":
         logging.getLogger().setLevel(logging.ERROR)  # keep the terminal for the conversation
         asyncio.run(_chat(settings, args.name, args.lang))
