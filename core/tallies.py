@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select
+from sqlalchemy import ColumnElement, Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -116,23 +116,24 @@ async def fold(session: AsyncSession, limit: int = FOLD_BATCH) -> int:
     place or the other, never both or neither. Safe to run in several processes at once: a change row is
     deleted, and so folded, by one of them only.
     """
-    picked = select(TallyChange.id).order_by(TallyChange.id).limit(limit).scalar_subquery()
-    changes = (await session.execute(delete(TallyChange).where(TallyChange.id.in_(picked)).returning(
-        TallyChange.proposal_id, TallyChange.votes, TallyChange.followers))).all()
+    # Core statements on the session's connection: the ORM would make an object of each returned row.
+    connection = await session.connection()
+    changes_table: Table = TallyChange.__table__  # type: ignore[assignment]
+    counts_table: Table = ProposalCountChange.__table__  # type: ignore[assignment]
+    picked = select(changes_table.c.id).order_by(changes_table.c.id).limit(limit).scalar_subquery()
+    changes = (await connection.execute(delete(changes_table).where(changes_table.c.id.in_(picked)).returning(
+        changes_table.c.proposal_id, changes_table.c.votes, changes_table.c.followers))).all()
     sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for pid, votes, followers in changes:
         sums[int(pid)][0] += int(votes)
         sums[int(pid)][1] += int(followers)
-    connection = await session.connection()
     if sums:
         rows = [{"proposal_id": pid, "votes": v, "followers": f} for pid, (v, f) in sorted(sums.items())]
         await connection.execute(_adding(session, ProposalTally), rows)
-    picked_counts = (select(ProposalCountChange.id).order_by(ProposalCountChange.id).limit(limit)
-                     .scalar_subquery())
-    count_changes = (await session.execute(delete(ProposalCountChange).where(
-        ProposalCountChange.id.in_(picked_counts)).returning(
-        ProposalCountChange.status, ProposalCountChange.category_code, ProposalCountChange.department_code,
-        ProposalCountChange.delta))).all()
+    picked_counts = select(counts_table.c.id).order_by(counts_table.c.id).limit(limit).scalar_subquery()
+    count_changes = (await connection.execute(delete(counts_table).where(counts_table.c.id.in_(picked_counts))
+                                              .returning(counts_table.c.status, counts_table.c.category_code,
+                                                         counts_table.c.department_code, counts_table.c.delta))).all()
     totals: dict[tuple[str, str, str], int] = defaultdict(int)
     for status, category, department, delta in count_changes:
         totals[(str(status), str(category), str(department))] += int(delta)
