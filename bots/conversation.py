@@ -84,6 +84,8 @@ class Conversation:
         try:
             while self._waiting:
                 await _let_arrivals_in()
+                if 1 < len(self._waiting) < self.max_batch:  # a storm: let the batch fill (GATHER_SECONDS)
+                    await asyncio.sleep(GATHER_SECONDS)
                 size = batch_size(len(self._waiting), self.max_batch, any_size=self.any_size)
                 batch = [self._waiting.popleft() for _ in range(size)]
                 # Whoever gave up waiting (a webhook past its deadline answered 5xx) gets the event again
@@ -317,6 +319,11 @@ def batch_size(waiting: int, most: int, *, any_size: bool = False) -> int:
     return min(waiting, most) if any_size else 1 << (min(waiting, most).bit_length() - 1)
 
 
+GATHER_SECONDS = 0.002
+"""Under a storm (more than one event waiting), how long a batch waits to fill before it is taken: a batch
+costs nearly the same whatever its size, and the wait lets the loop read what has arrived meanwhile. At
+2,500 presses a second this took batches from ~20 to ~40 presses and the CPU per press down by a tenth
+(bench/vote_storm.py); a single event never waits."""
 ARRIVAL_TURNS = 4
 """Event loop turns from a request's bytes arriving to its event waiting here: the read, the handler's
 task, the conversation's task, and one to spare."""
