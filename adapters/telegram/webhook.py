@@ -84,6 +84,7 @@ class TelegramWebhook:
         self._sender = sender
         self._receipts = receipts
         self._deliveries: set[asyncio.Task[None]] = set()
+        self._last_in_chat: dict[str, asyncio.Task[None]] = {}  # each chat's latest answer still going out
         self.toasts_lost = 0
 
     def add_routes(self, app: web.Application) -> None:
@@ -149,50 +150,79 @@ class TelegramWebhook:
             in_response = answer_in_response(query_id, next((r for r in replies if isinstance(r, Toast)), None))
             query_id = None
         if query_id is not None or any(isinstance(r, Message) for r in replies):
-            task = asyncio.create_task(self._answer(query_id, replies))
+            chat = inbound.where.chat_id
+            task = asyncio.create_task(self._answer(query_id, replies, after=self._last_in_chat.get(chat)))
+            self._last_in_chat[chat] = task
             self._deliveries.add(task)
             task.add_done_callback(self._deliveries.discard)
+            task.add_done_callback(lambda done: self._forget(chat, done))
         return in_response
 
     async def _converse(self, inbound: Inbound) -> list[Reply] | None:
-        """The conversation's answer, or TimeoutError past the deadline that applies (module constants)."""
-        work = asyncio.ensure_future(self._handler(inbound))
+        """The conversation's answer, or TimeoutError past the deadline that applies (module constants).
+
+        The conversation runs in this request's own task; one timer, re-armed only at the moments a verdict
+        can change (a burst holds thousands of these), cancels it when the request gives up. No task or
+        wait of its own per request: under a storm those cost a tenth of a press's CPU."""
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
         started = time.monotonic()
+        gave_up = False
+        timer: asyncio.TimerHandle
+
+        def verdict() -> None:
+            nonlocal gave_up, timer
+            now = time.monotonic()
+            waited = now - started
+            troubled = now < self._trouble_until or now - self._last_progress >= self.trouble_deadline
+            if waited >= self.deadline or (troubled and waited >= self.trouble_deadline):
+                gave_up = True
+                task.cancel()
+                return
+            # Not troubled yet: look again when the last progress gets trouble_deadline old (or sooner).
+            wake = min(started + self.deadline, max(now, self._last_progress) + self.trouble_deadline,
+                       now + self.trouble_deadline / 3)
+            timer = loop.call_later(max(0.0, wake - now), verdict)
+
+        timer = loop.call_later(self.trouble_deadline, verdict)
         try:
-            # Woken only at the moments a verdict can change (not polled: a burst holds thousands of these).
-            wake = started + self.trouble_deadline
-            while True:
-                done, _ = await asyncio.wait({work}, timeout=max(0.0, wake - time.monotonic()))
-                now = time.monotonic()
-                if done:
-                    self._last_progress = now
-                    return work.result()
-                waited = now - started
-                troubled = now < self._trouble_until or now - self._last_progress >= self.trouble_deadline
-                if waited >= self.deadline or (troubled and waited >= self.trouble_deadline):
-                    raise TimeoutError(f"no answer from the conversation within {waited:.1f} s")
-                # Not troubled yet: look again when the last progress gets trouble_deadline old (or sooner).
-                wake = min(started + self.deadline, max(now, self._last_progress) + self.trouble_deadline,
-                           now + self.trouble_deadline / 3)
-        except Exception as error:
-            if isinstance(error, TimeoutError | StorageUnavailable):
+            replies = await self._handler(inbound)
+        except asyncio.CancelledError:
+            if gave_up and task.uncancel() == 0:  # our own cancellation, not the server's
                 self._trouble_until = time.monotonic() + TROUBLE_SECONDS
+                raise TimeoutError(f"no answer from the conversation within {time.monotonic() - started:.1f} s"
+                                   ) from None
+            raise
+        except StorageUnavailable:
+            self._trouble_until = time.monotonic() + TROUBLE_SECONDS
             raise
         finally:
-            work.cancel()
+            timer.cancel()
+        self._last_progress = time.monotonic()
+        return replies
 
     async def drain(self) -> None:
         """Wait for the answers still going out (at shutdown, bounded by the caller; tests wait here)."""
         while self._deliveries:
             await asyncio.wait(set(self._deliveries))
 
-    async def _answer(self, query_id: str | None, replies: list[Reply]) -> None:
+    def _forget(self, chat: str, done: asyncio.Task[None]) -> None:
+        if self._last_in_chat.get(chat) is done:
+            del self._last_in_chat[chat]
+
+    async def _answer(self, query_id: str | None, replies: list[Reply], *,
+                      after: asyncio.Task[None] | None = None) -> None:
         """Stop the button's spinner first, with the first toast among the replies; then the messages,
-        in order. Forms have no Telegram shape: the conversation offers them only where `Inbound.forms`."""
+        in order, once the answers to the chat's earlier events (`after`) are out: the replies go out in
+        the order the events came. Forms have no Telegram shape: the conversation offers them only where
+        `Inbound.forms`."""
         try:
             toast = next((r for r in replies if isinstance(r, Toast)), None)
             if query_id is not None:
                 await self._toast(query_id, toast)
+            if after is not None:
+                await asyncio.wait({after})
             for reply in replies:
                 match reply:
                     case Message() if plain_text(reply.text).strip():
