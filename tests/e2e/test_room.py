@@ -487,6 +487,7 @@ async def test_a_hidden_slack_original_the_bot_may_not_delete_stays_with_a_notic
             await in_topic(tg, topic, "Cheap pills")
             [copy] = [i for i, p in zip(tg.ids_in_topic(ROOM_CHAT, topic), tg.in_topic(ROOM_CHAT, topic),
                                         strict=True) if "Cheap pills" in p["text"]]
+            await copy_recorded(db_url, "telegram", str(copy))  # the reply below names the copy
             await telegram_says(w, "/hide spam", user=TG_MODERATOR, chat=ROOM_CHAT, thread=topic, reply_to=copy)
             await tg.wait_for(lambda m, p: m == "deleteMessage" and p.get("message_id") == copy)
             notice = await message(slack, ROOM_CHANNEL, "may not delete it here")
