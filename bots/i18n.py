@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from babel.messages.mofile import write_mo
@@ -57,20 +57,29 @@ def normalize_language(code: str | None) -> str | None:
 def format_rich(template: str, params: dict[str, object], command_prefix: str = "/") -> RichText:
     """Fill `{name}` placeholders; commands in the template itself are written as this surface types them
     (never in the parameters: user text is left as it was written)."""
+    spans: list[Span] = []
+    for literal, name in _pieces(template, command_prefix):
+        if literal:
+            spans.append(literal)
+        if name is not None:
+            value = params.get(name, f"{{{name}}}")
+            spans.append(value if isinstance(value, Span) else Span(str(value)))
+    return tuple(spans)
+
+
+@lru_cache(maxsize=4096)
+def _pieces(template: str, command_prefix: str) -> tuple[tuple[Span | None, str | None], ...]:
+    """A template cut once into (literal text, placeholder name) pairs: every answer reuses the cut."""
     if command_prefix != "/":
         template = COMMAND.sub(command_prefix, template)
-    spans: list[Span] = []
+    pieces: list[tuple[Span | None, str | None]] = []
     pos = 0
     for match in PLACEHOLDER.finditer(template):
-        if match.start() > pos:
-            spans.append(Span(template[pos:match.start()]))
-        name = match.group(1)
-        value = params.get(name, match.group(0))
-        spans.append(value if isinstance(value, Span) else Span(str(value)))
+        pieces.append((Span(template[pos:match.start()]) if match.start() > pos else None, match.group(1)))
         pos = match.end()
     if pos < len(template):
-        spans.append(Span(template[pos:]))
-    return tuple(spans)
+        pieces.append((Span(template[pos:]), None))
+    return tuple(pieces)
 
 
 class Translator:

@@ -57,10 +57,16 @@ def sanitize(inbound: Inbound) -> Inbound | None:
                     inbound.platform, *(len(v) for v in ids))
         return None
     locale = inbound.who.locale if inbound.who.locale and _LOCALE.fullmatch(inbound.who.locale) else None
-    who = replace(inbound.who, display_name=one_line(inbound.who.display_name, NAME_LIMIT), locale=locale)
+    name = one_line(inbound.who.display_name, NAME_LIMIT)
+    who = inbound.who
+    if name != who.display_name or locale != who.locale:
+        who = replace(who, display_name=name, locale=locale)
     message_id, reply_to = (clean(v, ID_LIMIT) if v else None for v in (inbound.message_id, inbound.reply_to))
-    return replace(inbound, event_id=safe_event_id(inbound.event_id), who=who, payload=_payload(inbound.payload),
-                   message_id=message_id, reply_to=reply_to)
+    event_id, payload = safe_event_id(inbound.event_id), _payload(inbound.payload)
+    if (who is inbound.who and event_id == inbound.event_id and payload == inbound.payload
+            and message_id == inbound.message_id and reply_to == inbound.reply_to):
+        return inbound  # the usual case: nothing to clean, and no copy made
+    return replace(inbound, event_id=event_id, who=who, payload=payload, message_id=message_id, reply_to=reply_to)
 
 
 def _payload(payload: Payload) -> Payload:
