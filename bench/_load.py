@@ -15,12 +15,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-
+from bench._wire import Wire
 from tests.doubles.telegram_updates import callback_update
 from tests.e2e.harness import SECRET
 
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+"""What Telegram sends with each update (bench._wire.Wire writes them before each body)."""
 
 
 @dataclass(slots=True)
@@ -39,14 +39,12 @@ class Press:
 AfterAck = Callable[[Press], Awaitable[None]]
 
 
-async def _post(http: aiohttp.ClientSession, url: str, body: bytes, press: Press, after_ack: AfterAck | None) -> None:
+async def _post(wire: Wire, body: bytes, press: Press, after_ack: AfterAck | None) -> None:
     press.sent_at = time.time()
     try:
-        async with http.post(url, data=body, headers=HEADERS) as response:
-            answer = await response.read()
-            press.status = response.status
+        press.status, answer = await wire.post(body)
         press.answered_in_response = press.status == 200 and _answers(answer, press.query_id)
-    except (aiohttp.ClientError, TimeoutError):
+    except (OSError, ConnectionError, TimeoutError, ValueError):
         press.status = -1
     press.acked_at = time.time()
     if press.status == 200 and after_ack is not None:
@@ -65,7 +63,7 @@ def _answers(body: bytes, query_id: str) -> bool:
 
 
 async def offered_load(
-    http: aiohttp.ClientSession, url: str, *, rate: float, duration: float, data: str,
+    wire: Wire, *, rate: float, duration: float, data: str,
     first_user: int, first_update: int, after_ack: AfterAck | None = None,
 ) -> list[Press]:
     """Post round(rate × duration) button presses at `rate` per second; returns when every one is answered."""
@@ -83,7 +81,7 @@ async def offered_load(
         if delay > 0:
             await asyncio.sleep(delay)
         press.lag = max(0.0, loop.time() - due)
-        tasks.append(asyncio.create_task(_post(http, url, body, press, after_ack)))
+        tasks.append(asyncio.create_task(_post(wire, body, press, after_ack)))
     await asyncio.gather(*tasks)
     return [press for _, press in prepared]
 

@@ -30,14 +30,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import aiohttp
 import asyncpg
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench._load import Press, offered_load, summarize
+from bench._load import HEADERS, Press, offered_load, summarize
 from bench._server import serve
+from bench._wire import Wire
 from bots import runtime
 from core.citizens import ensure_identity, load_actor
 from core.models import Identity, Vote
@@ -57,7 +57,8 @@ CHECK_EVERY = 10  # every 10th acknowledged vote is looked up in the database ri
 SERIES = ("bare_ptb", "oasis_sqlite", "oasis_postgres")
 
 METHOD = (
-    "Open loop: one load-generator process (aiohttp on uvloop, one ClientSession, unlimited connector) posts "
+    "Open loop: one load-generator process (on uvloop; keep-alive HTTP/1.1 connections, a new one whenever all "
+    "are busy, requests written as prepared bytes: bench/_wire.py) posts "
     "Telegram callback_query updates (data 'proposal.vote:<id>', a new user and update id each) to the webhook "
     "at t0 + i/rate, never waiting for earlier answers. A second process runs the server and the Telegram Bot "
     "API double (tests/doubles) on one event loop: for Oasis the real OasisApp (vote threshold 10^9 so the "
@@ -169,12 +170,12 @@ async def run_series(name: str, kind: str, db_url: str, args: argparse.Namespace
         storage, data = Storage(db_url, pid), f"proposal.vote:{pid}"
     steps: list[dict[str, Any]] = []
     user, update_id = 10_000_000, 1
-    connector = aiohttp.TCPConnector(limit=0)
+    wire: Wire | None = None
     try:
-        async with ServerProcess(kind, db_url, profile) as server, aiohttp.ClientSession(
-                connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as http:
+        async with ServerProcess(kind, db_url, profile) as server:
+            wire = Wire(server.url, HEADERS)
             for rate in args.rates:
-                presses = await offered_load(http, server.url, rate=rate, duration=args.duration, data=data,
+                presses = await offered_load(wire, rate=rate, duration=args.duration, data=data,
                                              first_user=user, first_update=update_id,
                                              after_ack=storage.at_ack if storage else None)
                 user, update_id = user + len(presses), update_id + len(presses)
@@ -199,6 +200,8 @@ async def run_series(name: str, kind: str, db_url: str, args: argparse.Namespace
                     break
                 await asyncio.sleep(0.5)
     finally:
+        if wire is not None:
+            await wire.close()
         if storage is not None:
             await storage.engine.dispose()
     passing = [s["rate"] for s in steps if s["passed"]]
