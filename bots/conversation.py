@@ -325,8 +325,8 @@ costs nearly the same whatever its size, and the wait lets the loop read what ha
 2,500 presses a second this took batches from ~20 to ~40 presses and the CPU per press down by a tenth
 (bench/vote_storm.py); a single event never waits."""
 ARRIVAL_TURNS = 4
-"""Event loop turns from a request's bytes arriving to its event waiting here: the read, the handler's
-task, the conversation's task, and one to spare."""
+"""Event loop turns from a request's bytes arriving to its event waiting here (the read, then the request's
+own task), with turns to spare: one costs microseconds."""
 
 
 async def _let_arrivals_in() -> None:

@@ -194,8 +194,10 @@ class TelegramWebhook:
                 raise TimeoutError(f"no answer from the conversation within {time.monotonic() - started:.1f} s"
                                    ) from None
             raise
-        except StorageUnavailable:
-            self._trouble_until = time.monotonic() + TROUBLE_SECONDS
+        except Exception as error:  # finished, if with an error: the conversation still makes progress
+            self._last_progress = time.monotonic()
+            if isinstance(error, StorageUnavailable):
+                self._trouble_until = self._last_progress + TROUBLE_SECONDS
             raise
         finally:
             timer.cancel()
