@@ -7,7 +7,7 @@ import logging
 import time
 
 import pytest
-from telegram import Bot
+from telegram import Bot, Update
 
 from adapters.telegram.polling import TWO_POLLERS, run_polling
 from adapters.telegram.setup import make_bot, start_webhook_mode
@@ -44,6 +44,19 @@ async def test_pushed_updates_are_processed_in_order(bot: Bot, api: TelegramApiD
         "you said m4",
     ]
     assert api.methods().index("deleteWebhook") < api.methods().index("getUpdates")
+
+
+async def test_a_chats_answers_keep_their_order_when_the_first_is_slow(bot: Bot, api: TelegramApiDouble) -> None:
+    """Each answer goes out from a task of its own after its event is stored; the second must still wait for
+    the first, or a person would read the answer to their second message before the one to their first."""
+    webhook = TelegramWebhook(bot, None, FakeConversation(answer=echo), BOT_USERNAME)
+    api.latency = 0.3  # the Bot API is slow for the first answer ...
+    await webhook.process_update(Update.de_json(message_update(1, 42, "m1"), bot))
+    await api.wait_for(lambda method, params: method == "sendMessage" and params["text"] == "you said m1")
+    api.latency = 0  # ... and quick again for the second
+    await webhook.process_update(Update.de_json(message_update(2, 42, "m2"), bot))
+    await webhook.drain()
+    assert [p["text"] for p in api.sent_to(42)] == ["you said m1", "you said m2"]
 
 
 async def test_a_handler_failure_keeps_the_offset_so_the_update_comes_again(bot: Bot, api: TelegramApiDouble) -> None:
