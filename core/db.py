@@ -21,7 +21,8 @@ Sessions = async_sessionmaker[AsyncSession]
 @dataclass(frozen=True, slots=True)
 class Limits:
     """How long one use of the database may wait, in seconds: to connect, for a pooled connection, for a
-    lock (SQLite's busy handler, PostgreSQL's lock_timeout) and for one statement."""
+    lock (on SQLite the writer's awaited retries, core/sqlite_inline.py, and the reader's busy handler;
+    PostgreSQL's lock_timeout) and for one statement."""
 
     connect: float
     pool: float
