@@ -154,8 +154,7 @@ class TelegramWebhook:
             task = asyncio.create_task(self._answer(query_id, replies, after=self._last_in_chat.get(chat)))
             self._last_in_chat[chat] = task
             self._deliveries.add(task)
-            task.add_done_callback(self._deliveries.discard)
-            task.add_done_callback(lambda done: self._forget(chat, done))
+            task.add_done_callback(lambda done: self._delivered(chat, done))
         return in_response
 
     async def _converse(self, inbound: Inbound) -> list[Reply] | None:
@@ -209,7 +208,8 @@ class TelegramWebhook:
         while self._deliveries:
             await asyncio.wait(set(self._deliveries))
 
-    def _forget(self, chat: str, done: asyncio.Task[None]) -> None:
+    def _delivered(self, chat: str, done: asyncio.Task[None]) -> None:
+        self._deliveries.discard(done)
         if self._last_in_chat.get(chat) is done:
             del self._last_in_chat[chat]
 
