@@ -7,7 +7,8 @@ an answer within 3 seconds, so every request runs the same way (Bolt with
 
 - the person lookup, the parsing and the conversation run first, for at most `ack_budget` (2.5 s);
 - stored in time: 200 (for a modal, with its refused fields), then the replies go out in the
-  background, so sending them never delays the answer;
+  background, so sending them never delays the answer; a person's answers go out in the order their
+  events were stored (adapters/in_order.py), however slow Slack is for one of them;
 - the conversation raised (it re-raises only storage failures, e.g. the database is down): 500 and
   nothing acknowledged. The Events API re-delivers the event (X-Slack-Retry-Num); for a command,
   button or modal Slack shows the person an error, better than a silent loss;
@@ -32,7 +33,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -45,6 +46,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.in_order import InOrder, Turn
 from adapters.slack import parse
 from adapters.slack.people import People
 from adapters.slack.replies import Replies
@@ -61,6 +63,14 @@ SLASH_COMMAND = "/oasis"
 ACK_BUDGET = 2.5  # seconds: Slack's 3 s, less the time to verify, answer and cross the network
 Body = dict[str, Any]
 Deliver = Callable[[], Awaitable[None]]  # sends the replies once the request is answered
+
+
+class Answer(NamedTuple):
+    """What a request's stage leaves to send after the acknowledgement, and to whom (the order's key)."""
+    person: str
+    send: Deliver
+
+
 T = TypeVar("T")
 _FAILURES = ThrottledLog(log)  # an outage fails every request alike: one line a minute, with a count
 
@@ -100,6 +110,7 @@ class SlackAdapter:
         self._budget = ack_budget
         self._drain_timeout = drain_timeout
         self._tasks: set[asyncio.Task[Any]] = set()  # work past its answer; held here so it is not collected
+        self._answers = InOrder()  # a person's answers go out in the order of their events
         self._verifier = SignatureVerifier(signing_secret)
         self.bolt = AsyncApp(client=self.client, signing_secret=signing_secret, process_before_response=True,
                              logger=logging.getLogger("slack_bolt"))
@@ -186,13 +197,13 @@ class SlackAdapter:
 
     # -- listeners (Bolt injects arguments by name; what one returns is the HTTP answer) ------------
     async def on_command(self, ack: AsyncAck, body: Body) -> BoltResponse | None:
-        async def stage() -> Deliver:
+        async def stage() -> Answer:
             user = str(body.get("user_id", ""))
             who = await self.people.who(user, str(body.get("user_name") or ""))
             direct = await self.people.is_bot_dm(user, str(body.get("channel_id", "")))
             inbound = parse.command_inbound(body, who, direct)
             replies = await self._handler(inbound)
-            return lambda: self.replies.deliver(inbound, replies, trigger_id=body.get("trigger_id"))
+            return Answer(user, lambda: self.replies.deliver(inbound, replies, trigger_id=body.get("trigger_id")))
 
         return await self._store_then_ack(request_name("command", body), ack, stage())
 
@@ -208,26 +219,26 @@ class SlackAdapter:
             await ack()
             return None
 
-        async def stage() -> Deliver:
+        async def stage() -> Answer:
             inbound = read(body, await self.people.who(user))
             replies = await self._handler(inbound)
-            return lambda: self.replies.deliver(inbound, replies)
+            return Answer(user, lambda: self.replies.deliver(inbound, replies))
 
         return await self._store_then_ack(request_name("event", body), ack, stage())
 
     async def on_home(self, ack: AsyncAck, body: Body, event: Body) -> BoltResponse | None:
-        async def stage() -> Deliver | None:
+        async def stage() -> Answer | None:
             user = str(event.get("user", ""))
             inbound = parse.home_inbound(body, await self.people.who(user))
             if inbound is None:
                 return None
             replies = await self._handler(inbound)
-            return lambda: self.replies.publish_home(user, replies)
+            return Answer(user, lambda: self.replies.publish_home(user, replies))
 
         return await self._store_then_ack(request_name("event", body), ack, stage())
 
     async def on_action(self, ack: AsyncAck, body: Body) -> BoltResponse | None:
-        async def stage() -> Deliver | None:
+        async def stage() -> Answer | None:
             user = str((body.get("user") or {}).get("id", ""))
             who = await self.people.who(user, str((body.get("user") or {}).get("name") or ""))
             channel = parse.action_channel(body)
@@ -239,19 +250,20 @@ class SlackAdapter:
             if inbound is None:
                 return None
             replies = await self._handler(inbound)
-            return lambda: self.replies.deliver(inbound, replies, trigger_id=body.get("trigger_id"))
+            return Answer(user, lambda: self.replies.deliver(inbound, replies, trigger_id=body.get("trigger_id")))
 
         return await self._store_then_ack(request_name("action", body), ack, stage())
 
     async def on_shortcut(self, ack: AsyncAck, body: Body) -> BoltResponse | None:
         """Report, Hide or Delete on a room message: answered only to the person (a form, or a notice)."""
-        async def stage() -> Deliver | None:
-            user = body["user"]
-            inbound = parse.shortcut_inbound(body, await self.people.who(str(user["id"]), str(user.get("name") or "")))
+        async def stage() -> Answer | None:
+            user = str(body["user"]["id"])
+            who = await self.people.who(user, str(body["user"].get("name") or ""))
+            inbound = parse.shortcut_inbound(body, who)
             if inbound is None:
                 return None
             replies = await self._handler(inbound)
-            return lambda: self.replies.deliver(inbound, replies, trigger_id=body.get("trigger_id"))
+            return Answer(user, lambda: self.replies.deliver(inbound, replies, trigger_id=body.get("trigger_id")))
 
         return await self._store_then_ack(request_name("shortcut", body), ack, stage())
 
@@ -270,7 +282,8 @@ class SlackAdapter:
             await ack()
 
             async def late() -> None:
-                await self.replies.to_user(user, _errors_as_messages(await task, user))
+                replies = _errors_as_messages(await task, user)
+                await self._in_order(name, Answer(user, lambda: self.replies.to_user(user, replies)))
 
             self._keep(self._logged(name, late()))
             return None
@@ -282,7 +295,7 @@ class SlackAdapter:
             await ack(response_action="errors", errors=errors)
             return None
         await ack()
-        self._keep(self._logged(name, self.replies.to_user(user, replies)))
+        self._in_order(name, Answer(user, lambda: self.replies.to_user(user, replies)))
         return None
 
     async def _handler(self, inbound: Inbound) -> list[Reply] | None:
@@ -291,19 +304,19 @@ class SlackAdapter:
 
     # -- the answer follows the storage -------------------------------------------------------------
     async def _store_then_ack(self, name: str, ack: AsyncAck,
-                              stage: Coroutine[Any, Any, Deliver | None]) -> BoltResponse | None:
+                              stage: Coroutine[Any, Any, Answer | None]) -> BoltResponse | None:
         """Run `stage` (who, parse, the conversation) within the budget; answer by its outcome (module doc)."""
         task = self._keep(stage)
         if not await self._within_budget(name, task):
             await ack()
-            self._keep(self._logged(name, self._deliver_when_done(task)))
+            self._keep(self._logged(name, self._answer_when_done(name, task)))
             return None
         if (error := _failure(task)) is not None:
             return _not_stored(name, error)
         await ack()
-        deliver = task.result()
-        if deliver is not None:
-            self._keep(self._logged(name, deliver()))
+        answer = task.result()
+        if answer is not None:
+            self._in_order(name, answer)
         return None
 
     async def _within_budget(self, name: str, task: asyncio.Task[Any]) -> bool:
@@ -314,11 +327,21 @@ class SlackAdapter:
                         name, self._budget)
         return bool(done)
 
-    @staticmethod
-    async def _deliver_when_done(task: asyncio.Task[Deliver | None]) -> None:
-        deliver = await task
-        if deliver is not None:
-            await deliver()
+    async def _answer_when_done(self, name: str, task: asyncio.Task[Answer | None]) -> None:
+        answer = await task
+        if answer is not None:
+            await self._in_order(name, answer)
+
+    def _in_order(self, name: str, answer: Answer) -> asyncio.Task[None]:
+        """Send `answer` in the background once the person's earlier answers are out (adapters/in_order.py)."""
+        async def in_turn(turn: Turn) -> None:
+            await turn()
+            await self._logged(name, answer.send())
+
+        task = self._answers.start(answer.person, in_turn)
+        self._tasks.add(task)  # waited for at stop() like the rest
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     @staticmethod
     async def _logged(name: str, work: Awaitable[None]) -> None:

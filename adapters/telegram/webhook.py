@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import time
+from functools import partial
 from typing import Any
 
 import orjson
@@ -23,6 +24,7 @@ from aiohttp import web
 from telegram import Bot, Update
 from telegram.error import TelegramError
 
+from adapters.in_order import InOrder, Turn
 from adapters.telegram.parse import PLATFORM, press_from_json, to_inbound
 from adapters.telegram.sender import TelegramSender, deliver_direct
 from bots.log_throttle import ThrottledLog
@@ -83,8 +85,7 @@ class TelegramWebhook:
         self._bot_username = bot_username
         self._sender = sender
         self._receipts = receipts
-        self._deliveries: set[asyncio.Task[None]] = set()
-        self._last_in_chat: dict[str, asyncio.Task[None]] = {}  # each chat's latest answer still going out
+        self._answers = InOrder()  # a chat's answers go out in the order of its events
         self.toasts_lost = 0
 
     def add_routes(self, app: web.Application) -> None:
@@ -150,11 +151,7 @@ class TelegramWebhook:
             in_response = answer_in_response(query_id, next((r for r in replies if isinstance(r, Toast)), None))
             query_id = None
         if query_id is not None or any(isinstance(r, Message) for r in replies):
-            chat = inbound.where.chat_id
-            task = asyncio.create_task(self._answer(query_id, replies, after=self._last_in_chat.get(chat)))
-            self._last_in_chat[chat] = task
-            self._deliveries.add(task)
-            task.add_done_callback(lambda done: self._delivered(chat, done))
+            self._answers.start(inbound.where.chat_id, partial(self._answer, query_id, replies))
         return in_response
 
     async def _converse(self, inbound: Inbound) -> list[Reply] | None:
@@ -205,26 +202,18 @@ class TelegramWebhook:
 
     async def drain(self) -> None:
         """Wait for the answers still going out (at shutdown, bounded by the caller; tests wait here)."""
-        while self._deliveries:
-            await asyncio.wait(set(self._deliveries))
+        await self._answers.drain()
 
-    def _delivered(self, chat: str, done: asyncio.Task[None]) -> None:
-        self._deliveries.discard(done)
-        if self._last_in_chat.get(chat) is done:
-            del self._last_in_chat[chat]
-
-    async def _answer(self, query_id: str | None, replies: list[Reply], *,
-                      after: asyncio.Task[None] | None = None) -> None:
+    async def _answer(self, query_id: str | None, replies: list[Reply], turn: Turn) -> None:
         """Stop the button's spinner first, with the first toast among the replies; then the messages,
-        in order, once the answers to the chat's earlier events (`after`) are out: the replies go out in
-        the order the events came. Forms have no Telegram shape: the conversation offers them only where
-        `Inbound.forms`."""
+        in order, once the answers to the chat's earlier events are out (`turn`, adapters/in_order.py): the
+        replies go out in the order the events came. Forms have no Telegram shape: the conversation offers
+        them only where `Inbound.forms`."""
         try:
             toast = next((r for r in replies if isinstance(r, Toast)), None)
             if query_id is not None:
                 await self._toast(query_id, toast)
-            if after is not None:
-                await asyncio.wait({after})
+            await turn()
             for reply in replies:
                 match reply:
                     case Message() if plain_text(reply.text).strip():

@@ -66,6 +66,7 @@ class SlackApiDouble:
         self._caller = "bot"
         self._failures: dict[str, list[ApiError]] = {}
         self._held: dict[str, asyncio.Future[bool]] = {}
+        self._slow: dict[str, list[float]] = {}
         self._used_triggers: set[str] = set()
         self._ts = itertools.count(1)
         self._tick = asyncio.Event()
@@ -111,6 +112,11 @@ class SlackApiDouble:
         """From now on, calls of `method` are received (recorded in `calls`) but wait unanswered until
         `release`: a Slack slow to answer, so a send is still in flight when the test acts."""
         self._held[method] = asyncio.get_running_loop().create_future()
+
+    def slow_next(self, method: str, seconds: float) -> None:
+        """The next call of `method` is answered `seconds` late (recorded at once); later ones are not: a
+        Slack slow for one request, so that a later one could overtake it."""
+        self._slow.setdefault(method, []).append(seconds)
 
     def release(self, method: str, *, lost: bool = False) -> None:
         """The held calls of `method` go through; or, `lost`, they end without effect, as requests that
@@ -159,12 +165,14 @@ class SlackApiDouble:
         method = request.match_info["method"]
         params = await read_params(request)
         self.calls.append((method, params))
+        self._poke()  # a test may wait for the call to arrive, before it is answered (held, slow)
         gate = self._held.get(method)
         if gate is not None:
             self.held.append(params)
-            self._poke()  # a test may wait for the held call to arrive
             if not await asyncio.shield(gate):  # shielded: a cancelled request must not cancel the gate
                 return web.Response(status=504)  # lost on the way: Slack never saw it
+        if self._slow.get(method):
+            await asyncio.sleep(self._slow[method].pop(0))
         try:
             authorization = request.headers.get("Authorization")
             if authorization == f"Bearer {self.token}":

@@ -32,7 +32,7 @@ from bots.neutral import (
 from tests.doubles import slack_requests as rq
 from tests.doubles.slack_api import SlackApiDouble
 from tests.doubles.slack_wire import message_text
-from tests.fakes import FakeConversation
+from tests.fakes import FakeConversation, echo
 
 USER = "UALICE"
 DM = SlackApiDouble.dm_of(USER)
@@ -213,6 +213,23 @@ async def test_a_fast_conversation_is_answered_before_its_replies_go_out() -> No
         status, elapsed = await timed(slack, rq.message_im(USER, "hello", DM))
         assert status == 200 and elapsed < 1.0
         await api.wait_for(lambda m, p: m == "chat.postMessage" and message_text(p) == "ok")
+
+
+async def test_a_persons_answers_keep_their_order_when_slack_is_slow_for_the_first() -> None:
+    """Each answer goes out from a task of its own after its event is stored; the second must still wait for
+    the first, or a person would read the answer to their second message before the one to their first.
+    Another person's answer does not wait."""
+    async with adapter(FakeConversation(answer=echo)) as (api, slack):
+        api.slow_next("chat.postMessage", 0.6)  # Slack is slow for the first answer only
+        assert (await slack.post(rq.message_im(USER, "m1", DM)))[0] == 200
+        await api.wait_for(lambda m, p: m == "chat.postMessage" and message_text(p) == "you said m1")
+        assert (await slack.post(rq.message_im(USER, "m2", DM)))[0] == 200
+        other = "UBOB"
+        assert (await slack.post(rq.message_im(other, "b1", SlackApiDouble.dm_of(other))))[0] == 200
+        await api.wait_for(lambda m, p: m == "chat.postMessage" and message_text(p) == "you said b1")
+        assert api.texts(DM) == []  # Bob is answered while Alice's first answer is still on its way
+        await api.wait_for(lambda m, p: len(api.texts(DM)) == 2)
+        assert api.texts(DM) == ["you said m1", "you said m2"]
 
 
 async def test_a_failing_conversation_answers_500_and_sends_nothing() -> None:
