@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import proposals, votes
 from core.citizens import Actor, ensure_identity, grant_role, load_actor
@@ -15,6 +16,13 @@ from core.models import DepartmentReview, Follow, OutboxMessage, Proposal, Statu
 from core.rules import Rules
 
 _user_ids = itertools.count(1000)
+
+
+def engine_of(sessions: Sessions) -> AsyncEngine:
+    """The engine behind a session factory (a test that needs a connection of its own, or the dialect)."""
+    bind = sessions.kw["bind"]
+    assert isinstance(bind, AsyncEngine)
+    return bind
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bots.platforms import MESSAGED_BY_USER_ID
 from core.addresses import Address, resolve_address
@@ -30,6 +29,7 @@ from scheduler.dispatch import OutboxDispatcher
 from scheduler.jobs import build_scheduler, sweep_reviews
 from tests.dbutil import fresh_database, postgres_url_or_skip, sqlite_url
 from tests.fakes import FakeSender
+from tests.integration.factories import engine_of
 
 URL = "https://oasis.example"
 
@@ -222,12 +222,6 @@ async def test_a_dispatcher_takes_only_rows_it_can_send_so_chat_and_run_share_a_
     assert await statuses(sessions) == ["sent", "sent", "failed"]
     assert [m.chat_id for m in senders["console"].sent] == ["alice"]
     await run.close()
-
-
-def engine_of(sessions: Sessions) -> AsyncEngine:
-    bind = sessions.kw["bind"]
-    assert isinstance(bind, AsyncEngine)
-    return bind
 
 
 async def test_a_dead_processes_claims_are_taken_over_before_their_lease_ends(sessions: Sessions) -> None:

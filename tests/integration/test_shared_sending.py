@@ -19,12 +19,7 @@ from core.models import Identity
 from core.send_slots import SendSlots, StoredDirectChats
 from tests.dbutil import postgres_url_or_skip
 from tests.doubles.slack_api import SlackApiDouble
-
-
-def engine_of(sessions: Sessions) -> AsyncEngine:
-    bind = sessions.kw["bind"]
-    assert isinstance(bind, AsyncEngine)
-    return bind
+from tests.integration.factories import engine_of
 
 
 async def test_a_slack_dm_opened_once_is_not_opened_again_after_a_restart(sessions: Sessions) -> None:
