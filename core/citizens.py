@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ARRAY, Select, String, bindparam, delete, func, insert, select, true, update
@@ -127,7 +128,8 @@ async def enter_many(session: AsyncSession, accounts: Sequence[Account], *,
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     for platform in {p.platform for p in accounts}:
         user_ids = list(dict.fromkeys(p.user_id for p in accounts if p.platform == platform))
-        for row in (await session.execute(known_accounts(dialect, platform, user_ids))).all():
+        lookup = await session.execute(known_accounts(dialect), {"platform": platform, "user_ids": user_ids})
+        for row in lookup.all():
             known[(platform, row.user_id)] = row
     first_seen: dict[tuple[str, str], Account] = {}  # in arrival order, so ids follow it as if one by one
     for account in accounts:
@@ -162,8 +164,10 @@ async def enter_many(session: AsyncSession, accounts: Sequence[Account], *,
     return [actors[(p.platform, p.user_id)] for p in accounts]
 
 
-def known_accounts(dialect: str, platform: str, user_ids: list[str]) -> Select[*tuple[Any, ...]]:
-    """The accounts among `user_ids` on `platform`, with what `enter_many` needs of their people.
+@cache
+def known_accounts(dialect: str) -> Select[*tuple[Any, ...]]:
+    """The accounts among `user_ids` on `platform` (both bound when run), with what `enter_many` needs of
+    their people; built once per dialect (building it cost a fifth of a storm's batch).
 
     On PostgreSQL each id is looked up on its own (a LATERAL subquery with LIMIT 1, which the planner cannot
     merge into a join) rather than with `user_id IN (...)`: the driver keeps the statement's plan, and a plan
@@ -174,11 +178,11 @@ def known_accounts(dialect: str, platform: str, user_ids: list[str]) -> Select[*
     has_roles = select(RoleGrant.id).where(RoleGrant.citizen_id == Identity.citizen_id).exists().label("has_roles")
     columns = (Identity.id, Identity.user_id, Identity.citizen_id, Identity.display_name, Identity.locale,
                Identity.direct_chat_id, Identity.last_seen_at, Citizen.language, has_roles)
+    platform = bindparam("platform", type_=String)
     if dialect != "postgresql":
         return (select(*columns).join(Citizen, Citizen.id == Identity.citizen_id)
-                .where(Identity.platform == platform, Identity.user_id.in_(user_ids)))
-    ids = bindparam("user_ids", user_ids, type_=ARRAY(String))
-    wanted = func.unnest(ids).table_valued("user_id").render_derived("wanted")
+                .where(Identity.platform == platform, Identity.user_id.in_(bindparam("user_ids", expanding=True))))
+    wanted = func.unnest(bindparam("user_ids", type_=ARRAY(String))).table_valued("user_id").render_derived("wanted")
     one = (select(*columns).join(Citizen, Citizen.id == Identity.citizen_id)
            .where(Identity.platform == platform, Identity.user_id == wanted.c.user_id).limit(1).lateral("one"))
     return select(*one.c).select_from(wanted).join(one, true())

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, union
+from sqlalchemy import bindparam, delete, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import mileage, tallies
@@ -45,6 +45,11 @@ class VoteResult:
     """For a proposal to a themed call: when the call closes (then it goes to review, whatever its votes)."""
 
 
+_STANDING = (select(Proposal.id, Proposal.status, tallies.exact_votes(Proposal.id), Call.closes_at)
+             .outerjoin(Call, Call.id == Proposal.call_id).where(Proposal.id.in_(bindparam("pids", expanding=True))))
+"""Each proposal's status, exact count and call: built once, as building it was a tenth of a batch's work."""
+
+
 async def count_votes(session: AsyncSession, proposal_id: int) -> int:
     return await tallies.votes_of(session, proposal_id)
 
@@ -70,12 +75,7 @@ async def vote_many(
     may be missing from the reply (never from the table), which is why votes near the threshold are
     settled afterwards.
     """
-    pids = {pid for _, pid in requests}
-    counted = tallies.exact_votes(Proposal.id)
-    seen = (await session.execute(
-        select(Proposal.id, Proposal.status, counted, Call.closes_at).outerjoin(Call, Call.id == Proposal.call_id)
-        .where(Proposal.id.in_(pids))
-    )).all()
+    seen = (await session.execute(_STANDING, {"pids": list({pid for _, pid in requests})})).all()
     statuses = {pid: status for pid, status, _, _ in seen}
     counts = {pid: int(n) for pid, _, n, _ in seen}
     closes = {pid: at for pid, _, _, at in seen if at is not None}

@@ -20,7 +20,7 @@ async def test_accounts_are_looked_up_by_platform_and_user_id_even_before_any_st
     async with sessions() as session, session.begin():
         await enter_many(session, [Account("telegram", str(n), f"P{n}", "en", None) for n in range(300)])
     engine = engine_of(sessions)
-    query = known_accounts(engine.dialect.name, "telegram", ["7", "8", "nobody"])
+    query = known_accounts(engine.dialect.name).params(platform="telegram", user_ids=["7", "8", "nobody"])
     compiled = query.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
     async with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
@@ -37,9 +37,8 @@ async def test_accounts_are_looked_up_by_platform_and_user_id_even_before_any_st
             assert accounts and all("user_id" in n.get("Index Cond", "") and "user_id" not in n.get("Filter", "")
                                     for n in accounts), accounts
         else:
-            rows = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
-                                               tuple(compiled.params[name] for name in compiled.positiontup or []))
-                    ).all()
+            literal = query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+            rows = (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {literal}")).all()
             details = [str(row[-1]) for row in rows if "identities" in str(row[-1])]
             assert details and all("platform=? AND user_id=?" in d for d in details), details
         found = (await conn.execute(query)).all()
