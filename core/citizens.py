@@ -16,6 +16,7 @@ from core.directory import get_department
 from core.errors import Forbidden, Invalid
 from core.models import Citizen, Identity, RoleGrant
 from core.statuses import Role
+from core.upsert import insert_rows
 
 STAFF_ROLES = frozenset({Role.OFFICIAL, Role.ADMIN})
 
@@ -139,12 +140,11 @@ async def enter_many(session: AsyncSession, accounts: Sequence[Account], *,
     created: dict[tuple[str, str], int] = {}
     if new:
         ids = await _new_citizens(session, [p.display_name for p in new], now)
-        connection = await session.connection()
-        await connection.execute(insert(Identity), [
+        await insert_rows(session, Identity, [
             {"citizen_id": cid, "platform": p.platform, "user_id": p.user_id, "display_name": p.display_name,
              "locale": p.locale, "direct_chat_id": p.direct_chat_id, "last_seen_at": now}
             for p, cid in zip(new, ids, strict=True)
-        ])
+        ], ignore_conflicts=False)
         created = {(p.platform, p.user_id): int(cid) for p, cid in zip(new, ids, strict=True)}
     actors: dict[tuple[str, str], Actor] = {}
     for account in accounts:

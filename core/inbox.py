@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.models import InboxEvent
-from core.upsert import ignoring_insert, insert_ignore
+from core.upsert import insert_ignore, insert_rows
 
 
 async def claim_event(session: AsyncSession, platform: str, event_id: str) -> bool:
@@ -22,12 +22,11 @@ async def claim_events(session: AsyncSession, events: Sequence[tuple[str, str]])
     """The (platform, event id) pairs seen for the first time, in one multi-row insert."""
     if not events:
         return set()
-    stmt = ignoring_insert(session, InboxEvent).returning(InboxEvent.platform, InboxEvent.event_id)
     now = utcnow()
-    connection = await session.connection()
-    rows = await connection.execute(stmt, [{"platform": p, "event_id": e, "received_at": now}
-                                           for p, e in dict.fromkeys(events)])
-    return {(platform, event_id) for platform, event_id in rows.all()}
+    rows = await insert_rows(session, InboxEvent, [{"platform": p, "event_id": e, "received_at": now}
+                                                   for p, e in dict.fromkeys(events)],
+                             returning=("platform", "event_id"))
+    return {(platform, event_id) for platform, event_id in rows}
 
 
 async def prune(session: AsyncSession, older_than: datetime) -> int:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.models import MileageEntry
-from core.upsert import ignoring_insert, insert_ignore
+from core.upsert import insert_ignore, insert_rows
 
 INFO_KEY = "oasis.mileage"
 
@@ -71,9 +71,8 @@ async def award_votes(session: AsyncSession, votes: Iterable[tuple[int, int, dat
     now = utcnow()
     rows = [{"citizen_id": cid, "act": vote_act(pid, at), "reason": "vote", "points": points, "proposal_id": pid,
              "created_at": now} for pid, cid, at in votes]
-    if rows and points:
-        connection = await session.connection()
-        await connection.execute(ignoring_insert(session, MileageEntry), rows)
+    if points:
+        await insert_rows(session, MileageEntry, rows)
 
 
 async def take_back_vote(session: AsyncSession, citizen_id: int, proposal_id: int, voted_at: datetime) -> bool:

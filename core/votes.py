@@ -26,7 +26,7 @@ from core.models import Call, Follow, Proposal, ProposalTally, TallyChange, Vote
 from core.proposals import get_proposal, proposal_status, record_transition
 from core.rules import Rules
 from core.statuses import Status
-from core.upsert import ignoring_insert
+from core.upsert import insert_rows
 
 # Concurrent voters may each count fewer votes than were cast; re-check once the count is this close.
 SETTLE_WINDOW = 16
@@ -95,16 +95,11 @@ async def vote_many(
     if wanted:
         now = utcnow()
         rows = [{"proposal_id": pid, "citizen_id": cid, "created_at": now} for pid, cid in wanted]
-        connection = await session.connection()
-        returned = (await connection.execute(
-            ignoring_insert(session, Vote).returning(Vote.proposal_id, Vote.citizen_id), rows
-        )).all()
+        returned = await insert_rows(session, Vote, rows, returning=("proposal_id", "citizen_id"))
         inserted = {(int(pid), int(cid)) for pid, cid in returned}
         await mileage.award_votes(session, [(pid, cid, now) for pid, cid in sorted(inserted)])
-        if inserted:
-            await connection.execute(ignoring_insert(session, Follow), [
-                {"proposal_id": pid, "citizen_id": cid, "created_at": now} for pid, cid in inserted
-            ])
+        await insert_rows(session, Follow, [{"proposal_id": pid, "citizen_id": cid, "created_at": now}
+                                            for pid, cid in sorted(inserted)])
     # Each told the count as of their vote, as if alone; per proposal one vote asks for the move to review:
     # the one that reached the threshold in this transaction's view, else the last of those near it (a
     # concurrent transaction's votes may be missing from the view). That one is credited with the move.
