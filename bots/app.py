@@ -120,7 +120,7 @@ class OasisApp:
             # SQLite has one writer (and one pooled connection). On PostgreSQL a second lane keeps one slow
             # event from holding every other; more lanes only split a storm into smaller batches, and each
             # batch costs the same round trips whatever its size (bench/vote_storm.py).
-            lanes=1 if is_sqlite(s.oasis_database_url) else 2, any_size=is_sqlite(s.oasis_database_url),
+            lanes=1 if is_sqlite(s.oasis_database_url) else 2,
         )
         self.dispatcher = OutboxDispatcher(
             jobs_sessions, self.senders, default_language=s.oasis_default_language,

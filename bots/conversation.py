@@ -45,15 +45,12 @@ class Conversation:
     """Implements bots.ports.InboundHandler for every adapter."""
 
     def __init__(self, sessions: Sessions, config: BotConfig, routes: Router | None = None, *,
-                 lanes: int = 1, max_batch: int = 64, any_size: bool = False) -> None:
+                 lanes: int = 1, max_batch: int = 64) -> None:
         self.sessions = sessions
         self.config = config
         self.routes = routes or root_router()
         self.lanes = lanes
         self.max_batch = max_batch
-        self.any_size = any_size
-        """Batches of any size, not only powers of two: for a database that prepares no statements on a
-        server (SQLite), where a new size costs nothing but a line in the connection's statement cache."""
         self._waiting: deque[tuple[Inbound, asyncio.Future[list[Reply] | None]]] = deque()
         self._busy_lanes = 0
         self._lane_tasks: set[asyncio.Task[None]] = set()
@@ -86,8 +83,9 @@ class Conversation:
                 await _let_arrivals_in()
                 if 1 < len(self._waiting) < self.max_batch:  # a storm: let the batch fill (GATHER_SECONDS)
                     await asyncio.sleep(GATHER_SECONDS)
-                size = batch_size(len(self._waiting), self.max_batch, any_size=self.any_size)
-                batch = [self._waiting.popleft() for _ in range(size)]
+                # Everything waiting, up to max_batch: a batch's statements read the same whatever its size
+                # (core.upsert.insert_rows), so PostgreSQL's driver prepares each once.
+                batch = [self._waiting.popleft() for _ in range(min(len(self._waiting), self.max_batch))]
                 # Whoever gave up waiting (a webhook past its deadline answered 5xx) gets the event again
                 # from the platform: applying it now would take effect with nobody told.
                 batch = [(inbound, future) for inbound, future in batch if not future.done()]
@@ -307,16 +305,6 @@ class Conversation:
         ctx.reply(ctx.t.tr(
             "To make a proposal, send /propose. To see proposals, send /new or /top. All commands: /help."
         ))
-
-
-def batch_size(waiting: int, most: int, *, any_size: bool = False) -> int:
-    """How many waiting events the next batch takes: at most `most`, and unless `any_size` a power of two. A
-    multi-row statement's text depends on its row count, and PostgreSQL's driver prepares each new text anew
-    (asyncpg keeps 100): with a handful of sizes a storm reuses its statements. The rest go in the next
-    batch, at once."""
-    if waiting <= 0:
-        return 0
-    return min(waiting, most) if any_size else 1 << (min(waiting, most).bit_length() - 1)
 
 
 GATHER_SECONDS = 0.002

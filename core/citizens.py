@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ARRAY, Select, String, bindparam, delete, func, insert, select, true, update
+from sqlalchemy import ARRAY, DateTime, Select, String, bindparam, delete, func, insert, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
@@ -200,20 +200,32 @@ async def _vouch(session: AsyncSession, actors: dict[tuple[str, str], Actor], ke
             actors[key] = replace(actors[key], vouched=False)
 
 
-async def _new_citizens(session: AsyncSession, names: list[str], now: datetime) -> list[int]:
-    """Citizen rows for new people, their ids in the order given, in one multi-row insert.
+_NEW_CITIZENS = text("""
+    WITH new AS MATERIALIZED (
+        SELECT nextval(pg_get_serial_sequence('citizens', 'id')) AS id, name, place
+        FROM unnest(:names) WITH ORDINALITY AS given(name, place)),
+    added AS (INSERT INTO citizens (id, display_name, created_at) SELECT id, name, :now FROM new)
+    SELECT id FROM new ORDER BY place""").bindparams(bindparam("names", type_=ARRAY(String)),
+                                                     bindparam("now", type_=DateTime))
+"""PostgreSQL: new citizens' ids in the order of their names (the CTE is evaluated once, so each id stays
+paired with its name's place)."""
 
-    PostgreSQL returns the ids in parameter order (SQLAlchemy's sentinel). SQLite promises no order for
-    RETURNING, so SQLAlchemy would insert one row per statement; there the ids of several are chosen instead: the
+
+async def _new_citizens(session: AsyncSession, names: list[str], now: datetime) -> list[int]:
+    """Citizen rows for new people, their ids in the order given, in one statement.
+
+    On PostgreSQL the ids are drawn from the sequence, paired with each name's place, in a statement whose
+    text is the same for any number of people (_NEW_CITIZENS). SQLite promises no order for RETURNING, so
+    SQLAlchemy would insert one row per statement; there the ids of several are chosen instead: the
     transaction holds SQLite's only write lock from its start (BEGIN IMMEDIATE, core/db.py), so nobody
     can take them meanwhile (and if someone could, the primary key would refuse, and the event be retried).
     """
     connection = await session.connection()
-    if connection.dialect.name != "sqlite" or len(names) == 1:
-        return list((await connection.execute(
-            insert(Citizen).returning(Citizen.id, sort_by_parameter_order=True),
-            [{"display_name": name, "created_at": now} for name in names],
-        )).scalars().all())
+    if connection.dialect.name == "postgresql":
+        return [int(cid) for cid in (await connection.execute(_NEW_CITIZENS, {"names": names, "now": now})).scalars()]
+    if len(names) == 1:
+        return [int(await connection.scalar(insert(Citizen).returning(Citizen.id),
+                                            {"display_name": names[0], "created_at": now}) or 0)]
     first = int(await connection.scalar(select(func.coalesce(func.max(Citizen.id), 0))) or 0) + 1
     ids = list(range(first, first + len(names)))
     await connection.execute(insert(Citizen), [

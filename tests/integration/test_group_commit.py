@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import event, func, select
 
 from bots.context import BotConfig
 from bots.conversation import Conversation
 from bots.neutral import ButtonPress, Command, Inbound, Message, Reply, Toast, Where, Who
-from core import calls, proposals
+from core import calls, proposals, votes
 from core.citizens import Account, enter_many, grant_role
 from core.clock import utcnow
 from core.db import Sessions
@@ -18,8 +20,9 @@ from core.inbox import claim_events
 from core.linking import merge_citizens
 from core.models import Citizen, Follow, Identity, InboxEvent, MileageEntry, StatusEvent, Vote
 from core.rules import Rules
-from tests.dbutil import fresh_database
+from tests.dbutil import fresh_database, postgres_url_or_skip
 from tests.integration import factories as f
+from tests.integration.factories import engine_of
 
 
 def press(n: int, proposal_id: int, *, event: str | None = None) -> Inbound:
@@ -98,6 +101,42 @@ async def test_enter_many_creates_each_person_once_and_keeps_roles(sessions: Ses
     async with sessions() as s:
         assert await s.scalar(select(func.count()).select_from(Identity)) == 4
         assert await s.scalar(select(func.count()).select_from(Citizen)) == 4
+
+
+async def test_on_postgresql_a_batch_reads_the_same_statements_whatever_its_size(sessions: Sessions) -> None:
+    """Batches take everything waiting (up to 64), so the driver must not meet a new statement text, and
+    prepare it anew, for each batch size. SQLite prepares nothing on a server: its multi-row RETURNING may
+    vary with the size."""
+    engine = engine_of(sessions)
+    if engine.dialect.name != "postgresql":
+        postgres_url_or_skip()
+        pytest.skip("PostgreSQL's prepared statements only")
+    rules = Rules(vote_threshold=1000)
+    pid = await f.proposal(sessions, await f.citizen(sessions, "author"))
+    texts: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        texts.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        by_size: dict[int, set[str]] = {}
+        first = 0
+        for size in (2, 3, 5, 8):
+            texts.clear()
+            accounts = [Account("telegram", f"s{n}", f"Size {n}") for n in range(first, first + size)]
+            first += size
+            async with sessions() as s, s.begin():
+                assert len(await claim_events(s, [("telegram", a.user_id) for a in accounts])) == size
+                actors = await enter_many(s, accounts)
+                await votes.vote_many(s, [(actor, pid) for actor in actors], rules)
+            by_size[size] = set(texts)
+            ids = [actor.citizen_id for actor in actors]
+            assert ids == sorted(ids)  # new people's ids in the order they came, as if one by one
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert by_size[2] == by_size[3] == by_size[5] == by_size[8]
+    assert await f.vote_count(sessions, pid) == 18
 
 
 async def test_claim_events_reports_only_new_ones(sessions: Sessions) -> None:
