@@ -46,7 +46,7 @@ async def test_a_storm_of_presses_in_one_batch_thanks_only_the_vote_that_counted
     sessions: Sessions, conversation: Conversation
 ) -> None:
     pid = await f.proposal(sessions, await f.citizen(sessions, "author"))
-    voters = [Speaker(conversation, f"storm{n}") for n in range(8)]  # batches are powers of two: one of 8
+    voters = [Speaker(conversation, f"storm{n}") for n in range(8)]  # all waiting at once: one batch of 8
     answers = await asyncio.gather(*(v.press("proposal.vote", str(pid)) for v in voters))
     thanked = [a for a in answers if "sent #" in said(a)]
     assert len(thanked) == 1
