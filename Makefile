@@ -32,11 +32,13 @@ $(UV_STAMP):
 	@touch $@
 
 # The lock first (every file hash-checked, nothing else left installed), then Oasis itself, editable,
-# without dependencies.
+# without dependencies. The dependencies' bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE
+# is set (this machine, CI), every `oasis` process and test worker would otherwise compile SQLAlchemy,
+# python-telegram-bot and the rest from source at each start (start-up 4.6-5.2 s instead of 1.7-2.3 s).
 $(STAMP): pyproject.toml $(LOCKS) $(UV_STAMP)
 	@echo "Installing the locked dependencies into $(VENV) ..."
 	@test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
-	@$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements-dev.txt
+	@$(UV) pip sync --quiet --compile-bytecode --python $(BIN)/python --require-hashes requirements-dev.txt
 	@$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
@@ -82,7 +84,7 @@ lock-check: $(UV_STAMP)
 test-latest: $(UV_STAMP)
 	rm -rf $(LATEST)
 	$(UV) venv --quiet --python $(PYTHON) $(LATEST)
-	$(UV) pip install --quiet --refresh --python $(LATEST)/bin/python -e '.[dev]'
+	$(UV) pip install --quiet --refresh --compile-bytecode --python $(LATEST)/bin/python -e '.[dev]'
 	$(LATEST)/bin/python tools/lock_drift.py requirements-dev.txt
 	$(LATEST)/bin/ruff check $(LINTED)
 	$(LATEST)/bin/mypy
