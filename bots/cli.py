@@ -229,7 +229,10 @@ async def _grant(settings: Settings, args: argparse.Namespace, grant: bool) -> s
 
 async def _run(settings: Settings) -> None:
     from bots.app import OasisApp
+    from core.migrate import schema_problem
 
+    if (problem := await schema_problem(settings.oasis_database_url)) is not None:
+        raise SystemExit(f"error: {problem}")
     app = OasisApp(settings)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

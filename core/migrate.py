@@ -8,6 +8,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext, MigrationInfo
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import make_engine, make_sessions
@@ -60,6 +62,34 @@ async def current_revision(url: str) -> str | None:
             return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
     finally:
         await engine.dispose()
+
+
+def head_revision() -> str:
+    """The revision this code's models describe (the newest migration)."""
+    return str(ScriptDirectory.from_config(alembic_config("")).get_current_head())
+
+
+async def schema_problem(url: str) -> str | None:
+    """Why a server cannot start on the database at `url` (unreachable, or not at this code's revision), in
+    words for the operator; None when it can. Checked before anything starts, so that the answer is one line
+    that says what to do, not a traceback from the first statement."""
+    where = make_url(url).render_as_string(hide_password=True)
+    try:
+        current = await current_revision(url)
+    except Exception as error:  # whatever the driver raises, the operator gets one line
+        return f"cannot reach the database at {where}: {type(error).__name__}: {str(error)[:200]}"
+    head = head_revision()
+    if current == head:
+        return None
+    if current is None:
+        return f"the database at {where} has no Oasis tables yet: run `oasis db upgrade` first"
+    try:
+        ScriptDirectory.from_config(alembic_config("")).get_revision(current)
+    except Exception:  # a revision this code has no migration for
+        return (f"the database at {where} is at revision {current}, which this Oasis (revision {head}) does not "
+                f"know: it was upgraded by a newer release; run that release, or restore a backup")
+    return (f"the database at {where} is at revision {current}, and this Oasis needs {head}: "
+            "run `oasis db upgrade` first")
 
 
 async def load_reference_data(engine: AsyncEngine, departments_file: str | None = None) -> None:

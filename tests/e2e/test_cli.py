@@ -130,6 +130,29 @@ def test_run_without_tokens_serves_health(tmp_path: Path) -> None:
     assert "TELEGRAM_BOT_TOKEN" in out
 
 
+def test_run_on_a_database_it_cannot_use_says_why_in_one_line(tmp_path: Path) -> None:
+    """Not migrated, migrated by a newer release, unreachable: one line that says what to do, no traceback,
+    no password."""
+    empty = oasis(tmp_path, "run", OASIS_PORT="0")
+    assert empty.returncode != 0 and "Traceback" not in empty.stderr
+    assert empty.stderr.strip().splitlines() == [
+        f"error: the database at sqlite+aiosqlite:///{tmp_path / 'cli.db'} has no Oasis tables yet: "
+        "run `oasis db upgrade` first"]
+    assert oasis(tmp_path, "db", "upgrade").returncode == 0
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        db.execute("UPDATE alembic_version SET version_num = '9999'")
+    newer = oasis(tmp_path, "run", OASIS_PORT="0")
+    assert newer.returncode != 0 and "Traceback" not in newer.stderr
+    assert "is at revision 9999, which this Oasis" in newer.stderr and "newer release" in newer.stderr
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    away = oasis(tmp_path, "run", OASIS_PORT="0",
+                 OASIS_DATABASE_URL=f"postgresql+asyncpg://oasis:hunter2@127.0.0.1:{port}/oasis")
+    assert away.returncode != 0 and "Traceback" not in away.stderr and "hunter2" not in away.stderr
+    assert f"cannot reach the database at postgresql+asyncpg://oasis:***@127.0.0.1:{port}/oasis" in away.stderr
+
+
 def test_jobs_run_one_now_and_list_shows_last_and_next_runs(tmp_path: Path) -> None:
     assert oasis(tmp_path, "db", "upgrade").returncode == 0
     ran = oasis(tmp_path, "jobs", "run", "deadlines")
