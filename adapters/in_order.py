@@ -41,9 +41,6 @@ class InOrder:
         task.add_done_callback(partial(self._ended, key))
         return task
 
-    def running(self) -> set[asyncio.Task[None]]:
-        return set(self._running)
-
     async def drain(self) -> None:
         """Wait until no answer is going out (answers started meanwhile included)."""
         while self._running:

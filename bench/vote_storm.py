@@ -223,7 +223,10 @@ async def postgres_target(given: str | None, default: str = DEFAULT_POSTGRES,
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         return None, f"PostgreSQL at {plain.render_as_string()} unreachable: {exc!r}"
     try:
-        if url is None and not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", target.database):
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", target.database):
+            if url is not None:  # someone else's database, named on purpose: not ours to create
+                return None, (f"database {target.database} does not exist at {plain.render_as_string()}: create it, "
+                              f"or name none to use {make_url(default).database} (created if missing)")
             await conn.execute(f'CREATE DATABASE "{target.database}"')
             log.info("created database %s", target.database)
     finally:

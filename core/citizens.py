@@ -16,7 +16,7 @@ from core.directory import get_department
 from core.errors import Forbidden, Invalid
 from core.models import Citizen, Identity, RoleGrant
 from core.statuses import Role
-from core.upsert import insert_rows
+from core.upsert import dialect_of, insert_rows
 
 STAFF_ROLES = frozenset({Role.OFFICIAL, Role.ADMIN})
 
@@ -126,7 +126,7 @@ async def enter_many(session: AsyncSession, accounts: Sequence[Account], *,
     """
     now = utcnow()
     known: dict[tuple[str, str], Any] = {}
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    dialect = dialect_of(session)
     for platform in {p.platform for p in accounts}:
         user_ids = list(dict.fromkeys(p.user_id for p in accounts if p.platform == platform))
         lookup = await session.execute(known_accounts(dialect), {"platform": platform, "user_ids": user_ids})

@@ -17,7 +17,7 @@ _STATEMENTS: dict[tuple[str, Any], Any] = {}
 
 def ignoring_insert(session: AsyncSession, model: Any) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING for the session's database, built once per dialect and table."""
-    dialect = _dialect(session)
+    dialect = dialect_of(session)
     stmt = _STATEMENTS.get((dialect, model))
     if stmt is None:
         ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -51,7 +51,7 @@ async def insert_rows(session: AsyncSession, model: Any, rows: Sequence[Mapping[
         return []
     columns = tuple(rows[0])
     connection = await session.connection()
-    if _dialect(session) == "postgresql":
+    if dialect_of(session) == "postgresql":
         stmt = _unnesting_insert(model, columns, ignore_conflicts, returning)
         result = await connection.execute(stmt, {name: [row[name] for row in rows] for name in columns})
     else:
@@ -76,5 +76,6 @@ def _sqlite_insert(model: Any, ignore_conflicts: bool, returning: tuple[str, ...
     return stmt.returning(*(table.c[name] for name in returning)) if returning else stmt
 
 
-def _dialect(session: AsyncSession) -> str:
+def dialect_of(session: AsyncSession) -> str:
+    """The session's database: "postgresql" or "sqlite" (a session not bound yet is taken for SQLite)."""
     return session.bind.dialect.name if session.bind is not None else "sqlite"
