@@ -24,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oasis", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start the HTTP server (public pages, the web chat at /chat), the bots that are "
-                                       "configured and the outbox dispatcher")
+                               "configured and the outbox dispatcher, once the database is migrated "
+                               "(`oasis db upgrade`)")
     chat = sub.add_parser("chat", help="talk to Oasis in this terminal as a local user (no bot token needed)")
     chat.add_argument("--as", dest="name", default=os.environ.get("USER", "guest"),
                       help="your local user name (default: $USER)")
