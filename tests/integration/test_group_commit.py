@@ -133,6 +133,10 @@ async def test_on_postgresql_a_batch_reads_the_same_statements_whatever_its_size
             by_size[size] = set(texts)
             ids = [actor.citizen_id for actor in actors]
             assert ids == sorted(ids)  # new people's ids in the order they came, as if one by one
+            async with sessions() as s:  # and each id is its own person's
+                rows = await s.execute(select(Citizen.id, Citizen.display_name).where(Citizen.id.in_(ids)))
+                names = {cid: name for cid, name in rows}
+            assert [names[cid] for cid in ids] == [a.display_name for a in accounts]
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", seen)
     assert by_size[2] == by_size[3] == by_size[5] == by_size[8]
