@@ -220,7 +220,7 @@ async def test_a_persons_answers_keep_their_order_when_slack_is_slow_for_the_fir
     the first, or a person would read the answer to their second message before the one to their first.
     Another person's answer does not wait."""
     async with adapter(FakeConversation(answer=echo)) as (api, slack):
-        api.slow_next("chat.postMessage", 0.6)  # Slack is slow for the first answer only
+        api.slow_next("chat.postMessage", 1.2)  # Slack is slow for the first answer only
         assert (await slack.post(rq.message_im(USER, "m1", DM)))[0] == 200
         await api.wait_for(lambda m, p: m == "chat.postMessage" and message_text(p) == "you said m1")
         assert (await slack.post(rq.message_im(USER, "m2", DM)))[0] == 200
