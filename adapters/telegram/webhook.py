@@ -98,13 +98,16 @@ class TelegramWebhook:
             given = request.headers.get(SECRET_HEADER, "")
             if not hmac.compare_digest(given.encode(), self._secret.encode()):
                 return web.Response(status=403, text="forbidden")
+        body = await request.read()
         try:
-            data = read_json(await request.read())
+            data = read_json(body)
             if not isinstance(data, dict):
                 raise ValueError("not an object")
             press = press_from_json(data)
             update = Update.de_json(data, self.bot) if press is None else None
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        # OverflowError and OSError: a date no clock can show (datetime.fromtimestamp raises one or the other,
+        # by value and platform); the body is already read, so an OSError here is the parse's.
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, OSError, RecursionError) as exc:
             log.warning("telegram webhook: unreadable body: %s", type(exc).__name__)
             return web.Response(status=400, text="bad request")
         try:
