@@ -64,11 +64,6 @@ async def current_revision(url: str) -> str | None:
         await engine.dispose()
 
 
-def head_revision() -> str:
-    """The revision this code's models describe (the newest migration)."""
-    return str(ScriptDirectory.from_config(alembic_config("")).get_current_head())
-
-
 async def schema_problem(url: str) -> str | None:
     """Why a server cannot start on the database at `url` (unreachable, or not at this code's revision), in
     words for the operator; None when it can. Checked before anything starts, so that the answer is one line
@@ -78,13 +73,14 @@ async def schema_problem(url: str) -> str | None:
         current = await current_revision(url)
     except Exception as error:  # whatever the driver raises, the operator gets one line
         return f"cannot reach the database at {where}: {type(error).__name__}: {str(error)[:200]}"
-    head = head_revision()
+    script = ScriptDirectory.from_config(alembic_config(""))
+    head = script.get_current_head()  # the revision this code's models describe
     if current == head:
         return None
     if current is None:
         return f"the database at {where} has no Oasis tables yet: run `oasis db upgrade` first"
     try:
-        ScriptDirectory.from_config(alembic_config("")).get_revision(current)
+        script.get_revision(current)
     except Exception:  # a revision this code has no migration for
         return (f"the database at {where} is at revision {current}, which this Oasis (revision {head}) does not "
                 f"know: it was upgraded by a newer release; run that release, or restore a backup")

@@ -25,9 +25,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.models import Follow, Proposal, ProposalCount, ProposalCountChange, ProposalTally, TallyChange, Vote
+from core.upsert import Rows
 
 FOLD_BATCH = 20_000
 """Changes folded per transaction: the fold holds SQLite's one writer for its duration."""
@@ -118,11 +119,7 @@ async def fold(session: AsyncSession, limit: int = FOLD_BATCH) -> int:
     """
     # Core statements on the session's connection: the ORM would make an object of each returned row.
     connection = await session.connection()
-    changes_table: Table = TallyChange.__table__  # type: ignore[assignment]
-    counts_table: Table = ProposalCountChange.__table__  # type: ignore[assignment]
-    picked = select(changes_table.c.id).order_by(changes_table.c.id).limit(limit).scalar_subquery()
-    changes = (await connection.execute(delete(changes_table).where(changes_table.c.id.in_(picked)).returning(
-        changes_table.c.proposal_id, changes_table.c.votes, changes_table.c.followers))).all()
+    changes = await _take(connection, TallyChange, limit, "proposal_id", "votes", "followers")
     sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for pid, votes, followers in changes:
         sums[int(pid)][0] += int(votes)
@@ -130,10 +127,8 @@ async def fold(session: AsyncSession, limit: int = FOLD_BATCH) -> int:
     if sums:
         rows = [{"proposal_id": pid, "votes": v, "followers": f} for pid, (v, f) in sorted(sums.items())]
         await connection.execute(_adding(session, ProposalTally), rows)
-    picked_counts = select(counts_table.c.id).order_by(counts_table.c.id).limit(limit).scalar_subquery()
-    count_changes = (await connection.execute(delete(counts_table).where(counts_table.c.id.in_(picked_counts))
-                                              .returning(counts_table.c.status, counts_table.c.category_code,
-                                                         counts_table.c.department_code, counts_table.c.delta))).all()
+    count_changes = await _take(connection, ProposalCountChange, limit,
+                                "status", "category_code", "department_code", "delta")
     totals: dict[tuple[str, str, str], int] = defaultdict(int)
     for status, category, department, delta in count_changes:
         totals[(str(status), str(category), str(department))] += int(delta)
@@ -142,6 +137,14 @@ async def fold(session: AsyncSession, limit: int = FOLD_BATCH) -> int:
                   for (s, c, d), n in sorted(totals.items())]
         await connection.execute(_adding(session, ProposalCount), counts)
     return len(changes) + len(count_changes)
+
+
+async def _take(connection: AsyncConnection, model: Any, limit: int, *columns: str) -> Rows:
+    """Delete the oldest `limit` change rows of `model`'s table, returning `columns` of each."""
+    table: Table = model.__table__
+    picked = select(table.c.id).order_by(table.c.id).limit(limit).scalar_subquery()
+    deleted = delete(table).where(table.c.id.in_(picked)).returning(*(table.c[name] for name in columns))
+    return (await connection.execute(deleted)).all()
 
 
 async def fold_all(session: AsyncSession) -> int:

@@ -12,17 +12,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import bindparam
 
-_STATEMENTS: dict[tuple[str, Any], Any] = {}
-
 
 def ignoring_insert(session: AsyncSession, model: Any) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING for the session's database, built once per dialect and table."""
-    dialect = dialect_of(session)
-    stmt = _STATEMENTS.get((dialect, model))
-    if stmt is None:
-        ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = _STATEMENTS[(dialect, model)] = ins(model).on_conflict_do_nothing()
-    return stmt
+    return _ignoring(dialect_of(session), model)
+
+
+@cache
+def _ignoring(dialect: str, model: Any) -> Any:
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model).on_conflict_do_nothing()
 
 
 async def insert_ignore(session: AsyncSession, model: Any, **values: Any) -> bool:
@@ -71,7 +69,7 @@ def _unnesting_insert(model: Any, columns: tuple[str, ...], ignore_conflicts: bo
 
 @cache
 def _sqlite_insert(model: Any, ignore_conflicts: bool, returning: tuple[str, ...]) -> Any:
-    stmt = sqlite.insert(model).on_conflict_do_nothing() if ignore_conflicts else insert(model)
+    stmt = _ignoring("sqlite", model) if ignore_conflicts else insert(model)
     table = model.__table__
     return stmt.returning(*(table.c[name] for name in returning)) if returning else stmt
 

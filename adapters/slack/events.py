@@ -338,10 +338,7 @@ class SlackAdapter:
             await turn()
             await self._logged(name, answer.send())
 
-        task = self._answers.start(answer.person, in_turn)
-        self._tasks.add(task)  # waited for at stop() like the rest
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return self._hold(self._answers.start(answer.person, in_turn))
 
     @staticmethod
     async def _logged(name: str, work: Awaitable[None]) -> None:
@@ -352,8 +349,10 @@ class SlackAdapter:
             log.exception("slack %s failed after it was acknowledged", name)
 
     def _keep(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-        """A task the adapter holds until it ends, and waits for at `stop()`."""
-        task = asyncio.ensure_future(work)
+        """`work` in a task the adapter holds until it ends, and waits for at `stop()`."""
+        return self._hold(asyncio.ensure_future(work))
+
+    def _hold(self, task: asyncio.Task[T]) -> asyncio.Task[T]:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
