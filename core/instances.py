@@ -109,11 +109,13 @@ class Instance:
         await self._take_lock()
 
     async def _take_lock(self) -> None:
-        connection = await self.engine.connect()
+        # Autocommit: the lock is the session's, and a transaction left open on this connection for the
+        # process's life would hold back the cleanup of every deleted row in the database (the outbox's,
+        # the tallies' changes), so that reads of those tables walked ever more dead rows.
+        connection = await (await self.engine.connect()).execution_options(isolation_level="AUTOCOMMIT")
         try:
             taken = await connection.scalar(text("SELECT pg_try_advisory_lock(:ns, :key)"),
                                              {"ns": NAMESPACE, "key": self._key})
-            await connection.commit()  # the lock is the session's; end the transaction the driver opened
         except BaseException:
             await connection.close()
             raise

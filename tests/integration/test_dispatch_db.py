@@ -12,14 +12,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bots.platforms import MESSAGED_BY_USER_ID
 from core.addresses import Address, resolve_address
 from core.citizens import Actor, ensure_identity, grant_role
 from core.clock import utcnow
 from core.db import Sessions
-from core.instances import DEAD_AFTER, Instance, beat
+from core.instances import DEAD_AFTER, NAMESPACE, Instance, beat
 from core.models import Citizen, OutboxMessage
 from core.outbox import INSTANCE, claim_due, notify, queue_reply
 from core.proposals import submit
@@ -288,3 +288,23 @@ async def test_two_first_beats_of_one_instance_at_once_both_stand(sessions: Sess
     await asyncio.gather(one_beat(), one_beat())
     async with sessions() as session, session.begin():
         await beat(session, "fresh", utcnow())
+
+
+async def test_a_live_instance_holds_no_transaction_open(pg_sessions: Sessions) -> None:
+    """The lock's connection lives as long as the process: a transaction left open on it would keep every
+    row deleted since (sent outbox rows, folded tally changes) from being cleaned up, for the process's life."""
+    instance = Instance(engine_of(pg_sessions))
+    await instance.start()
+    try:
+        await instance.keep_alive()
+        await instance.keep_alive()
+        async with pg_sessions() as session:
+            states = (await session.execute(text(
+                "SELECT l.pid, a.state, a.xact_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.classid = :ns AND l.objid = :key AND l.granted"),
+                {"ns": NAMESPACE, "key": int(instance.id)})).all()
+        assert len(states) == 1, states
+        _, state, xact_start = states[0]
+        assert (state, xact_start) == ("idle", None)
+    finally:
+        await instance.stop()
