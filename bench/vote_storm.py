@@ -266,6 +266,8 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     args.rates = args.rates or (QUICK_RATES if args.quick else DEFAULT_RATES)
     args.duration = args.duration or (2.0 if args.quick else 5.0)
+    if args.profile_dir:
+        Path(args.profile_dir).mkdir(parents=True, exist_ok=True)
     return args
 
 
