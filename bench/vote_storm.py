@@ -50,7 +50,7 @@ log = logging.getLogger("vote_storm")
 THRESHOLD_MS = 250.0
 TARGET_RATIO = 5.0
 DEFAULT_RATES = [50, 100, 200, 300, 400, 500, 650, 800, 1000, 1300, 1600, 2000, 2500, 2800, 3200, 3600, 4000,
-                 4500, 5000]
+                 4500, 5000, 5500, 6000, 6500, 7000]
 QUICK_RATES = [100, 200, 400, 800, 1300, 2000, 2500, 3200]
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/oasis_bench"
 CHECK_EVERY = 10  # every 10th acknowledged vote is looked up in the database right after its 200
