@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import ARRAY, Row, String, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import bindparam
 
@@ -53,7 +54,7 @@ async def insert_rows(session: AsyncSession, model: Any, rows: Sequence[Mapping[
         stmt = _unnesting_insert(model, columns, ignore_conflicts, returning)
         result = await connection.execute(stmt, {name: [row[name] for row in rows] for name in columns})
     else:
-        stmt, processors = _sqlite_insert(model, columns, ignore_conflicts, returning)
+        stmt, processors = _sqlite_insert(connection.dialect, model, columns, ignore_conflicts, returning)
         result = await connection.execute(stmt, _processed(rows, processors) if processors else list(rows))
     return result.all() if returning else []
 
@@ -72,7 +73,7 @@ Processor = Callable[[Any], Any]
 
 
 @cache
-def _sqlite_insert(model: Any, columns: tuple[str, ...], ignore_conflicts: bool,
+def _sqlite_insert(dialect: Dialect, model: Any, columns: tuple[str, ...], ignore_conflicts: bool,
                    returning: tuple[str, ...]) -> tuple[Any, dict[str, Processor]]:
     """The statement, and the bind processor of each column that has one (a datetime's, on SQLite: its text).
 
@@ -80,7 +81,6 @@ def _sqlite_insert(model: Any, columns: tuple[str, ...], ignore_conflicts: bool,
     distinct value, because a batch's rows share their timestamps and SQLAlchemy would format each again
     for every row (a tenth of a storm's SQLite batch)."""
     table = model.__table__
-    dialect = sqlite.dialect()
     processors = {name: found for name in columns
                   if (found := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None}
     stmt = _ignoring("sqlite", model) if ignore_conflicts else insert(model)
