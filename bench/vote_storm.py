@@ -175,7 +175,7 @@ async def prepare(url: str) -> int:
 
 async def checkpoint(engine: AsyncEngine) -> None:
     """Write out now what earlier work left dirty: a checkpoint that must flush a test suite's thousands of
-    dropped tables took seconds of the disk in the middle of a series (and failed its step)."""
+    dropped tables took seconds of the disk in the middle of a series (a step failed meanwhile)."""
     try:
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
