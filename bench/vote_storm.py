@@ -91,9 +91,9 @@ class Storage:
                                  else {"isolation_level": "AUTOCOMMIT", "pool_size": 20})
         self.engine = create_async_engine(url, **extra)
         self.proposal_id = proposal_id
-        self._voter = (select(Identity.user_id).join(Vote, Vote.citizen_id == Identity.citizen_id)
-                       .where(Vote.proposal_id == proposal_id, Identity.platform == "telegram",
-                              Identity.user_id == bindparam("user_id")))
+        self._all_voters = (select(Identity.user_id).join(Vote, Vote.citizen_id == Identity.citizen_id)
+                            .where(Vote.proposal_id == proposal_id, Identity.platform == "telegram"))
+        self._voter = self._all_voters.where(Identity.user_id == bindparam("user_id"))
         self.acked: set[str] = set()
         self.acks_seen = self.checked_at_ack = self.missing_at_ack = 0
 
@@ -108,10 +108,8 @@ class Storage:
             self.missing_at_ack += 1
 
     async def _voters(self) -> set[str]:
-        query = (select(Identity.user_id).join(Vote, Vote.citizen_id == Identity.citizen_id)
-                 .where(Vote.proposal_id == self.proposal_id, Identity.platform == "telegram"))
         async with self.engine.connect() as conn:
-            return {str(u) for u in (await conn.scalars(query)).all()}
+            return {str(u) for u in (await conn.scalars(self._all_voters)).all()}
 
     async def after_step(self, presses: list[Press]) -> dict[str, Any]:
         self.acked.update(str(p.user_id) for p in presses if p.status == 200)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, delete, func, insert, select
@@ -28,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.models import Follow, Proposal, ProposalCount, ProposalCountChange, ProposalTally, TallyChange, Vote
-from core.upsert import Rows
+from core.upsert import Rows, dialect_of
 
 FOLD_BATCH = 20_000
 """Changes folded per transaction: the fold holds SQLite's one writer for its duration."""
@@ -172,18 +173,16 @@ async def rebuild(session: AsyncSession) -> None:
         ["status", "category_code", "department_code", "proposals"], grouped))
 
 
-_ADDING: dict[tuple[str, Any], Any] = {}
-
-
 def _adding(session: AsyncSession, model: Any) -> Any:
     """INSERT ... ON CONFLICT (key) DO UPDATE SET count = count + excluded.count, for every counted column
     of `model`; built once per dialect and table, run with one parameter set per row."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    stmt = _ADDING.get((dialect, model))
-    if stmt is None:
-        insert_ = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-        table = model.__table__
-        keys = list(table.primary_key.columns)
-        counted = {c.name: c + insert_.excluded[c.name] for c in table.columns if c not in keys}
-        stmt = _ADDING[(dialect, model)] = insert_.on_conflict_do_update(index_elements=keys, set_=counted)
-    return stmt
+    return _adding_for(dialect_of(session), model)
+
+
+@cache
+def _adding_for(dialect: str, model: Any) -> Any:
+    insert_ = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    table = model.__table__
+    keys = list(table.primary_key.columns)
+    counted = {c.name: c + insert_.excluded[c.name] for c in table.columns if c not in keys}
+    return insert_.on_conflict_do_update(index_elements=keys, set_=counted)
